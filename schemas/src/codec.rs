@@ -1,0 +1,109 @@
+//! The versioned binary codec: an event is stored as `(type code, schema version, payload)`,
+//! the payload being bincode 2 (standard config) of `(actor, at, body)`.
+//!
+//! Decoding dispatches on the exact `(code, version)` pair. An unknown pair, a payload that does
+//! not decode, or one with bytes left over is an error that names the type and version.
+
+use bincode::config;
+use thiserror::Error;
+
+use crate::events::*;
+use crate::values::{Actor, Timestamp};
+
+/// Why a stored event could not be decoded.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The type code is not in the event table.
+    #[error("unknown event type code {code}")]
+    UnknownType {
+        /// The code found.
+        code: u16,
+    },
+    /// The type is known but this schema version is not.
+    #[error("unknown schema version {version} of event type {name} (this build reads up to v{known})")]
+    UnknownVersion {
+        /// The type's name.
+        name: &'static str,
+        /// The version found.
+        version: u16,
+        /// The newest version this build knows.
+        known: u16,
+    },
+    /// The payload did not decode as the type and version it claims.
+    #[error("payload of {name} v{version} does not decode: {detail}")]
+    Malformed {
+        /// The type's name.
+        name: &'static str,
+        /// The version.
+        version: u16,
+        /// What bincode said.
+        detail: String,
+    },
+    /// The payload decoded but bytes were left over.
+    #[error("payload of {name} v{version} has {extra} trailing bytes")]
+    TrailingBytes {
+        /// The type's name.
+        name: &'static str,
+        /// The version.
+        version: u16,
+        /// How many bytes were left.
+        extra: usize,
+    },
+}
+
+/// Why an event could not be encoded.
+#[derive(Debug, Error)]
+#[error("cannot encode {name}: {detail}")]
+pub struct EncodeError {
+    /// The type's name.
+    pub name: &'static str,
+    /// What bincode said.
+    pub detail: String,
+}
+
+/// Encodes an event as `(type code, schema version, payload bytes)`.
+pub fn encode_event(event: &Event) -> Result<(u16, u16, Vec<u8>), EncodeError> {
+    let ty = event.body.event_type();
+    macro_rules! arm {
+        ($($code:literal => $variant:ident, $name:literal, version $version:literal;)*) => {$(
+            if let EventBody::$variant(body) = &event.body {
+                return bincode::serde::encode_to_vec((&event.actor, &event.at, body), config::standard())
+                    .map(|bytes| (ty.code, ty.version, bytes))
+                    .map_err(|e| EncodeError { name: ty.name, detail: e.to_string() });
+            }
+        )*};
+    }
+    with_event_table!(arm);
+    Err(EncodeError { name: ty.name, detail: "not in the event table".into() })
+}
+
+fn decode_exact<T: serde::de::DeserializeOwned>(
+    name: &'static str,
+    version: u16,
+    payload: &[u8],
+) -> Result<T, DecodeError> {
+    let (value, used) = bincode::serde::decode_from_slice::<T, _>(payload, config::standard())
+        .map_err(|e| DecodeError::Malformed { name, version, detail: e.to_string() })?;
+    if used != payload.len() {
+        return Err(DecodeError::TrailingBytes { name, version, extra: payload.len() - used });
+    }
+    Ok(value)
+}
+
+/// Decodes a stored event from its type code, schema version and payload.
+pub fn decode_event(code: u16, version: u16, payload: &[u8]) -> Result<Event, DecodeError> {
+    macro_rules! arm {
+        ($($code:literal => $variant:ident, $name:literal, version $version:literal;)*) => {$(
+            if code == $code {
+                // Older versions of a type are decoded here into their own struct and upcast.
+                if version != $version {
+                    return Err(DecodeError::UnknownVersion { name: $name, version, known: $version });
+                }
+                let (actor, at, body): (Actor, Timestamp, $variant) = decode_exact($name, version, payload)?;
+                return Ok(Event { actor, at, body: EventBody::$variant(body) });
+            }
+        )*};
+    }
+    with_event_table!(arm);
+    Err(DecodeError::UnknownType { code })
+}

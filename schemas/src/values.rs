@@ -1,0 +1,495 @@
+//! Value types: identifiers, money, dates, departments, roles, actors.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, TimeZone, Utc};
+use schemars::gen::SchemaGenerator;
+use schemars::schema::{InstanceType, Schema, SchemaObject};
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use uuid::Uuid;
+
+/// The identity of an order: also the id of its event stream in the log.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct OrderId(pub Uuid);
+
+impl OrderId {
+    /// The order id that a `receive` command with this command id creates: a name-based UUID
+    /// (v5), so a retried `receive` lands on the same order and is absorbed by idempotency.
+    pub fn for_receive(command_id: Uuid) -> Self {
+        const NAMESPACE: Uuid = Uuid::from_u128(0x6f72_6465_7266_6c6f_772d_6f72_6465_7273);
+        Self(Uuid::new_v5(&NAMESPACE, command_id.as_bytes()))
+    }
+
+    /// The first 8 hex digits, as clerks read it ("7f3a12bc").
+    pub fn short(&self) -> String {
+        self.0.simple().to_string()[..8].to_string()
+    }
+}
+
+impl fmt::Display for OrderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl FromStr for OrderId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(s.trim()).map(OrderId).map_err(|e| format!("'{s}' is not an order id (a UUID): {e}"))
+    }
+}
+
+/// A point in time, microseconds since the Unix epoch, UTC. Binary: an i64. JSON: RFC 3339.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// Microseconds since the epoch.
+    pub fn micros(self) -> i64 {
+        self.0
+    }
+    /// From a chrono UTC time (microsecond precision).
+    pub fn from_datetime(t: DateTime<Utc>) -> Self {
+        Self(t.timestamp_micros())
+    }
+    /// As a chrono UTC time.
+    pub fn to_datetime(self) -> DateTime<Utc> {
+        Utc.timestamp_micros(self.0).single().unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+    /// The calendar date (UTC) of this instant.
+    pub fn date(self) -> Date {
+        Date::from_naive(self.to_datetime().date_naive())
+    }
+    /// This instant plus a number of hours.
+    pub fn plus_hours(self, hours: i64) -> Self {
+        Self(self.0.saturating_add(hours.saturating_mul(3_600_000_000)))
+    }
+    /// RFC 3339 with microseconds, `Z` suffix.
+    pub fn to_rfc3339(self) -> String {
+        self.to_datetime().to_rfc3339_opts(SecondsFormat::Micros, true)
+    }
+    /// Parses RFC 3339, or a bare `YYYY-MM-DD` (midnight UTC), or `YYYY-MM-DDTHH:MM[:SS]` (UTC).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+            return Ok(Self::from_datetime(t.with_timezone(&Utc)));
+        }
+        for fmt in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
+            if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
+                return Ok(Self::from_datetime(t.and_utc()));
+            }
+        }
+        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            return Ok(Self::from_datetime(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()));
+        }
+        Err(format!("'{s}' is not a time (expected RFC 3339 such as 2026-03-01T09:30:00Z, or YYYY-MM-DD)"))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(&self.to_rfc3339())
+        } else {
+            s.serialize_i64(self.0)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            let s = String::deserialize(d)?;
+            Timestamp::parse(&s).map_err(serde::de::Error::custom)
+        } else {
+            i64::deserialize(d).map(Timestamp)
+        }
+    }
+}
+
+impl JsonSchema for Timestamp {
+    fn schema_name() -> String {
+        "Timestamp".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        SchemaObject {
+            instance_type: Some(InstanceType::String.into()),
+            format: Some("date-time".into()),
+            ..Default::default()
+        }
+        .into()
+    }
+}
+
+/// A calendar date. Binary: days since 0001-01-01 (i32). JSON: `YYYY-MM-DD`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct Date(pub i32);
+
+impl Date {
+    /// From a chrono date.
+    pub fn from_naive(d: NaiveDate) -> Self {
+        Self(d.num_days_from_ce())
+    }
+    /// As a chrono date.
+    pub fn to_naive(self) -> NaiveDate {
+        NaiveDate::from_num_days_from_ce_opt(self.0).unwrap_or(NaiveDate::MIN)
+    }
+    /// From year, month, day; `None` when not a real date.
+    pub fn ymd(y: i32, m: u32, d: u32) -> Option<Self> {
+        NaiveDate::from_ymd_opt(y, m, d).map(Self::from_naive)
+    }
+    /// Parses `YYYY-MM-DD`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .map(Self::from_naive)
+            .map_err(|_| format!("'{s}' is not a date (expected YYYY-MM-DD)"))
+    }
+    /// This date plus a number of days.
+    pub fn plus_days(self, days: i32) -> Self {
+        Self(self.0.saturating_add(days))
+    }
+    /// Whole days from `self` to `other` (positive when `other` is later).
+    pub fn days_until(self, other: Date) -> i32 {
+        other.0 - self.0
+    }
+    /// `YYYY-MM` of this date.
+    pub fn month(self) -> String {
+        self.to_naive().format("%Y-%m").to_string()
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.to_naive().format("%Y-%m-%d"))
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(&self.to_string())
+        } else {
+            s.serialize_i32(self.0)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            let s = String::deserialize(d)?;
+            Date::parse(&s).map_err(serde::de::Error::custom)
+        } else {
+            i32::deserialize(d).map(Date)
+        }
+    }
+}
+
+impl JsonSchema for Date {
+    fn schema_name() -> String {
+        "Date".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        SchemaObject {
+            instance_type: Some(InstanceType::String.into()),
+            format: Some("date".into()),
+            ..Default::default()
+        }
+        .into()
+    }
+}
+
+/// An ISO 4217 currency code: three upper-case ASCII letters.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    /// Parses a three-letter code (case-insensitive).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let b = s.trim().as_bytes();
+        if b.len() == 3 && b.iter().all(u8::is_ascii_alphabetic) {
+            Ok(Self([b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase(), b[2].to_ascii_uppercase()]))
+        } else {
+            Err(format!("'{s}' is not a currency code (three letters, such as EUR or CNY)"))
+        }
+    }
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("???")
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Currency {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Currency {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Currency::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for Currency {
+    fn schema_name() -> String {
+        "Currency".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let mut o = SchemaObject { instance_type: Some(InstanceType::String.into()), ..Default::default() };
+        o.string().pattern = Some("^[A-Z]{3}$".into());
+        o.into()
+    }
+}
+
+/// An amount of money: integer minor units (cents, fen) and a currency.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Money {
+    /// Minor units (1/100 of the major unit for most currencies).
+    pub minor: i64,
+    /// The currency.
+    pub currency: Currency,
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let abs = self.minor.unsigned_abs();
+        write!(f, "{sign}{}.{:02} {}", abs / 100, abs % 100, self.currency)
+    }
+}
+
+macro_rules! word_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal),* $(,)? }) => {
+        $(#[$m])*
+        /// Variants are append-only: the binary form stores the variant index.
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize, JsonSchema)]
+        pub enum $name { $($(#[$vm])* #[serde(rename = $text)] $variant),* }
+
+        impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+            /// The word used on the command line and in JSON.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),* }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                let t = s.trim().to_ascii_lowercase().replace('-', "_");
+                $(if t == $text { return Ok($name::$variant); })*
+                let all: Vec<&str> = vec![$($text),*];
+                Err(format!("'{s}' is not a {}; expected one of: {}", stringify!($name).to_ascii_lowercase(), all.join(", ")))
+            }
+        }
+    };
+}
+
+word_enum!(
+    /// A department that reviews every revision of an order.
+    Department {
+        /// Capacity and the delivery date.
+        Production = "production",
+        /// Materials.
+        Procurement = "procurement",
+        /// Credit, cost and margin.
+        Finance = "finance",
+        /// Stock.
+        Warehouse = "warehouse",
+    }
+);
+
+impl Department {
+    /// The role that may decide this department's review.
+    pub fn role(self) -> Role {
+        match self {
+            Department::Production => Role::Production,
+            Department::Procurement => Role::Procurement,
+            Department::Finance => Role::Finance,
+            Department::Warehouse => Role::Warehouse,
+        }
+    }
+}
+
+word_enum!(
+    /// The role of the person or system issuing a command.
+    Role {
+        /// Sales and order desk clerks.
+        Sales = "sales",
+        /// Production planning.
+        Production = "production",
+        /// Procurement.
+        Procurement = "procurement",
+        /// Finance.
+        Finance = "finance",
+        /// Warehouse.
+        Warehouse = "warehouse",
+        /// Logistics and shipping.
+        Logistics = "logistics",
+        /// Quality inspection.
+        Quality = "quality",
+        /// After-sales customer service.
+        CustomerService = "customer_service",
+        /// Auditors: read only.
+        Auditor = "auditor",
+        /// Archive administrators (retention holds).
+        Archivist = "archivist",
+    }
+);
+
+word_enum!(
+    /// How the order came in.
+    Channel {
+        /// Telephone.
+        Phone = "phone",
+        /// E-mail.
+        Email = "email",
+        /// Web shop or portal.
+        Online = "online",
+        /// Field sales representative.
+        SalesRep = "sales_rep",
+    }
+);
+
+word_enum!(
+    /// Transport mode of a shipment.
+    ShipMode {
+        /// Road.
+        Road = "road",
+        /// Rail.
+        Rail = "rail",
+        /// Air.
+        Air = "air",
+        /// Temperature-controlled road transport.
+        ColdChain = "cold_chain",
+    }
+);
+
+word_enum!(
+    /// The outcome of a quality inspection.
+    InspectionResult {
+        /// Passed.
+        Pass = "pass",
+        /// Failed; the batch is reworked and inspected again.
+        Rework = "rework",
+        /// Failed; the batch is scrapped and produced again.
+        Scrap = "scrap",
+    }
+);
+
+word_enum!(
+    /// What a complaint is about.
+    ComplaintCategory {
+        /// Product quality.
+        Quality = "quality",
+        /// Wrong or short quantity.
+        Quantity = "quantity",
+        /// Late or damaged delivery.
+        Delivery = "delivery",
+        /// Service.
+        Service = "service",
+    }
+);
+
+word_enum!(
+    /// How serious a complaint is.
+    Severity {
+        /// Low.
+        Low = "low",
+        /// Medium.
+        Medium = "medium",
+        /// High.
+        High = "high",
+        /// Critical.
+        Critical = "critical",
+    }
+);
+
+word_enum!(
+    /// What kind of archive read was recorded.
+    AccessKind {
+        /// The readable timeline.
+        History = "history",
+        /// A self-contained export file.
+        Export = "export",
+        /// A point-in-time replay.
+        Replay = "replay",
+    }
+);
+
+/// Who issued a command: a name and the role they act in.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Actor {
+    /// The person or system.
+    pub name: String,
+    /// The role they act in.
+    pub role: Role,
+}
+
+/// One line of an order.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct OrderLine {
+    /// 1-based line number, stable across changes.
+    pub line_no: u16,
+    /// Product code.
+    pub sku: String,
+    /// Specification (grade, size, packaging...).
+    pub spec: String,
+    /// Ordered quantity, in `unit`.
+    pub quantity: u32,
+    /// Unit of measure ("pcs", "kg", "l").
+    pub unit: String,
+    /// Price per unit, minor units of the order currency.
+    pub unit_price_minor: i64,
+}
+
+impl OrderLine {
+    /// quantity × unit price; `None` on overflow.
+    pub fn amount_minor(&self) -> Option<i64> {
+        self.unit_price_minor.checked_mul(i64::from(self.quantity))
+    }
+}
+
+/// A quantity for one line.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct LineQuantity {
+    /// The line number.
+    pub line_no: u16,
+    /// The quantity.
+    pub quantity: u32,
+}
+
+/// One field changed by a change request: what it was and what it became.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct FieldChange {
+    /// The field ("line 2 quantity", "requested date", "delivery address").
+    pub field: String,
+    /// The old value, as text.
+    pub old: String,
+    /// The new value, as text.
+    pub new: String,
+}
