@@ -1,0 +1,101 @@
+//! The data directory: its FORMAT file, its lock, and where sled lives inside it.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::LogError;
+use crate::record::FORMAT_VERSION;
+
+const FORMAT_FILE: &str = "FORMAT";
+const LOCK_FILE: &str = "LOCK";
+const SLED_DIR: &str = "log";
+const FORMAT_PREFIX: &str = "orderflow-log ";
+
+/// An opened, locked data directory. The lock is held until this is dropped.
+#[derive(Debug)]
+pub(crate) struct DataDir {
+    pub(crate) path: PathBuf,
+    _lock: File,
+}
+
+impl DataDir {
+    /// Creates or opens `path`, takes its lock and checks its format.
+    pub(crate) fn open(path: &Path) -> Result<Self, LogError> {
+        fs::create_dir_all(path).map_err(|e| {
+            LogError::Storage(format!("cannot create data directory {}: {e}", path.display()))
+        })?;
+        let lock = lock(path)?;
+        check_format(path)?;
+        Ok(Self { path: path.to_path_buf(), _lock: lock })
+    }
+
+    /// Where sled keeps its files.
+    pub(crate) fn sled_path(&self) -> PathBuf {
+        self.path.join(SLED_DIR)
+    }
+}
+
+fn lock(path: &Path) -> Result<File, LogError> {
+    let lock_path = path.join(LOCK_FILE);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .map_err(|e| LogError::Storage(format!("cannot open {}: {e}", lock_path.display())))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            let holder = if holder.is_empty() { String::new() } else { format!(" (pid {holder})") };
+            return Err(LogError::Locked { path: path.to_path_buf(), holder });
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(LogError::Storage(format!("cannot lock {}: {e}", lock_path.display())));
+        }
+    }
+    file.set_len(0)?;
+    file.seek(SeekFrom::Start(0))?;
+    write!(file, "{}", std::process::id())?;
+    Ok(file)
+}
+
+fn check_format(path: &Path) -> Result<(), LogError> {
+    let format_path = path.join(FORMAT_FILE);
+    match fs::read_to_string(&format_path) {
+        Ok(text) => {
+            let text = text.trim();
+            let known = text.strip_prefix(FORMAT_PREFIX).and_then(|v| v.parse::<u32>().ok());
+            if known == Some(FORMAT_VERSION) {
+                Ok(())
+            } else {
+                Err(LogError::UnknownFormat {
+                    path: path.to_path_buf(),
+                    found: text.chars().take(64).collect(),
+                    known: FORMAT_VERSION,
+                })
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if path.join(SLED_DIR).exists() {
+                return Err(LogError::UnknownFormat {
+                    path: path.to_path_buf(),
+                    found: "no FORMAT file beside an existing log".into(),
+                    known: FORMAT_VERSION,
+                });
+            }
+            let tmp = path.join("FORMAT.tmp");
+            let mut f = File::create(&tmp)?;
+            writeln!(f, "{FORMAT_PREFIX}{FORMAT_VERSION}")?;
+            f.sync_all()?;
+            fs::rename(&tmp, &format_path)?;
+            File::open(path)?.sync_all()?;
+            Ok(())
+        }
+        Err(e) => Err(LogError::Storage(format!("cannot read {}: {e}", format_path.display()))),
+    }
+}

@@ -1,0 +1,252 @@
+//! The single writer: drains queued appends into a batch, writes one record per append, flushes
+//! once for the whole batch (group commit), then acknowledges. Nothing is acknowledged before
+//! the flush; a failed batch is rolled back and reported, and the writer carries on.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{mpsc, oneshot, watch};
+use tracing::{debug, error, info_span};
+use uuid::Uuid;
+
+use crate::error::{AppendError, LogError};
+use crate::limits::Limits;
+use crate::log::{
+    index_key, position_key, AppendRequest, Appended, Commit, ExpectedVersion, IndexEntry, Trees,
+    META_DURABLE,
+};
+use crate::record::{decode_record, encode_record, Chains, EncodeEvent, RecordHeader, GENESIS_HASH};
+
+pub(crate) type Reply = oneshot::Sender<Result<Appended, AppendError>>;
+
+pub(crate) enum Msg {
+    Append(AppendRequest, Reply),
+}
+
+/// What the writer knows of one stream.
+#[derive(Clone, Debug)]
+struct StreamState {
+    version: u64,
+    hash: [u8; 32],
+    /// Every append of the stream, for idempotency (bounded by `events_per_stream_max`).
+    appends: Vec<IndexEntry>,
+}
+
+pub(crate) struct Writer {
+    trees: Arc<Trees>,
+    limits: Limits,
+    head: u64,
+    last_log_hash: [u8; 32],
+    /// End of the last batch known flushed.
+    durable: u64,
+    streams: HashMap<Uuid, StreamState>,
+    durable_tx: watch::Sender<u64>,
+    rx: mpsc::Receiver<Msg>,
+}
+
+fn now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl Writer {
+    pub(crate) fn new(
+        trees: Arc<Trees>,
+        limits: Limits,
+        head: u64,
+        last_log_hash: [u8; 32],
+        durable_tx: watch::Sender<u64>,
+        rx: mpsc::Receiver<Msg>,
+    ) -> Self {
+        Self { trees, limits, head, last_log_hash, durable: head, streams: HashMap::new(), durable_tx, rx }
+    }
+
+    pub(crate) fn run(mut self) {
+        let mut batch: Vec<(AppendRequest, Reply)> = Vec::with_capacity(self.limits.batch_appends_max);
+        while let Some(Msg::Append(req, reply)) = self.rx.blocking_recv() {
+            batch.push((req, reply));
+            while batch.len() < self.limits.batch_appends_max {
+                match self.rx.try_recv() {
+                    Ok(Msg::Append(req, reply)) => batch.push((req, reply)),
+                    Err(_) => break,
+                }
+            }
+            self.commit_batch(&mut batch);
+        }
+    }
+
+    /// Loads a stream's state from the index and its last record.
+    fn load_stream(&self, stream: Uuid) -> Result<StreamState, LogError> {
+        let mut appends = Vec::new();
+        for kv in self.trees.index.scan_prefix(stream.as_bytes()) {
+            let (k, v) = kv?;
+            appends.push(IndexEntry::decode(&k, &v)?);
+        }
+        let Some(last) = appends.last() else {
+            return Ok(StreamState { version: 0, hash: GENESIS_HASH, appends });
+        };
+        let bytes = self.trees.log.get(position_key(last.position))?.ok_or_else(|| LogError::Corrupted {
+            position: last.position,
+            detail: format!("record of stream {stream} is missing"),
+        })?;
+        let mut events = Vec::new();
+        decode_record(last.position, &bytes, 0, &mut events)
+            .map_err(|detail| LogError::Corrupted { position: last.position, detail })?;
+        let tail = events.last().filter(|e| e.stream == stream).ok_or_else(|| LogError::Corrupted {
+            position: last.position,
+            detail: format!("record does not belong to stream {stream}"),
+        })?;
+        Ok(StreamState { version: tail.version, hash: tail.stream_hash, appends })
+    }
+
+    fn commit_batch(&mut self, batch: &mut Vec<(AppendRequest, Reply)>) {
+        let span = info_span!("write_batch", appends = batch.len());
+        let _enter = span.enter();
+        let head_before = self.head;
+        let hash_before = self.last_log_hash;
+        let mut touched: HashMap<Uuid, StreamState> = HashMap::new();
+        let mut written: Vec<([u8; 8], [u8; 24])> = Vec::new();
+        let mut results: Vec<Result<Appended, AppendError>> = Vec::with_capacity(batch.len());
+        let mut failure: Option<String> = None;
+        let recorded_at_us = now_us();
+
+        for (req, _) in batch.iter() {
+            if failure.is_some() {
+                results.push(Err(AppendError::Storage("an earlier append of the same batch failed".into())));
+                continue;
+            }
+            let state = match touched.entry(req.stream) {
+                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let loaded = match self.streams.remove(&req.stream) {
+                        Some(s) => Ok(s),
+                        None => self.load_stream(req.stream),
+                    };
+                    match loaded {
+                        Ok(s) => v.insert(s),
+                        Err(e) => {
+                            results.push(Err(AppendError::Storage(e.to_string())));
+                            continue;
+                        }
+                    }
+                }
+            };
+            if let Some(prev) = state.appends.iter().find(|a| a.command_id == req.command_id) {
+                results.push(Ok(Appended::Duplicate(prev.commit(req.stream))));
+                continue;
+            }
+            let matches = match req.expected {
+                ExpectedVersion::Any => true,
+                ExpectedVersion::NoStream => state.version == 0,
+                ExpectedVersion::Exact(v) => state.version == v,
+            };
+            if !matches {
+                results.push(Ok(Appended::Conflict { expected: req.expected, actual: state.version }));
+                continue;
+            }
+            let count = req.events.len() as u64;
+            if state.version + count > self.limits.events_per_stream_max {
+                results.push(Err(AppendError::Limit(format!(
+                    "stream {} would hold {} events (events_per_stream_max = {})",
+                    req.stream,
+                    state.version + count,
+                    self.limits.events_per_stream_max
+                ))));
+                continue;
+            }
+            let first_position = self.head + 1;
+            let header = RecordHeader {
+                stream: req.stream,
+                first_version: state.version + 1,
+                command_id: req.command_id,
+                recorded_at_us,
+            };
+            let events: Vec<EncodeEvent<'_>> = req
+                .events
+                .iter()
+                .map(|e| EncodeEvent {
+                    event_type: e.event_type,
+                    schema_version: e.schema_version,
+                    payload: &e.payload,
+                })
+                .collect();
+            let prev = Chains { stream_hash: state.hash, log_hash: self.last_log_hash };
+            let (bytes, chains) = encode_record(first_position, &header, &events, &prev);
+            let entry = IndexEntry {
+                first_version: header.first_version,
+                position: first_position,
+                count: u16::try_from(count).unwrap_or(u16::MAX),
+                command_id: req.command_id,
+            };
+            let lkey = position_key(first_position);
+            let ikey = index_key(req.stream, header.first_version);
+            written.push((lkey, ikey));
+            let res = self
+                .trees
+                .log
+                .insert(lkey, bytes)
+                .and_then(|_| self.trees.index.insert(ikey, &entry.encode()));
+            if let Err(e) = res {
+                failure = Some(e.to_string());
+                results.push(Err(AppendError::Storage(e.to_string())));
+                continue;
+            }
+            state.version += count;
+            state.hash = chains.stream_hash;
+            state.appends.push(entry);
+            self.head += count;
+            self.last_log_hash = chains.log_hash;
+            results.push(Ok(Appended::Committed(Commit {
+                stream: req.stream,
+                first_position,
+                first_version: entry.first_version,
+                count,
+            })));
+        }
+
+        if failure.is_none() && self.head > head_before {
+            let flushed = self
+                .trees
+                .meta
+                .insert(META_DURABLE, &self.durable.to_be_bytes())
+                .and_then(|_| self.trees.db.flush());
+            if let Err(e) = flushed {
+                failure = Some(e.to_string());
+            }
+        }
+
+        if let Some(reason) = failure {
+            error!(error = %reason, appends = batch.len(), "Write batch failed; rolling back.");
+            for (lkey, ikey) in &written {
+                let _ = self.trees.log.remove(lkey);
+                let _ = self.trees.index.remove(ikey);
+            }
+            self.head = head_before;
+            self.last_log_hash = hash_before;
+            // Stream states of this batch may hold rolled-back appends: forget them.
+            touched.clear();
+            for r in results.iter_mut() {
+                if !matches!(r, Ok(Appended::Conflict { .. }) | Err(AppendError::Limit(_))) {
+                    *r = Err(AppendError::Storage(format!(
+                        "not written (the batch was rolled back): {reason}; retry with the same command id"
+                    )));
+                }
+            }
+        } else {
+            self.durable = self.head;
+            if self.streams.len() + touched.len() > self.limits.stream_cache_streams_max {
+                debug!(streams = self.streams.len(), "Stream cache full; emptying it.");
+                self.streams.clear();
+            }
+            self.streams.extend(touched);
+            self.durable_tx.send_replace(self.head);
+        }
+
+        for ((_, reply), result) in batch.drain(..).zip(results) {
+            let _ = reply.send(result);
+        }
+    }
+}

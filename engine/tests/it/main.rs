@@ -1,0 +1,36 @@
+//! Integration tests of the event log: behaviour, a model-based property test, a real crash test.
+
+#![allow(clippy::cast_possible_truncation)] // test data sizes are small
+
+mod basics;
+mod crash;
+mod handler;
+mod model;
+mod tamper;
+
+use orderflow_engine::{AppendRequest, EventLog, ExpectedVersion, LogConfig, NewEvent};
+use uuid::Uuid;
+
+/// Opens a log in `dir` with default settings.
+pub(crate) fn open(dir: &std::path::Path) -> EventLog {
+    EventLog::open(LogConfig::new(dir)).expect("open log")
+}
+
+/// An event whose payload says which command and index it belongs to.
+pub(crate) fn event(command: Uuid, index: usize, total: usize) -> NewEvent {
+    NewEvent {
+        event_type: 7,
+        schema_version: 1,
+        payload: format!("{command}:{index}/{total}:{}", "x".repeat(index * 13 % 97)).into_bytes(),
+    }
+}
+
+/// An append of `n` events.
+pub(crate) fn append_req(stream: Uuid, expected: ExpectedVersion, command: Uuid, n: usize) -> AppendRequest {
+    AppendRequest {
+        stream,
+        expected,
+        command_id: command,
+        events: (0..n).map(|i| event(command, i, n)).collect(),
+    }
+}
