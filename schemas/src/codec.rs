@@ -10,6 +10,16 @@ use thiserror::Error;
 use crate::events::*;
 use crate::values::{Actor, Timestamp};
 
+/// The most bytes one encoded payload may have: `encode_event` refuses a bigger event and
+/// `decode_event` a bigger payload.
+pub const PAYLOAD_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+/// What bincode may claim while decoding one payload. Without a limit a corrupt length prefix
+/// makes it allocate up to 2^64 bytes: a "capacity overflow" panic, or an abort of the process.
+/// It claims every string byte once and every number at its in-memory size, at most 8 bytes for
+/// one encoded byte, so a valid payload of up to `PAYLOAD_BYTES_MAX` claims at most 8 times that.
+const DECODE_CLAIM_BYTES_MAX: usize = 8 * PAYLOAD_BYTES_MAX;
+
 /// Why a stored event could not be decoded.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum DecodeError {
@@ -67,9 +77,13 @@ pub fn encode_event(event: &Event) -> Result<(u16, u16, Vec<u8>), EncodeError> {
     macro_rules! arm {
         ($($code:literal => $variant:ident, $name:literal, version $version:literal;)*) => {$(
             if let EventBody::$variant(body) = &event.body {
-                return bincode::serde::encode_to_vec((&event.actor, &event.at, body), config::standard())
-                    .map(|bytes| (ty.code, ty.version, bytes))
-                    .map_err(|e| EncodeError { name: ty.name, detail: e.to_string() });
+                let bytes = bincode::serde::encode_to_vec((&event.actor, &event.at, body), config::standard())
+                    .map_err(|e| EncodeError { name: ty.name, detail: e.to_string() })?;
+                if bytes.len() > PAYLOAD_BYTES_MAX {
+                    let detail = format!("{} bytes, more than {PAYLOAD_BYTES_MAX}", bytes.len());
+                    return Err(EncodeError { name: ty.name, detail });
+                }
+                return Ok((ty.code, ty.version, bytes));
             }
         )*};
     }
@@ -82,7 +96,12 @@ fn decode_exact<T: serde::de::DeserializeOwned>(
     version: u16,
     payload: &[u8],
 ) -> Result<T, DecodeError> {
-    let (value, used) = bincode::serde::decode_from_slice::<T, _>(payload, config::standard())
+    if payload.len() > PAYLOAD_BYTES_MAX {
+        let detail = format!("{} bytes, more than {PAYLOAD_BYTES_MAX}", payload.len());
+        return Err(DecodeError::Malformed { name, version, detail });
+    }
+    let config = config::standard().with_limit::<DECODE_CLAIM_BYTES_MAX>();
+    let (value, used) = bincode::serde::decode_from_slice::<T, _>(payload, config)
         .map_err(|e| DecodeError::Malformed { name, version, detail: e.to_string() })?;
     if used != payload.len() {
         return Err(DecodeError::TrailingBytes { name, version, extra: payload.len() - used });

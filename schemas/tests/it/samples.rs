@@ -1,0 +1,302 @@
+//! One realistic sample of every event type: the source of the golden fixtures and of the JSON
+//! round trips. Values are deliberately not defaults (non-empty lists, `Some`, `true`, non-ASCII
+//! text, negative and large numbers) so that a field dropped or reordered by the codec shows.
+
+use std::collections::BTreeMap;
+
+use orderflow_schemas::*;
+
+fn ts(s: &str) -> Timestamp {
+    Timestamp::parse(s).expect("sample timestamp")
+}
+
+fn date(s: &str) -> Date {
+    Date::parse(s).expect("sample date")
+}
+
+fn by(name: &str, role: Role) -> Actor {
+    Actor { name: name.into(), role }
+}
+
+fn ev(actor: Actor, at: &str, body: impl Into<EventBody>) -> Event {
+    Event { actor, at: ts(at), body: body.into() }
+}
+
+fn lines() -> Vec<OrderLine> {
+    vec![
+        OrderLine {
+            line_no: 1,
+            sku: "PET-BTL-500".into(),
+            spec: "500 ml PET bottle, clear, 28 mm PCO neck".into(),
+            quantity: 120_000,
+            unit: "pcs".into(),
+            unit_price_minor: 38,
+        },
+        OrderLine {
+            line_no: 2,
+            sku: "CAP-28-BLU".into(),
+            spec: "28 mm screw cap, blue, tamper-evident band".into(),
+            quantity: 120_500,
+            unit: "pcs".into(),
+            unit_price_minor: 9,
+        },
+        OrderLine {
+            line_no: 3,
+            sku: "RESIN-PP-H".into(),
+            spec: "polypropylene homopolymer granulate, 25 kg bags".into(),
+            quantity: 750,
+            unit: "kg".into(),
+            unit_price_minor: 1_185,
+        },
+    ]
+}
+
+fn total(lines: &[OrderLine]) -> i64 {
+    lines.iter().map(|l| l.amount_minor().expect("sample amount")).sum()
+}
+
+/// One sample per event type, in code order.
+pub(crate) fn samples() -> Vec<Event> {
+    let sales = by("Chen Jing (陈静)", Role::Sales);
+    let lines_v1 = lines();
+    let mut lines_v2 = lines();
+    lines_v2[0].quantity = 150_000;
+    lines_v2[2].unit_price_minor = 1_210;
+
+    vec![
+        ev(
+            sales.clone(),
+            "2026-03-02T09:15:30.250117Z",
+            OrderReceived {
+                channel: Channel::Email,
+                customer: "Zhejiang Hengda Beverages Co., Ltd. (浙江恒达饮料)".into(),
+                contact: "Ms. Wang Li, +86 571 8888 1234, wang.li@hengda.example".into(),
+                total_minor: total(&lines_v1),
+                lines: lines_v1,
+                currency: Currency::parse("CNY").expect("currency"),
+                requested_date: date("2026-04-15"),
+                delivery_address: "No. 18 Binjiang Road, Xiaoshan District, Hangzhou 311200".into(),
+                special_requirements:
+                    "Pallets max. 1.8 m high; label every carton with the PO number \"HD-2026-0317\".".into(),
+                review_due: ts("2026-03-04T17:00:00Z"),
+            },
+        ),
+        ev(
+            by("Gao Feng", Role::Finance),
+            "2026-03-02T14:02:11Z",
+            ReviewApproved {
+                department: Department::Finance,
+                revision: 1,
+                note: "Credit line OK; 30 % prepayment agreed.".into(),
+            },
+        ),
+        ev(
+            by("Zhou Min", Role::Procurement),
+            "2026-03-03T08:47:00Z",
+            ReviewRejected {
+                department: Department::Procurement,
+                revision: 2,
+                reason: "PP resin lead time is 6 weeks; cannot meet 2026-04-15.".into(),
+            },
+        ),
+        ev(by("orderflow", Role::Sales), "2026-03-05T10:00:00.000001Z", OrderApproved { revision: 3 }),
+        ev(
+            by("orderflow", Role::Sales),
+            "2026-03-03T08:47:00.5Z",
+            OrderRejected {
+                revision: 2,
+                department: Department::Warehouse,
+                reason: "No free bay for 40 pallets before May.".into(),
+            },
+        ),
+        ev(
+            sales.clone(),
+            "2026-03-05T11:30:00Z",
+            OrderConfirmed {
+                promised_date: date("2026-04-22"),
+                note: "Confirmed by phone, read back to Ms. Wang; delivery by road.".into(),
+            },
+        ),
+        ev(
+            sales.clone(),
+            "2026-03-02T16:45:00Z",
+            OrderChanged {
+                revision: 2,
+                reason: "Customer raised the bottle quantity for a promotion.".into(),
+                changes: vec![
+                    FieldChange {
+                        field: "line 1 quantity".into(),
+                        old: "120000".into(),
+                        new: "150000".into(),
+                    },
+                    FieldChange {
+                        field: "line 3 unit price".into(),
+                        old: "11.85".into(),
+                        new: "12.10".into(),
+                    },
+                    FieldChange {
+                        field: "requested date".into(),
+                        old: "2026-04-15".into(),
+                        new: "2026-04-29".into(),
+                    },
+                ],
+                total_minor: total(&lines_v2),
+                lines: lines_v2,
+                requested_date: date("2026-04-29"),
+                promised_date: Some(date("2026-05-06")),
+                delivery_address: "Gate 3, No. 18 Binjiang Road, Xiaoshan District, Hangzhou 311200".into(),
+                reapproval_required: true,
+                review_due: Some(ts("2026-03-04T17:00:00Z")),
+            },
+        ),
+        ev(
+            sales.clone(),
+            "2026-03-06T09:00:00Z",
+            OrderCancelled { reason: "Customer's promotion was cancelled by the retailer.".into() },
+        ),
+        ev(
+            by("Liu Yang", Role::Production),
+            "2026-03-06T13:20:00Z",
+            ProductionScheduled {
+                planned_finish: date("2026-04-17"),
+                note: "Line 4 (blow moulding), night shift; foreman Sun.".into(),
+            },
+        ),
+        ev(
+            by("He Rui", Role::Quality),
+            "2026-04-16T15:05:42Z",
+            QualityInspected {
+                result: InspectionResult::Rework,
+                note: "Neck finish out of tolerance on 3 of 80 samples (AQL 1.0); regrind mould cavity 7."
+                    .into(),
+            },
+        ),
+        ev(
+            by("Liu Yang", Role::Production),
+            "2026-04-18T22:10:00Z",
+            ProductionCompleted { note: "Batch 2604-B7, 150 240 bottles incl. 0.16 % overrun.".into() },
+        ),
+        ev(
+            by("Ma Tao", Role::Logistics),
+            "2026-04-20T07:30:00Z",
+            OrderShipped {
+                carrier: "Deppon Logistics".into(),
+                mode: ShipMode::ColdChain,
+                tracking_number: "DPK-7731-0042-9918".into(),
+                eta: date("2026-04-21"),
+                lines: vec![
+                    LineQuantity { line_no: 1, quantity: 150_000 },
+                    LineQuantity { line_no: 2, quantity: 120_500 },
+                    LineQuantity { line_no: 3, quantity: 750 },
+                ],
+            },
+        ),
+        ev(
+            by("Ma Tao", Role::Logistics),
+            "2026-04-21T06:12:00Z",
+            ShipmentDelayed {
+                new_eta: date("2026-04-23"),
+                reason: "G60 motorway closed after a snowstorm near Jinhua.".into(),
+            },
+        ),
+        ev(
+            by("Ma Tao", Role::Logistics),
+            "2026-04-23T11:48:00Z",
+            OrderDelivered { note: "POD 2026-0423-117, unloaded at gate 3.".into() },
+        ),
+        ev(
+            by("Ma Tao", Role::Logistics),
+            "2026-04-23T12:30:00Z",
+            OrderSigned {
+                signed_by: "Xu Hong, warehouse supervisor".into(),
+                accepted: vec![
+                    LineQuantity { line_no: 1, quantity: 150_000 },
+                    LineQuantity { line_no: 2, quantity: 120_500 },
+                    LineQuantity { line_no: 3, quantity: 750 },
+                ],
+                full: true,
+                note: "Two cartons with dented corners, contents fine.".into(),
+            },
+        ),
+        ev(
+            by("Ma Tao", Role::Logistics),
+            "2026-04-23T12:31:00Z",
+            OrderRefused {
+                refused_by: "Xu Hong, warehouse supervisor".into(),
+                reason: "Pallets wrapped without corner boards; stack collapsed.".into(),
+            },
+        ),
+        ev(
+            by("Tang Yu", Role::CustomerService),
+            "2026-05-02T10:05:00Z",
+            ComplaintOpened {
+                complaint_id: 2,
+                category: ComplaintCategory::Quantity,
+                severity: Severity::High,
+                text: "Line 2: 4 cartons short (2 000 caps); bottling line stopped for 3 hours.".into(),
+            },
+        ),
+        ev(
+            by("Tang Yu", Role::CustomerService),
+            "2026-05-04T16:40:00Z",
+            ComplaintResolved {
+                complaint_id: 2,
+                resolution: "Shortfall sent by express; credit note CN-2026-0091 for downtime.".into(),
+                customer_satisfied: true,
+            },
+        ),
+        ev(
+            by("Tang Yu", Role::CustomerService),
+            "2026-05-11T09:00:00Z",
+            ComplaintReopened {
+                complaint_id: 2,
+                reason: "Credit note amount disputed by the customer's finance.".into(),
+            },
+        ),
+        ev(
+            by("Tang Yu", Role::CustomerService),
+            "2026-06-01T14:00:00Z",
+            FeedbackRecorded { score: 4, comment: "Good quality, but tell us earlier about delays.".into() },
+        ),
+        ev(
+            by("orderflow", Role::Sales),
+            "2026-06-30T23:59:59.999999Z",
+            OrderClosed { retention_until: date("2036-12-31") },
+        ),
+        ev(
+            by("Zhao Lan", Role::Archivist),
+            "2026-07-15T08:00:00Z",
+            ArchiveHoldPlaced { reason: "Tax audit 2026/Q2, case ZJ-TAX-5512.".into() },
+        ),
+        ev(
+            by("Zhao Lan", Role::Archivist),
+            "2027-01-20T08:00:00Z",
+            ArchiveHoldReleased { note: "Audit closed without findings.".into() },
+        ),
+        ev(
+            by("Qian Bo", Role::Auditor),
+            "2027-02-03T10:25:00Z",
+            ArchiveAccessed {
+                access: AccessKind::Replay,
+                detail: "State as of 2026-04-20T00:00:00Z, for the annual audit.".into(),
+            },
+        ),
+    ]
+}
+
+#[test]
+fn samples_cover_every_event_type_exactly_once() {
+    let mut seen: BTreeMap<u16, usize> = BTreeMap::new();
+    for e in samples() {
+        *seen.entry(e.body.event_type().code).or_default() += 1;
+    }
+    let expected: BTreeMap<u16, usize> = EVENT_TYPES.iter().map(|t| (t.code, 1)).collect();
+    assert_eq!(seen, expected, "samples() must hold exactly one event of every type in EVENT_TYPES");
+}
+
+#[test]
+fn samples_are_in_code_order() {
+    let codes: Vec<u16> = samples().iter().map(|e| e.body.event_type().code).collect();
+    let table: Vec<u16> = EVENT_TYPES.iter().map(|t| t.code).collect();
+    assert_eq!(codes, table);
+}
