@@ -76,6 +76,16 @@ fn scan(c: &mut Criterion) {
             assert_eq!(n, log.head());
         });
     });
+    group.bench_function("raw_sled_scan_baseline", |b| {
+        let tree = log.db().open_tree("log").unwrap();
+        b.iter(|| {
+            let mut bytes = 0usize;
+            for kv in tree.iter() {
+                bytes += kv.unwrap().1.len();
+            }
+            assert!(bytes > 0);
+        });
+    });
     group.finish();
     log.close().unwrap();
 }

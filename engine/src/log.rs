@@ -369,12 +369,9 @@ impl EventLog {
                     });
                 }
             }
-            let before = out.len();
-            decode_record(position, &v, from, &mut out)
+            let count = decode_record(position, &v, from, &mut out)
                 .map_err(|detail| LogError::Corrupted { position, detail })?;
-            let (_, count) = record_len(&v).map_err(|detail| LogError::Corrupted { position, detail })?;
             expected = Some(position + count);
-            debug_assert!(out.len() >= before);
         }
         if out.len() > max {
             out.truncate(max);

@@ -224,13 +224,13 @@ fn read_header(r: &mut Reader<'_>) -> Result<RecordHeader, String> {
 }
 
 /// Decodes a record stored under `first_position`, checking its CRC and layout, and appends
-/// its events with position ≥ `from` to `out`.
+/// its events with position ≥ `from` to `out`. Returns the number of events in the record.
 pub(crate) fn decode_record(
     first_position: u64,
     bytes: &[u8],
     from: u64,
     out: &mut Vec<StoredEvent>,
-) -> Result<(), String> {
+) -> Result<u64, String> {
     let body = check_crc(bytes)?;
     let mut r = Reader { bytes: body, at: 0 };
     let h = read_header(&mut r)?;
@@ -266,7 +266,7 @@ pub(crate) fn decode_record(
     if r.at != body.len() {
         return Err(format!("record has {} bytes after its last event", body.len() - r.at));
     }
-    Ok(())
+    Ok(u64::from(count))
 }
 
 #[cfg(test)]

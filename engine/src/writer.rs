@@ -24,13 +24,47 @@ pub(crate) enum Msg {
     Append(AppendRequest, Reply),
 }
 
+/// Appends of one stream by command id: a short list for the usual short streams, a map once
+/// a stream has many appends (so idempotency checks stay O(1)).
+#[derive(Clone, Debug)]
+enum Appends {
+    Few(Vec<IndexEntry>),
+    Many(HashMap<Uuid, IndexEntry>),
+}
+
+/// Streams with more appends than this keep them in a map.
+const FEW_APPENDS_MAX: usize = 32;
+
+impl Appends {
+    fn find(&self, command_id: Uuid) -> Option<&IndexEntry> {
+        match self {
+            Appends::Few(v) => v.iter().find(|a| a.command_id == command_id),
+            Appends::Many(m) => m.get(&command_id),
+        }
+    }
+
+    fn push(&mut self, entry: IndexEntry) {
+        match self {
+            Appends::Few(v) if v.len() < FEW_APPENDS_MAX => v.push(entry),
+            Appends::Few(v) => {
+                let mut m: HashMap<Uuid, IndexEntry> = v.drain(..).map(|e| (e.command_id, e)).collect();
+                m.insert(entry.command_id, entry);
+                *self = Appends::Many(m);
+            }
+            Appends::Many(m) => {
+                m.insert(entry.command_id, entry);
+            }
+        }
+    }
+}
+
 /// What the writer knows of one stream.
 #[derive(Clone, Debug)]
 struct StreamState {
     version: u64,
     hash: [u8; 32],
     /// Every append of the stream, for idempotency (bounded by `events_per_stream_max`).
-    appends: Vec<IndexEntry>,
+    appends: Appends,
 }
 
 pub(crate) struct Writer {
@@ -80,12 +114,15 @@ impl Writer {
 
     /// Loads a stream's state from the index and its last record.
     fn load_stream(&self, stream: Uuid) -> Result<StreamState, LogError> {
-        let mut appends = Vec::new();
+        let mut appends = Appends::Few(Vec::new());
+        let mut last = None;
         for kv in self.trees.index.scan_prefix(stream.as_bytes()) {
             let (k, v) = kv?;
-            appends.push(IndexEntry::decode(&k, &v)?);
+            let entry = IndexEntry::decode(&k, &v)?;
+            appends.push(entry);
+            last = Some(entry);
         }
-        let Some(last) = appends.last() else {
+        let Some(last) = last else {
             return Ok(StreamState { version: 0, hash: GENESIS_HASH, appends });
         };
         let bytes = self.trees.log.get(position_key(last.position))?.ok_or_else(|| LogError::Corrupted {
@@ -134,7 +171,7 @@ impl Writer {
                     }
                 }
             };
-            if let Some(prev) = state.appends.iter().find(|a| a.command_id == req.command_id) {
+            if let Some(prev) = state.appends.find(req.command_id) {
                 results.push(Ok(Appended::Duplicate(prev.commit(req.stream))));
                 continue;
             }
