@@ -11,6 +11,11 @@ const FORMAT_FILE: &str = "FORMAT";
 const LOCK_FILE: &str = "LOCK";
 const SLED_DIR: &str = "log";
 const FORMAT_PREFIX: &str = "orderflow-log ";
+/// How long to wait for a lock held by someone else before reporting it: covers a previous
+/// process that is still exiting, and a child process briefly holding an inherited descriptor
+/// while it starts.
+pub(crate) const LOCK_WAIT_MAX: std::time::Duration = std::time::Duration::from_millis(1500);
+pub(crate) const LOCK_RETRY_EVERY: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// An opened, locked data directory. The lock is held until this is dropped.
 #[derive(Debug)]
@@ -45,7 +50,13 @@ fn lock(path: &Path) -> Result<File, LogError> {
         .truncate(false)
         .open(&lock_path)
         .map_err(|e| LogError::Storage(format!("cannot open {}: {e}", lock_path.display())))?;
-    match file.try_lock() {
+    let started = std::time::Instant::now();
+    let mut attempt = file.try_lock();
+    while matches!(attempt, Err(std::fs::TryLockError::WouldBlock)) && started.elapsed() < LOCK_WAIT_MAX {
+        std::thread::sleep(LOCK_RETRY_EVERY);
+        attempt = file.try_lock();
+    }
+    match attempt {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
             let mut holder = String::new();

@@ -211,17 +211,7 @@ impl EventLog {
     /// the writer.
     pub fn open(config: LogConfig) -> Result<Self, LogError> {
         let dir = DataDir::open(&config.path)?;
-        let db = sled::Config::new()
-            .path(dir.sled_path())
-            .cache_capacity(config.cache_capacity_bytes)
-            .flush_every_ms(None)
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(io) if io.to_string().contains("lock") => {
-                    LogError::Locked { path: config.path.clone(), holder: String::new() }
-                }
-                other => LogError::from(other),
-            })?;
+        let db = open_sled(&dir, &config)?;
         let trees = Arc::new(Trees {
             log: db.open_tree("log")?,
             index: db.open_tree("streams")?,
@@ -474,6 +464,30 @@ impl Drop for Inner {
             let _ = self.trees.meta.insert(META_DURABLE, &head.to_be_bytes());
             let _ = self.trees.meta.insert(META_CLEAN, &[1u8]);
             let _ = self.trees.db.flush();
+        }
+    }
+}
+
+/// Opens sled inside the locked directory. We hold the directory's LOCK, so a sled lock held by
+/// someone else can only be a previous instance in this process whose background threads have
+/// not let go of the files yet: wait for it, within the same bound as the directory lock.
+fn open_sled(dir: &DataDir, config: &LogConfig) -> Result<sled::Db, LogError> {
+    let started = std::time::Instant::now();
+    loop {
+        let opened = sled::Config::new()
+            .path(dir.sled_path())
+            .cache_capacity(config.cache_capacity_bytes)
+            .flush_every_ms(None)
+            .open();
+        match opened {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(io)) if io.to_string().contains("lock") => {
+                if started.elapsed() >= crate::dir::LOCK_WAIT_MAX {
+                    return Err(LogError::Locked { path: config.path.clone(), holder: String::new() });
+                }
+                std::thread::sleep(crate::dir::LOCK_RETRY_EVERY);
+            }
+            Err(other) => return Err(LogError::from(other)),
         }
     }
 }
