@@ -1,1 +1,36 @@
-//! placeholder
+//! The Order aggregate: commands, the rules that decide them, the events they produce and the
+//! state folded from those events.
+//!
+//! Invariants:
+//! - the domain does no I/O, reads no clock and draws no random number: the actor, the effective
+//!   time, the settings and the limits arrive in a [`Context`];
+//! - [`decide`] holds every business rule and never panics; [`evolve`] holds none and cannot fail;
+//! - a rejected command produces no event; an accepted one produces at least one, each carrying
+//!   the context's actor and time;
+//! - progress (the [`Status`]) is derived from recorded facts, never stored beside them;
+//! - this crate knows nothing about the event log, NATS or the command line.
+
+mod command;
+mod context;
+mod decide;
+mod limits;
+mod rejection;
+mod role;
+mod state;
+mod validate;
+
+pub use command::{
+    ApproveReview, CancelOrder, ChangeOrder, CloseOrder, Command, CompleteProduction, ConfirmOrder,
+    DeliverOrder, InspectQuality, LineEdit, LineUpdate, NewLine, OpenComplaint, PlaceHold, ReceiveOrder,
+    RecordAccess, RecordFeedback, RefuseOrder, RejectReview, ReleaseHold, ReopenComplaint, ReportDelay,
+    ResolveComplaint, ScheduleProduction, ShipOrder, SignOrder,
+};
+pub use context::{Context, Settings};
+pub use decide::decide;
+pub use limits::Limits;
+pub use rejection::Rejection;
+pub use role::{allowed_roles, may_issue};
+pub use state::{
+    evolve, replay, Complaint, ComplaintStatus, Decision, OrderState, Production, Refusal, ReviewRejection,
+    Shipment, SignOff, Status,
+};

@@ -1,0 +1,716 @@
+//! `decide`: every business rule of the order workflow. Given the state, a command and its
+//! context, it returns the events to record or the rule that refuses the command.
+//!
+//! Checks run in a fixed order so that the clerk hears about the most basic problem first:
+//! the role, then whether the order exists, then where the order stands, then the fields.
+//! Nothing here reads a clock, does I/O or panics; arithmetic is checked.
+
+use chrono::Months;
+use orderflow_schemas::{
+    ArchiveAccessed, ArchiveHoldPlaced, ArchiveHoldReleased, ComplaintOpened, ComplaintReopened,
+    ComplaintResolved, Currency, Date, Department, Event, EventBody, FeedbackRecorded, FieldChange,
+    InspectionResult, LineQuantity, Money, OrderApproved, OrderCancelled, OrderChanged, OrderClosed,
+    OrderConfirmed, OrderDelivered, OrderLine, OrderReceived, OrderRefused, OrderRejected, OrderShipped,
+    OrderSigned, ProductionCompleted, ProductionScheduled, QualityInspected, ReviewApproved, ReviewRejected,
+    ShipmentDelayed, Timestamp,
+};
+
+use crate::command::*;
+use crate::context::Context;
+use crate::rejection::Rejection;
+use crate::role::allowed_roles;
+use crate::state::{ComplaintStatus, Decision, OrderState, Status};
+use crate::validate::Check;
+
+type Decided = Result<Vec<EventBody>, Rejection>;
+
+/// Decides a command against the state of its order: the events it produces (each carrying
+/// `ctx.actor` and `ctx.now`), or the rule that refuses it.
+pub fn decide(state: &OrderState, command: &Command, ctx: &Context) -> Result<Vec<Event>, Rejection> {
+    let order = state.order_id;
+    let allowed = allowed_roles(command);
+    if !allowed.contains(&ctx.actor.role) {
+        return Err(Rejection::NotPermitted {
+            order,
+            role: ctx.actor.role,
+            command: command.name(),
+            allowed,
+        });
+    }
+    let rules = Rules {
+        s: state,
+        ctx,
+        action: command.action(),
+        check: Check { order, limits: &ctx.limits, today: ctx.today() },
+    };
+    let bodies = match command {
+        Command::ReceiveOrder(c) => rules.receive(c)?,
+        _ if !state.exists() => return Err(Rejection::OrderNotFound { order }),
+        Command::ApproveReview(c) => rules.approve(c)?,
+        Command::RejectReview(c) => rules.reject(c)?,
+        Command::ConfirmOrder(c) => rules.confirm(c)?,
+        Command::ChangeOrder(c) => rules.change(c)?,
+        Command::CancelOrder(c) => rules.cancel(c)?,
+        Command::ScheduleProduction(c) => rules.schedule(c)?,
+        Command::InspectQuality(c) => rules.inspect(c)?,
+        Command::CompleteProduction(c) => rules.complete(c)?,
+        Command::ShipOrder(c) => rules.ship(c)?,
+        Command::ReportDelay(c) => rules.delay(c)?,
+        Command::DeliverOrder(c) => rules.deliver(c)?,
+        Command::SignOrder(c) => rules.sign(c)?,
+        Command::RefuseOrder(c) => rules.refuse(c)?,
+        Command::OpenComplaint(c) => rules.complain(c)?,
+        Command::ResolveComplaint(c) => rules.resolve(c)?,
+        Command::ReopenComplaint(c) => rules.reopen(c)?,
+        Command::RecordFeedback(c) => rules.feedback(c)?,
+        Command::CloseOrder(_) => rules.close()?,
+        Command::PlaceHold(c) => rules.hold(c)?,
+        Command::ReleaseHold(c) => rules.release(c)?,
+        Command::RecordAccess(c) => rules.access(c)?,
+    };
+    Ok(bodies.into_iter().map(|body| Event { actor: ctx.actor.clone(), at: ctx.now, body }).collect())
+}
+
+/// One decision in progress.
+struct Rules<'a> {
+    s: &'a OrderState,
+    ctx: &'a Context,
+    /// The command's action, for "order 7f3a12bc cannot {action}".
+    action: &'static str,
+    check: Check<'a>,
+}
+
+impl Rules<'_> {
+    fn wrong_state(&self) -> Rejection {
+        Rejection::WrongState { order: self.s.order_id, action: self.action, status: self.s.status() }
+    }
+
+    /// Refuses the command, naming the order's status, unless `ok`.
+    fn require(&self, ok: bool) -> Result<(), Rejection> {
+        if ok {
+            Ok(())
+        } else {
+            Err(self.wrong_state())
+        }
+    }
+
+    /// The order is received and not yet shipped, rejected, cancelled or closed.
+    fn require_open(&self) -> Result<(), Rejection> {
+        self.require(self.s.status().is_open())
+    }
+
+    /// Every department approved the current revision (by its recorded decisions).
+    fn require_approved(&self) -> Result<(), Rejection> {
+        let missing = self.s.approvals_missing();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Rejection::MissingApproval {
+                order: self.s.order_id,
+                action: self.action,
+                missing,
+                revision: self.s.revision,
+            })
+        }
+    }
+
+    fn review_due(&self) -> Result<Timestamp, Rejection> {
+        let hours = self.ctx.settings.review_hours;
+        if hours <= 0 {
+            return Err(Rejection::InvalidSetting {
+                setting: "review_hours",
+                problem: format!("must be more than 0 hours (got {hours})"),
+            });
+        }
+        Ok(self.ctx.now.plus_hours(hours))
+    }
+
+    fn retention_until(&self) -> Result<Date, Rejection> {
+        let years = self.ctx.settings.retention_years;
+        let bad = |problem: String| Rejection::InvalidSetting { setting: "retention_years", problem };
+        let months = u32::try_from(years)
+            .map_err(|_| bad(format!("must be 0 or more years (got {years})")))?
+            .checked_mul(12)
+            .ok_or_else(|| bad(format!("({years}) is too large")))?;
+        self.check
+            .today
+            .to_naive()
+            .checked_add_months(Months::new(months))
+            .map(Date::from_naive)
+            .ok_or_else(|| bad(format!("({years}) is too large")))
+    }
+
+    /// The total of the lines, with checked arithmetic.
+    fn total(&self, lines: &[OrderLine]) -> Result<i64, Rejection> {
+        lines
+            .iter()
+            .try_fold(0_i64, |sum, line| line.amount_minor().and_then(|amount| sum.checked_add(amount)))
+            .ok_or(Rejection::Overflow { order: self.s.order_id, what: "order total" })
+    }
+
+    fn line_label(line_no: u16) -> String {
+        format!("line {line_no}")
+    }
+
+    fn receive(&self, c: &ReceiveOrder) -> Decided {
+        if self.s.exists() {
+            return Err(Rejection::AlreadyExists { order: self.s.order_id });
+        }
+        let k = &self.check;
+        k.name("customer", &c.customer)?;
+        k.name("contact", &c.contact)?;
+        if c.lines.is_empty() {
+            return Err(k.invalid("lines", "are missing: an order needs at least one line"));
+        }
+        k.count("number of lines", c.lines.len(), self.ctx.limits.lines_per_order_max)?;
+        let mut lines = Vec::with_capacity(c.lines.len());
+        for (i, new) in c.lines.iter().enumerate() {
+            let line_no = i
+                .checked_add(1)
+                .and_then(|n| u16::try_from(n).ok())
+                .ok_or_else(|| k.invalid("lines", "are too many to number"))?;
+            k.line(&Self::line_label(line_no), new)?;
+            lines.push(numbered(line_no, new));
+        }
+        let total_minor = self.total(&lines)?;
+        k.not_past("requested date", c.requested_date)?;
+        k.text("delivery address", &c.delivery_address)?;
+        k.note("special requirements", &c.special_requirements)?;
+        let review_due = self.review_due()?;
+        Ok(vec![OrderReceived {
+            channel: c.channel,
+            customer: c.customer.clone(),
+            contact: c.contact.clone(),
+            lines,
+            currency: c.currency,
+            total_minor,
+            requested_date: c.requested_date,
+            delivery_address: c.delivery_address.clone(),
+            special_requirements: c.special_requirements.clone(),
+            review_due,
+        }
+        .into()])
+    }
+
+    /// The review of the current revision is open for `department`: returns the revision.
+    fn review_open(&self, department: Department, given: Option<u32>) -> Result<u32, Rejection> {
+        self.require_open()?;
+        let current = self.s.revision;
+        if let Some(given) = given.filter(|given| *given != current) {
+            return Err(Rejection::StaleRevision { order: self.s.order_id, department, given, current });
+        }
+        if let Some(decision) = self.s.decisions.get(&department) {
+            return Err(Rejection::AlreadyDecided {
+                order: self.s.order_id,
+                department,
+                revision: current,
+                decision: *decision,
+            });
+        }
+        self.require(self.s.status() == Status::InReview)?;
+        Ok(current)
+    }
+
+    fn approve(&self, c: &ApproveReview) -> Decided {
+        let revision = self.review_open(c.department, c.revision)?;
+        let actor = &self.ctx.actor.name;
+        let received = same_person(actor, &self.s.received_by);
+        if received || same_person(actor, &self.s.revision_entered_by) {
+            return Err(Rejection::SelfApproval {
+                order: self.s.order_id,
+                actor: actor.clone(),
+                department: c.department,
+                revision,
+                received,
+            });
+        }
+        self.check.note("note", &c.note)?;
+        let mut out: Vec<EventBody> =
+            vec![ReviewApproved { department: c.department, revision, note: c.note.clone() }.into()];
+        let rest_approved = Department::ALL
+            .iter()
+            .filter(|d| **d != c.department)
+            .all(|d| self.s.decisions.get(d) == Some(&Decision::Approved));
+        if rest_approved {
+            out.push(OrderApproved { revision }.into());
+        }
+        Ok(out)
+    }
+
+    fn reject(&self, c: &RejectReview) -> Decided {
+        let revision = self.review_open(c.department, c.revision)?;
+        self.check.text("reason", &c.reason)?;
+        Ok(vec![
+            ReviewRejected { department: c.department, revision, reason: c.reason.clone() }.into(),
+            OrderRejected { revision, department: c.department, reason: c.reason.clone() }.into(),
+        ])
+    }
+
+    fn confirm(&self, c: &ConfirmOrder) -> Decided {
+        self.require_open()?;
+        self.check.not_past("promised date", c.promised_date)?;
+        self.check.note("note", &c.note)?;
+        Ok(vec![OrderConfirmed { promised_date: c.promised_date, note: c.note.clone() }.into()])
+    }
+
+    /// A change request. Lines and the requested date are the substance the departments
+    /// approved: changing them opens the next revision, which every department must approve
+    /// again (approvals of the old revision no longer count). An address-only change keeps the
+    /// revision and its approvals.
+    ///
+    /// Promise: a change of the requested date on an order that has a promise moves the current
+    /// promise to the new requested date (the customer asked for it and the new revision's
+    /// review approves it); the original promise never moves. Sales may confirm another date
+    /// afterwards.
+    fn change(&self, c: &ChangeOrder) -> Decided {
+        self.require_open()?;
+        let k = &self.check;
+        k.text("reason", &c.reason)?;
+        let lines = self.edited_lines(&c.lines)?;
+        let total_minor = self.total(&lines)?;
+        let mut changes = line_changes(&self.s.lines, &lines, self.s.currency);
+        let lines_changed = !changes.is_empty();
+
+        let old_date = self.s.requested_date;
+        let date_changed = match c.requested_date {
+            Some(new) if Some(new) != old_date => {
+                k.not_past("requested date", new)?;
+                changes.push(field_change(
+                    "requested date",
+                    old_date.map(|d| d.to_string()),
+                    new.to_string(),
+                ));
+                true
+            }
+            _ => false,
+        };
+        let requested_date = c.requested_date.or(old_date).unwrap_or(k.today);
+        let promised_date = match self.s.current_promise {
+            Some(promise) if date_changed && promise != requested_date => {
+                changes.push(field_change(
+                    "promised date",
+                    Some(promise.to_string()),
+                    requested_date.to_string(),
+                ));
+                Some(requested_date)
+            }
+            other => other,
+        };
+
+        let delivery_address = match &c.delivery_address {
+            Some(new) if *new != self.s.delivery_address => {
+                k.text("delivery address", new)?;
+                changes.push(field_change(
+                    "delivery address",
+                    Some(self.s.delivery_address.clone()),
+                    new.clone(),
+                ));
+                new.clone()
+            }
+            _ => self.s.delivery_address.clone(),
+        };
+
+        if changes.is_empty() {
+            return Err(Rejection::NoChange { order: self.s.order_id });
+        }
+        let reapproval_required = lines_changed || date_changed;
+        let (revision, review_due) = if reapproval_required {
+            let next = self.s.revision.saturating_add(1);
+            k.count("number of revisions", next, self.ctx.limits.revisions_per_order_max)?;
+            (next, Some(self.review_due()?))
+        } else {
+            (self.s.revision, None)
+        };
+        Ok(vec![OrderChanged {
+            revision,
+            reason: c.reason.clone(),
+            changes,
+            lines,
+            total_minor,
+            requested_date,
+            promised_date,
+            delivery_address,
+            reapproval_required,
+            review_due,
+        }
+        .into()])
+    }
+
+    /// The lines after applying the edits in order; every touched value is checked.
+    fn edited_lines(&self, edits: &[LineEdit]) -> Result<Vec<OrderLine>, Rejection> {
+        let k = &self.check;
+        let mut lines = self.s.lines.clone();
+        let mut last_line_no = self.s.last_line_no;
+        for edit in edits {
+            match edit {
+                LineEdit::Update(u) => {
+                    let label = Self::line_label(u.line_no);
+                    let line = lines
+                        .iter_mut()
+                        .find(|l| l.line_no == u.line_no)
+                        .ok_or_else(|| k.invalid(label.as_str(), "does not exist"))?;
+                    if let Some(quantity) = u.quantity {
+                        k.quantity(&label, quantity)?;
+                        line.quantity = quantity;
+                    }
+                    if let Some(spec) = &u.spec {
+                        k.note(&format!("{label} spec"), spec)?;
+                        line.spec = spec.clone();
+                    }
+                    if let Some(price) = u.unit_price_minor {
+                        k.unit_price(&label, price)?;
+                        line.unit_price_minor = price;
+                    }
+                }
+                LineEdit::Add(new) => {
+                    last_line_no = last_line_no
+                        .checked_add(1)
+                        .ok_or_else(|| k.invalid("lines", "have used every line number"))?;
+                    k.line(&Self::line_label(last_line_no), new)?;
+                    lines.push(numbered(last_line_no, new));
+                }
+                LineEdit::Remove { line_no } => {
+                    let at = lines
+                        .iter()
+                        .position(|l| l.line_no == *line_no)
+                        .ok_or_else(|| k.invalid(Self::line_label(*line_no), "does not exist"))?;
+                    lines.remove(at);
+                }
+            }
+        }
+        if lines.is_empty() {
+            return Err(k.invalid("lines", "would all be removed: an order needs at least one line"));
+        }
+        k.count("number of lines", lines.len(), self.ctx.limits.lines_per_order_max)?;
+        Ok(lines)
+    }
+
+    fn cancel(&self, c: &CancelOrder) -> Decided {
+        self.require_open()?;
+        self.check.text("reason", &c.reason)?;
+        Ok(vec![OrderCancelled { reason: c.reason.clone() }.into()])
+    }
+
+    /// Plans or re-plans production; needs the current revision approved.
+    fn schedule(&self, c: &ScheduleProduction) -> Decided {
+        self.require_open()?;
+        self.require_approved()?;
+        if self.s.production.as_ref().is_some_and(|p| p.completed) {
+            return Err(Rejection::ProductionAlreadyCompleted {
+                order: self.s.order_id,
+                action: self.action,
+            });
+        }
+        self.check.not_past("planned finish", c.planned_finish)?;
+        self.check.note("note", &c.note)?;
+        Ok(vec![ProductionScheduled { planned_finish: c.planned_finish, note: c.note.clone() }.into()])
+    }
+
+    /// Production scheduled and not completed: returns the latest inspection result.
+    fn require_production_running(&self) -> Result<Option<InspectionResult>, Rejection> {
+        self.require_open()?;
+        match &self.s.production {
+            None => Err(Rejection::ProductionNotScheduled { order: self.s.order_id, action: self.action }),
+            Some(p) if p.completed => {
+                Err(Rejection::ProductionAlreadyCompleted { order: self.s.order_id, action: self.action })
+            }
+            Some(p) => Ok(p.last_inspection),
+        }
+    }
+
+    /// Records an inspection. A failed batch (rework or scrap) must be inspected again before
+    /// production can complete: rework mends the batch, scrap makes it again; both need a cause.
+    fn inspect(&self, c: &InspectQuality) -> Decided {
+        self.require_production_running()?;
+        if c.result == InspectionResult::Pass {
+            self.check.note("note", &c.note)?;
+        } else {
+            if c.note.trim().is_empty() {
+                return Err(self
+                    .check
+                    .invalid("note", format!("is required for {}: record the cause", c.result)));
+            }
+            self.check.text("note", &c.note)?;
+        }
+        Ok(vec![QualityInspected { result: c.result, note: c.note.clone() }.into()])
+    }
+
+    fn complete(&self, c: &CompleteProduction) -> Decided {
+        let latest = self.require_production_running()?;
+        if latest != Some(InspectionResult::Pass) {
+            return Err(Rejection::InspectionNotPassed { order: self.s.order_id, latest });
+        }
+        self.check.note("note", &c.note)?;
+        Ok(vec![ProductionCompleted { note: c.note.clone() }.into()])
+    }
+
+    /// Ships every line in full. Never without every department's approval of the current
+    /// revision; an order whose production was scheduled ships only once production completed,
+    /// one served from stock (never scheduled) right after approval.
+    fn ship(&self, c: &ShipOrder) -> Decided {
+        self.require_open()?;
+        self.require_approved()?;
+        if self.s.production.as_ref().is_some_and(|p| !p.completed) {
+            return Err(Rejection::ProductionIncomplete { order: self.s.order_id });
+        }
+        let k = &self.check;
+        k.name("carrier", &c.carrier)?;
+        k.name("tracking number", &c.tracking_number)?;
+        if c.eta < k.today {
+            return Err(k.invalid("ETA", format!("{} is before the ship date ({})", c.eta, k.today)));
+        }
+        let lines =
+            self.s.lines.iter().map(|l| LineQuantity { line_no: l.line_no, quantity: l.quantity }).collect();
+        Ok(vec![OrderShipped {
+            carrier: c.carrier.clone(),
+            mode: c.mode,
+            tracking_number: c.tracking_number.clone(),
+            eta: c.eta,
+            lines,
+        }
+        .into()])
+    }
+
+    fn delay(&self, c: &ReportDelay) -> Decided {
+        self.require(self.s.status() == Status::Shipped)?;
+        let Some(shipment) = &self.s.shipment else {
+            return Err(self.wrong_state());
+        };
+        let k = &self.check;
+        let count = u64::from(shipment.delays) + 1;
+        k.count("number of delay reports", count, u64::from(self.ctx.limits.delays_per_shipment_max))?;
+        k.not_past("new ETA", c.new_eta)?;
+        if c.new_eta == shipment.eta {
+            return Err(k.invalid("new ETA", format!("{} is the current ETA already", c.new_eta)));
+        }
+        k.text("reason", &c.reason)?;
+        Ok(vec![ShipmentDelayed { new_eta: c.new_eta, reason: c.reason.clone() }.into()])
+    }
+
+    fn deliver(&self, c: &DeliverOrder) -> Decided {
+        self.require(self.s.status() == Status::Shipped)?;
+        self.check.note("note", &c.note)?;
+        Ok(vec![OrderDelivered { note: c.note.clone() }.into()])
+    }
+
+    /// Sign-off: once, on a delivered order. Each line is accepted in full unless the command
+    /// names a smaller accepted quantity; never more than shipped.
+    fn sign(&self, c: &SignOrder) -> Decided {
+        self.require(self.s.status() == Status::Delivered)?;
+        let Some(shipment) = &self.s.shipment else {
+            return Err(self.wrong_state());
+        };
+        let k = &self.check;
+        k.name("signed by", &c.signed_by)?;
+        let given = c.accepted.as_deref().unwrap_or_default();
+        for (i, a) in given.iter().enumerate() {
+            let label = Self::line_label(a.line_no);
+            if given[..i].iter().any(|b| b.line_no == a.line_no) {
+                return Err(k.invalid(label, "is listed twice"));
+            }
+            let Some(shipped) = shipment.lines.iter().find(|s| s.line_no == a.line_no) else {
+                return Err(k.invalid(label, "was not shipped"));
+            };
+            if a.quantity > shipped.quantity {
+                return Err(k.invalid(
+                    format!("{label} accepted quantity"),
+                    format!("({}) is more than shipped ({})", a.quantity, shipped.quantity),
+                ));
+            }
+        }
+        k.note("note", &c.note)?;
+        let accepted: Vec<LineQuantity> = shipment
+            .lines
+            .iter()
+            .map(|s| given.iter().find(|a| a.line_no == s.line_no).copied().unwrap_or(*s))
+            .collect();
+        let full = accepted.iter().zip(&shipment.lines).all(|(a, s)| a.quantity == s.quantity);
+        Ok(vec![OrderSigned { signed_by: c.signed_by.clone(), accepted, full, note: c.note.clone() }.into()])
+    }
+
+    fn refuse(&self, c: &RefuseOrder) -> Decided {
+        self.require(self.s.status() == Status::Delivered)?;
+        self.check.name("refused by", &c.refused_by)?;
+        self.check.text("reason", &c.reason)?;
+        Ok(vec![OrderRefused { refused_by: c.refused_by.clone(), reason: c.reason.clone() }.into()])
+    }
+
+    fn complain(&self, c: &OpenComplaint) -> Decided {
+        self.require(self.s.was_delivered())?;
+        // Complaints are numbered 1, 2, ... and never removed: the next number is also the count.
+        let last = self.s.complaints.keys().next_back().copied().unwrap_or(0);
+        let count = u64::from(last) + 1;
+        self.check.count(
+            "number of complaints",
+            count,
+            u64::from(self.ctx.limits.complaints_per_order_max),
+        )?;
+        // The check leaves `last` below the u32 limit, so this never saturates.
+        let complaint_id = last.saturating_add(1);
+        self.check.text("complaint text", &c.text)?;
+        Ok(vec![ComplaintOpened {
+            complaint_id,
+            category: c.category,
+            severity: c.severity,
+            text: c.text.clone(),
+        }
+        .into()])
+    }
+
+    fn complaint(&self, complaint_id: u32) -> Result<ComplaintStatus, Rejection> {
+        self.s
+            .complaints
+            .get(&complaint_id)
+            .map(|c| c.status)
+            .ok_or(Rejection::ComplaintNotFound { order: self.s.order_id, complaint_id })
+    }
+
+    fn resolve(&self, c: &ResolveComplaint) -> Decided {
+        if !self.complaint(c.complaint_id)?.is_open() {
+            return Err(Rejection::ComplaintNotOpen { order: self.s.order_id, complaint_id: c.complaint_id });
+        }
+        self.check.text("resolution", &c.resolution)?;
+        Ok(vec![ComplaintResolved {
+            complaint_id: c.complaint_id,
+            resolution: c.resolution.clone(),
+            customer_satisfied: c.customer_satisfied,
+        }
+        .into()])
+    }
+
+    fn reopen(&self, c: &ReopenComplaint) -> Decided {
+        if !matches!(self.complaint(c.complaint_id)?, ComplaintStatus::Resolved { .. }) {
+            return Err(Rejection::ComplaintNotResolved {
+                order: self.s.order_id,
+                complaint_id: c.complaint_id,
+            });
+        }
+        self.check.text("reason", &c.reason)?;
+        Ok(vec![ComplaintReopened { complaint_id: c.complaint_id, reason: c.reason.clone() }.into()])
+    }
+
+    fn feedback(&self, c: &RecordFeedback) -> Decided {
+        self.require(self.s.was_delivered())?;
+        if !(1..=5).contains(&c.score) {
+            return Err(self.check.invalid("score", format!("must be 1 to 5 (got {})", c.score)));
+        }
+        let count = u64::from(self.s.feedback_count) + 1;
+        self.check.count(
+            "number of feedback records",
+            count,
+            u64::from(self.ctx.limits.feedback_per_order_max),
+        )?;
+        self.check.note("comment", &c.comment)?;
+        Ok(vec![FeedbackRecorded { score: c.score, comment: c.comment.clone() }.into()])
+    }
+
+    /// Closes a finished order (signed, refused, cancelled or rejected) with no open complaint.
+    fn close(&self) -> Decided {
+        self.require(matches!(
+            self.s.status(),
+            Status::Signed | Status::Refused | Status::Cancelled | Status::Rejected
+        ))?;
+        let open = self.s.open_complaints();
+        if !open.is_empty() {
+            return Err(Rejection::OpenComplaints { order: self.s.order_id, open });
+        }
+        Ok(vec![OrderClosed { retention_until: self.retention_until()? }.into()])
+    }
+
+    fn hold(&self, c: &PlaceHold) -> Decided {
+        if self.s.hold.is_some() {
+            return Err(Rejection::HoldAlreadyPlaced { order: self.s.order_id });
+        }
+        self.check.text("reason", &c.reason)?;
+        Ok(vec![ArchiveHoldPlaced { reason: c.reason.clone() }.into()])
+    }
+
+    fn release(&self, c: &ReleaseHold) -> Decided {
+        if self.s.hold.is_none() {
+            return Err(Rejection::NoHold { order: self.s.order_id });
+        }
+        self.check.note("note", &c.note)?;
+        Ok(vec![ArchiveHoldReleased { note: c.note.clone() }.into()])
+    }
+
+    fn access(&self, c: &RecordAccess) -> Decided {
+        self.check.note("detail", &c.detail)?;
+        Ok(vec![ArchiveAccessed { access: c.access, detail: c.detail.clone() }.into()])
+    }
+}
+
+fn numbered(line_no: u16, new: &NewLine) -> OrderLine {
+    OrderLine {
+        line_no,
+        sku: new.sku.clone(),
+        spec: new.spec.clone(),
+        quantity: new.quantity,
+        unit: new.unit.clone(),
+        unit_price_minor: new.unit_price_minor,
+    }
+}
+
+/// Whether two actor names are the same person (case and surrounding blanks ignored).
+fn same_person(a: &str, b: &str) -> bool {
+    !a.trim().is_empty() && a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
+fn field_change(field: &str, old: Option<String>, new: String) -> FieldChange {
+    FieldChange { field: field.to_string(), old: old.unwrap_or_default(), new }
+}
+
+fn price(minor: i64, currency: Option<Currency>) -> String {
+    match currency {
+        Some(currency) => Money { minor, currency }.to_string(),
+        None => minor.to_string(),
+    }
+}
+
+fn describe(line: &OrderLine, currency: Option<Currency>) -> String {
+    let spec = if line.spec.is_empty() { String::new() } else { format!(" ({})", line.spec) };
+    format!(
+        "{}{spec}, {} {} at {}",
+        line.sku,
+        line.quantity,
+        line.unit,
+        price(line.unit_price_minor, currency)
+    )
+}
+
+/// Every difference between the old and the new lines, as field changes: "line 2 quantity"
+/// from "10" to "12"; a removed line has an empty new value, an added one an empty old value.
+fn line_changes(old: &[OrderLine], new: &[OrderLine], currency: Option<Currency>) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    for before in old {
+        let label = format!("line {}", before.line_no);
+        let Some(after) = new.iter().find(|l| l.line_no == before.line_no) else {
+            changes.push(field_change(&label, Some(describe(before, currency)), String::new()));
+            continue;
+        };
+        if before.quantity != after.quantity {
+            changes.push(field_change(
+                &format!("{label} quantity"),
+                Some(before.quantity.to_string()),
+                after.quantity.to_string(),
+            ));
+        }
+        if before.spec != after.spec {
+            changes.push(field_change(
+                &format!("{label} spec"),
+                Some(before.spec.clone()),
+                after.spec.clone(),
+            ));
+        }
+        if before.unit_price_minor != after.unit_price_minor {
+            changes.push(field_change(
+                &format!("{label} unit price"),
+                Some(price(before.unit_price_minor, currency)),
+                price(after.unit_price_minor, currency),
+            ));
+        }
+    }
+    for after in new.iter().filter(|a| !old.iter().any(|b| b.line_no == a.line_no)) {
+        changes.push(field_change(&format!("line {}", after.line_no), None, describe(after, currency)));
+    }
+    changes
+}

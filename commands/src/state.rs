@@ -1,0 +1,522 @@
+//! The folded state of one order, and `evolve`, which applies a recorded event to it.
+//!
+//! `evolve` holds no rules and cannot fail: it records what an event says. Progress (the
+//! status) is derived from the recorded facts on demand and never stored beside them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use orderflow_schemas::{
+    Channel, ComplaintCategory, Currency, Date, Department, Event, EventBody, InspectionResult, LineQuantity,
+    OrderId, OrderLine, Severity, ShipMode, Timestamp,
+};
+
+/// A department's decision on a revision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Decision {
+    /// Approved.
+    Approved,
+    /// Rejected.
+    Rejected,
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Decision::Approved => "approved",
+            Decision::Rejected => "rejected",
+        })
+    }
+}
+
+/// Where the order stands, derived from its facts by [`OrderState::status`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Nothing was received under this id.
+    New,
+    /// Received or changed; the departments review the current revision.
+    InReview,
+    /// Every department approved the current revision; production not scheduled (served from
+    /// stock, or not planned yet).
+    Approved,
+    /// Approved and production scheduled, not completed.
+    InProduction,
+    /// Approved and production completed.
+    ReadyToShip,
+    /// Shipped, not delivered.
+    Shipped,
+    /// Delivered; the customer has neither signed nor refused.
+    Delivered,
+    /// The customer signed for the goods.
+    Signed,
+    /// The customer refused the delivery.
+    Refused,
+    /// A department rejected the order.
+    Rejected,
+    /// Cancelled.
+    Cancelled,
+    /// Closed and archived.
+    Closed,
+}
+
+impl Status {
+    /// The status in a clerk's words.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "not received",
+            Status::InReview => "in review",
+            Status::Approved => "approved",
+            Status::InProduction => "in production",
+            Status::ReadyToShip => "ready to ship",
+            Status::Shipped => "shipped",
+            Status::Delivered => "delivered",
+            Status::Signed => "signed",
+            Status::Refused => "refused",
+            Status::Rejected => "rejected",
+            Status::Cancelled => "cancelled",
+            Status::Closed => "closed",
+        }
+    }
+
+    /// Received and not yet shipped, rejected or cancelled: the order may still be confirmed,
+    /// changed, cancelled, produced and shipped.
+    pub fn is_open(self) -> bool {
+        matches!(self, Status::InReview | Status::Approved | Status::InProduction | Status::ReadyToShip)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A department's rejection, which rejected the order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReviewRejection {
+    /// The department.
+    pub department: Department,
+    /// The revision rejected.
+    pub revision: u32,
+    /// Why.
+    pub reason: String,
+}
+
+/// Production of the order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Production {
+    /// The planned finish date (the latest plan).
+    pub planned_finish: Date,
+    /// Inspections recorded.
+    pub inspections: u32,
+    /// The latest inspection result.
+    pub last_inspection: Option<InspectionResult>,
+    /// Whether production finished.
+    pub completed: bool,
+}
+
+/// The shipment of the order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shipment {
+    /// When it left.
+    pub shipped_at: Timestamp,
+    /// The carrier.
+    pub carrier: String,
+    /// Transport mode.
+    pub mode: ShipMode,
+    /// Tracking number.
+    pub tracking_number: String,
+    /// The current expected arrival.
+    pub eta: Date,
+    /// The expected arrival given when shipping.
+    pub first_eta: Date,
+    /// Delay reports recorded.
+    pub delays: u32,
+    /// Quantity shipped per line.
+    pub lines: Vec<LineQuantity>,
+}
+
+impl Shipment {
+    /// The shipped quantity of a line (0 when the line was not shipped).
+    pub fn quantity(&self, line_no: u16) -> u32 {
+        self.lines.iter().find(|l| l.line_no == line_no).map_or(0, |l| l.quantity)
+    }
+}
+
+/// The customer's sign-off.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignOff {
+    /// When.
+    pub signed_at: Timestamp,
+    /// Who signed at the customer.
+    pub signed_by: String,
+    /// Quantity accepted per line.
+    pub accepted: Vec<LineQuantity>,
+    /// Whether every shipped unit was accepted.
+    pub full: bool,
+}
+
+/// The customer's refusal of the delivery.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// When.
+    pub refused_at: Timestamp,
+    /// Who refused at the customer.
+    pub refused_by: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Where a complaint stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ComplaintStatus {
+    /// Opened, not resolved.
+    Open,
+    /// Resolved.
+    Resolved {
+        /// Whether the customer was satisfied with the resolution.
+        customer_satisfied: bool,
+    },
+    /// Resolved, then reopened.
+    Reopened,
+}
+
+impl ComplaintStatus {
+    /// Open or reopened: work remains.
+    pub fn is_open(self) -> bool {
+        matches!(self, ComplaintStatus::Open | ComplaintStatus::Reopened)
+    }
+}
+
+/// An after-sales complaint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Complaint {
+    /// What it is about.
+    pub category: ComplaintCategory,
+    /// How serious.
+    pub severity: Severity,
+    /// Where it stands.
+    pub status: ComplaintStatus,
+}
+
+/// Everything the rules need to know about one order, folded from its events.
+///
+/// Fields are facts recorded by events; derived progress is computed by methods.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderState {
+    /// The order (the id of its event stream).
+    pub order_id: OrderId,
+    /// When it was received; `None` while nothing was received under this id.
+    pub received_at: Option<Timestamp>,
+    /// Who received it.
+    pub received_by: String,
+    /// How it came in.
+    pub channel: Option<Channel>,
+    /// The customer.
+    pub customer: String,
+    /// Contact person, phone or e-mail.
+    pub contact: String,
+    /// The current lines, in line-number order.
+    pub lines: Vec<OrderLine>,
+    /// The highest line number ever used; new lines continue after it.
+    pub last_line_no: u16,
+    /// Currency of every price.
+    pub currency: Option<Currency>,
+    /// The current total, as recorded by the last receipt or change.
+    pub total_minor: i64,
+    /// The delivery date the customer asks for.
+    pub requested_date: Option<Date>,
+    /// Where to deliver.
+    pub delivery_address: String,
+    /// Special requirements.
+    pub special_requirements: String,
+    /// The current revision (1 after receipt; each change that needs re-approval adds one).
+    pub revision: u32,
+    /// Who entered the current revision (received the order or made the change).
+    pub revision_entered_by: String,
+    /// When the reviews of the current revision are due.
+    pub review_due: Option<Timestamp>,
+    /// The departments' decisions on the current revision; older revisions' decisions are gone.
+    pub decisions: BTreeMap<Department, Decision>,
+    /// The last revision every department approved (`OrderApproved`).
+    pub approved_revision: Option<u32>,
+    /// The rejection that rejected the order.
+    pub rejection: Option<ReviewRejection>,
+    /// The first date promised to the customer.
+    pub original_promise: Option<Date>,
+    /// The date currently promised.
+    pub current_promise: Option<Date>,
+    /// Why it was cancelled, when it was.
+    pub cancellation: Option<String>,
+    /// Production, once scheduled.
+    pub production: Option<Production>,
+    /// The shipment, once shipped.
+    pub shipment: Option<Shipment>,
+    /// When it was delivered.
+    pub delivered_at: Option<Timestamp>,
+    /// The customer's sign-off.
+    pub sign_off: Option<SignOff>,
+    /// The customer's refusal.
+    pub refusal: Option<Refusal>,
+    /// Complaints by number (1, 2, ...).
+    pub complaints: BTreeMap<u32, Complaint>,
+    /// Feedback records.
+    pub feedback_count: u32,
+    /// When closed: the archive is kept at least until this date.
+    pub retention_until: Option<Date>,
+    /// The reason of the active archive hold.
+    pub hold: Option<String>,
+}
+
+impl OrderState {
+    /// The state of an order with no events.
+    pub fn new(order_id: OrderId) -> Self {
+        Self {
+            order_id,
+            received_at: None,
+            received_by: String::new(),
+            channel: None,
+            customer: String::new(),
+            contact: String::new(),
+            lines: Vec::new(),
+            last_line_no: 0,
+            currency: None,
+            total_minor: 0,
+            requested_date: None,
+            delivery_address: String::new(),
+            special_requirements: String::new(),
+            revision: 0,
+            revision_entered_by: String::new(),
+            review_due: None,
+            decisions: BTreeMap::new(),
+            approved_revision: None,
+            rejection: None,
+            original_promise: None,
+            current_promise: None,
+            cancellation: None,
+            production: None,
+            shipment: None,
+            delivered_at: None,
+            sign_off: None,
+            refusal: None,
+            complaints: BTreeMap::new(),
+            feedback_count: 0,
+            retention_until: None,
+            hold: None,
+        }
+    }
+
+    /// Whether an order was received under this id.
+    pub fn exists(&self) -> bool {
+        self.received_at.is_some()
+    }
+
+    /// Whether the goods reached the customer, so after-sales work (complaints, feedback) may
+    /// happen, also once the order is closed. A cancelled or rejected order never was delivered.
+    pub fn was_delivered(&self) -> bool {
+        self.delivered_at.is_some()
+    }
+
+    /// Whether every department approved the current revision (as recorded by `OrderApproved`).
+    pub fn is_approved(&self) -> bool {
+        self.revision > 0 && self.approved_revision == Some(self.revision)
+    }
+
+    /// The departments that have not approved the current revision, in declaration order.
+    pub fn approvals_missing(&self) -> Vec<Department> {
+        Department::ALL
+            .iter()
+            .copied()
+            .filter(|d| self.decisions.get(d) != Some(&Decision::Approved))
+            .collect()
+    }
+
+    /// The numbers of the open (or reopened) complaints.
+    pub fn open_complaints(&self) -> Vec<u32> {
+        self.complaints.iter().filter(|(_, c)| c.status.is_open()).map(|(id, _)| *id).collect()
+    }
+
+    /// The line with this number.
+    pub fn line(&self, line_no: u16) -> Option<&OrderLine> {
+        self.lines.iter().find(|l| l.line_no == line_no)
+    }
+
+    /// Where the order stands, derived from its facts.
+    pub fn status(&self) -> Status {
+        if !self.exists() {
+            Status::New
+        } else if self.retention_until.is_some() {
+            Status::Closed
+        } else if self.cancellation.is_some() {
+            Status::Cancelled
+        } else if self.rejection.is_some() {
+            Status::Rejected
+        } else if self.refusal.is_some() {
+            Status::Refused
+        } else if self.sign_off.is_some() {
+            Status::Signed
+        } else if self.delivered_at.is_some() {
+            Status::Delivered
+        } else if self.shipment.is_some() {
+            Status::Shipped
+        } else if !self.is_approved() {
+            Status::InReview
+        } else {
+            match &self.production {
+                None => Status::Approved,
+                Some(p) if p.completed => Status::ReadyToShip,
+                Some(_) => Status::InProduction,
+            }
+        }
+    }
+}
+
+/// Applies one event to the state. No rules; cannot fail. An event that does not fit the state
+/// (which `decide` never produces) is recorded as far as it makes sense, never refused.
+pub fn evolve(state: &mut OrderState, event: &Event) {
+    match &event.body {
+        EventBody::OrderReceived(e) => {
+            state.received_at = Some(event.at);
+            state.received_by = event.actor.name.clone();
+            state.channel = Some(e.channel);
+            state.customer = e.customer.clone();
+            state.contact = e.contact.clone();
+            state.lines = e.lines.clone();
+            state.last_line_no = e.lines.iter().map(|l| l.line_no).max().unwrap_or(0);
+            state.currency = Some(e.currency);
+            state.total_minor = e.total_minor;
+            state.requested_date = Some(e.requested_date);
+            state.delivery_address = e.delivery_address.clone();
+            state.special_requirements = e.special_requirements.clone();
+            state.revision = 1;
+            state.revision_entered_by = event.actor.name.clone();
+            state.review_due = Some(e.review_due);
+            state.decisions.clear();
+        }
+        EventBody::ReviewApproved(e) => {
+            if e.revision == state.revision {
+                state.decisions.insert(e.department, Decision::Approved);
+            }
+        }
+        EventBody::ReviewRejected(e) => {
+            if e.revision == state.revision {
+                state.decisions.insert(e.department, Decision::Rejected);
+            }
+        }
+        EventBody::OrderApproved(e) => state.approved_revision = Some(e.revision),
+        EventBody::OrderRejected(e) => {
+            state.rejection = Some(ReviewRejection {
+                department: e.department,
+                revision: e.revision,
+                reason: e.reason.clone(),
+            });
+        }
+        EventBody::OrderConfirmed(e) => {
+            state.original_promise.get_or_insert(e.promised_date);
+            state.current_promise = Some(e.promised_date);
+        }
+        EventBody::OrderChanged(e) => {
+            state.lines = e.lines.clone();
+            let highest = e.lines.iter().map(|l| l.line_no).max().unwrap_or(0);
+            state.last_line_no = state.last_line_no.max(highest);
+            state.total_minor = e.total_minor;
+            state.requested_date = Some(e.requested_date);
+            state.current_promise = e.promised_date;
+            state.delivery_address = e.delivery_address.clone();
+            // A new revision starts its review afresh: decisions of the old one no longer count.
+            if e.reapproval_required || e.revision != state.revision {
+                state.revision = e.revision;
+                state.revision_entered_by = event.actor.name.clone();
+                state.review_due = e.review_due;
+                state.decisions.clear();
+            }
+        }
+        EventBody::OrderCancelled(e) => state.cancellation = Some(e.reason.clone()),
+        EventBody::ProductionScheduled(e) => match &mut state.production {
+            Some(p) => p.planned_finish = e.planned_finish,
+            None => {
+                state.production = Some(Production {
+                    planned_finish: e.planned_finish,
+                    inspections: 0,
+                    last_inspection: None,
+                    completed: false,
+                });
+            }
+        },
+        EventBody::QualityInspected(e) => {
+            if let Some(p) = &mut state.production {
+                p.inspections = p.inspections.saturating_add(1);
+                p.last_inspection = Some(e.result);
+            }
+        }
+        EventBody::ProductionCompleted(_) => {
+            if let Some(p) = &mut state.production {
+                p.completed = true;
+            }
+        }
+        EventBody::OrderShipped(e) => {
+            state.shipment = Some(Shipment {
+                shipped_at: event.at,
+                carrier: e.carrier.clone(),
+                mode: e.mode,
+                tracking_number: e.tracking_number.clone(),
+                eta: e.eta,
+                first_eta: e.eta,
+                delays: 0,
+                lines: e.lines.clone(),
+            });
+        }
+        EventBody::ShipmentDelayed(e) => {
+            if let Some(s) = &mut state.shipment {
+                s.eta = e.new_eta;
+                s.delays = s.delays.saturating_add(1);
+            }
+        }
+        EventBody::OrderDelivered(_) => state.delivered_at = Some(event.at),
+        EventBody::OrderSigned(e) => {
+            state.sign_off = Some(SignOff {
+                signed_at: event.at,
+                signed_by: e.signed_by.clone(),
+                accepted: e.accepted.clone(),
+                full: e.full,
+            });
+        }
+        EventBody::OrderRefused(e) => {
+            state.refusal = Some(Refusal {
+                refused_at: event.at,
+                refused_by: e.refused_by.clone(),
+                reason: e.reason.clone(),
+            });
+        }
+        EventBody::ComplaintOpened(e) => {
+            state.complaints.insert(
+                e.complaint_id,
+                Complaint { category: e.category, severity: e.severity, status: ComplaintStatus::Open },
+            );
+        }
+        EventBody::ComplaintResolved(e) => {
+            if let Some(c) = state.complaints.get_mut(&e.complaint_id) {
+                c.status = ComplaintStatus::Resolved { customer_satisfied: e.customer_satisfied };
+            }
+        }
+        EventBody::ComplaintReopened(e) => {
+            if let Some(c) = state.complaints.get_mut(&e.complaint_id) {
+                c.status = ComplaintStatus::Reopened;
+            }
+        }
+        EventBody::FeedbackRecorded(_) => state.feedback_count = state.feedback_count.saturating_add(1),
+        EventBody::OrderClosed(e) => state.retention_until = Some(e.retention_until),
+        EventBody::ArchiveHoldPlaced(e) => state.hold = Some(e.reason.clone()),
+        EventBody::ArchiveHoldReleased(_) => state.hold = None,
+        EventBody::ArchiveAccessed(_) => {}
+    }
+}
+
+/// The state of an order after its events, folded from [`OrderState::new`].
+pub fn replay(order_id: OrderId, events: &[Event]) -> OrderState {
+    let mut state = OrderState::new(order_id);
+    for event in events {
+        evolve(&mut state, event);
+    }
+    state
+}

@@ -1,0 +1,80 @@
+//! The JSON form of commands (sent over NATS and accepted by the command line).
+
+use orderflow_commands::*;
+use serde_json::json;
+
+use crate::harness::*;
+
+#[test]
+fn every_command_round_trips_through_json() {
+    for c in every_command() {
+        let text = serde_json::to_string(&c).expect("serialize");
+        let back: Command = serde_json::from_str(&text).expect("deserialize");
+        assert_eq!(back, c, "{text}");
+    }
+}
+
+#[test]
+fn a_command_is_tagged_by_its_name() {
+    let v = serde_json::to_value(ship()).expect("serialize");
+    assert_eq!(
+        v,
+        json!({
+            "command": "ship",
+            "carrier": "SF Cold Chain",
+            "mode": "cold_chain",
+            "tracking_number": "SF123456789",
+            "eta": "2026-03-05",
+        })
+    );
+    for c in every_command() {
+        let v = serde_json::to_value(&c).expect("serialize");
+        assert_eq!(v["command"], c.name());
+    }
+}
+
+#[test]
+fn optional_fields_may_be_left_out() {
+    let c: Command =
+        serde_json::from_value(json!({"command": "approve", "department": "finance"})).expect("approve");
+    assert_eq!(
+        c,
+        ApproveReview {
+            department: orderflow_schemas::Department::Finance,
+            revision: None,
+            note: String::new()
+        }
+        .into()
+    );
+    let c: Command = serde_json::from_value(json!({"command": "close"})).expect("close");
+    assert_eq!(c, close());
+}
+
+#[test]
+fn line_edits_are_tagged_by_edit() {
+    let c: Command = serde_json::from_value(json!({
+        "command": "change",
+        "reason": "customer called",
+        "lines": [
+            {"edit": "update", "line_no": 2, "quantity": 60},
+            {"edit": "remove", "line_no": 1},
+            {"edit": "add", "sku": "X", "quantity": 1, "unit": "pcs", "unit_price_minor": 5},
+        ],
+    }))
+    .expect("change");
+    let Command::ChangeOrder(c) = c else { panic!("not a change") };
+    assert_eq!(c.lines[0], set_quantity(2, 60));
+    assert_eq!(c.lines[1], LineEdit::Remove { line_no: 1 });
+    assert_eq!(c.lines[2], LineEdit::Add(new_line("X", "", 1, 5)));
+}
+
+#[test]
+fn unknown_fields_and_commands_are_refused() {
+    let typo = serde_json::from_value::<Command>(json!({"command": "cancel", "reasn": "x"}));
+    assert!(typo.is_err());
+    let unknown = serde_json::from_value::<Command>(json!({"command": "teleport"}));
+    assert!(unknown.is_err());
+    let bad_date =
+        serde_json::from_value::<Command>(json!({"command": "confirm", "promised_date": "18.03.2026"}));
+    assert!(bad_date.is_err());
+}
