@@ -1,0 +1,45 @@
+//! The Order aggregate as the engine sees it: decide, evolve and the event codec behind the
+//! engine's generic `Aggregate` trait, so the engine's command handler can drive orders without
+//! knowing what an order is.
+
+use orderflow_engine::{Aggregate, CommandHandler, NewEvent, StoredEvent};
+use orderflow_schemas::{decode_event, encode_event, Event, OrderId};
+use uuid::Uuid;
+
+use crate::{decide, evolve, Command, Context, OrderState, Rejection};
+
+/// The Order aggregate.
+#[derive(Debug)]
+pub struct Order;
+
+/// The engine's command handler, for orders.
+pub type OrderHandler = CommandHandler<Order>;
+
+impl Aggregate for Order {
+    type State = OrderState;
+    type Command = Command;
+    type Event = Event;
+    type Context = Context;
+    type Rejection = Rejection;
+
+    fn initial(stream: Uuid) -> OrderState {
+        OrderState::new(OrderId(stream))
+    }
+
+    fn decide(state: &OrderState, command: &Command, ctx: &Context) -> Result<Vec<Event>, Rejection> {
+        decide(state, command, ctx)
+    }
+
+    fn evolve(state: &mut OrderState, event: &Event) {
+        evolve(state, event);
+    }
+
+    fn encode(event: &Event) -> Result<NewEvent, String> {
+        let (event_type, schema_version, payload) = encode_event(event).map_err(|e| e.to_string())?;
+        Ok(NewEvent { event_type, schema_version, payload })
+    }
+
+    fn decode(stored: &StoredEvent) -> Result<Event, String> {
+        decode_event(stored.event_type, stored.schema_version, &stored.payload).map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,519 @@
+//! `orderflow order ...`: one subcommand per workflow command, turned into a domain `Command`.
+
+use clap::{Args, Subcommand};
+use orderflow_commands::*;
+use orderflow_schemas::{
+    Channel, ComplaintCategory, Currency, Date, Department, InspectionResult, LineQuantity, OrderId, Role,
+    Severity, ShipMode,
+};
+use uuid::Uuid;
+
+/// Options every command takes.
+#[derive(Args, Debug, Clone)]
+pub struct CommonArgs {
+    /// Who issues the command [default: "<role> desk", e.g. "sales desk"].
+    #[arg(long, env = "ORDERFLOW_ACTOR")]
+    pub actor: Option<String>,
+    /// The role acted in [default: the role the command belongs to].
+    #[arg(long)]
+    pub role: Option<Role>,
+    /// Idempotency key: the same id again returns the first result and writes nothing.
+    #[arg(long)]
+    pub command_id: Option<Uuid>,
+    /// Effective time (RFC 3339 or YYYY-MM-DD) for back-dated entry; never in the future.
+    #[arg(long, value_parser = parse_time)]
+    pub at: Option<orderflow_schemas::Timestamp>,
+}
+
+fn parse_time(s: &str) -> Result<orderflow_schemas::Timestamp, String> {
+    orderflow_schemas::Timestamp::parse(s)
+}
+
+fn parse_date(s: &str) -> Result<Date, String> {
+    Date::parse(s)
+}
+
+fn parse_order(s: &str) -> Result<OrderId, String> {
+    s.parse()
+}
+
+/// Parses a price in major units with up to two decimals ("12", "12.5", "12.50") into minor units,
+/// exactly (no floating point).
+pub fn parse_price(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    let bad = || format!("'{s}' is not a price (major units with up to 2 decimals, e.g. 12.50)");
+    let (whole, frac) = match t.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (t, ""),
+    };
+    if whole.is_empty() && frac.is_empty() || frac.len() > 2 || whole.starts_with('+') {
+        return Err(bad());
+    }
+    let neg = whole.starts_with('-');
+    let digits = whole.trim_start_matches('-');
+    if !digits.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let w: i64 = if digits.is_empty() { 0 } else { digits.parse().map_err(|_| bad())? };
+    let f: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().map_err(|_| bad())? };
+    let minor = w.checked_mul(100).and_then(|v| v.checked_add(f)).ok_or_else(bad)?;
+    Ok(if neg { -minor } else { minor })
+}
+
+/// `SKU:QTY:UNIT_PRICE[:UNIT[:SPEC]]`.
+fn parse_line(s: &str) -> Result<NewLine, String> {
+    let parts: Vec<&str> = s.splitn(5, ':').collect();
+    if parts.len() < 3 {
+        return Err(format!(
+            "'{s}' is not a line: expected SKU:QTY:UNIT_PRICE[:UNIT[:SPEC]], e.g. P7:10:12.50"
+        ));
+    }
+    let quantity = parts[1]
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| format!("'{}' in line '{s}' is not a quantity (a whole number from 1)", parts[1]))?;
+    Ok(NewLine {
+        sku: parts[0].trim().to_string(),
+        quantity,
+        unit_price_minor: parse_price(parts[2])?,
+        unit: parts.get(3).map(|u| u.trim()).filter(|u| !u.is_empty()).unwrap_or("pcs").to_string(),
+        spec: parts.get(4).map(|s| s.trim().to_string()).unwrap_or_default(),
+    })
+}
+
+/// `LINE:VALUE`.
+fn parse_pair(s: &str) -> Result<(u16, String), String> {
+    let (l, v) = s.split_once(':').ok_or_else(|| format!("'{s}' is not LINE:VALUE"))?;
+    let line = l.trim().parse::<u16>().map_err(|_| format!("'{l}' in '{s}' is not a line number"))?;
+    Ok((line, v.to_string()))
+}
+
+fn parse_line_qty(s: &str) -> Result<LineQuantity, String> {
+    let (line_no, v) = parse_pair(s)?;
+    let quantity = v.trim().parse::<u32>().map_err(|_| format!("'{v}' in '{s}' is not a quantity"))?;
+    Ok(LineQuantity { line_no, quantity })
+}
+
+/// An order subcommand.
+#[derive(Subcommand, Debug)]
+pub enum OrderCmd {
+    /// Take in a new order; prints its id.
+    Receive {
+        /// The customer.
+        #[arg(long)]
+        customer: String,
+        /// Contact person, phone or e-mail.
+        #[arg(long, default_value = "on file")]
+        contact: String,
+        /// How it came in.
+        #[arg(long, default_value = "phone")]
+        channel: Channel,
+        /// A line: SKU:QTY:UNIT_PRICE[:UNIT[:SPEC]] (price in major units, e.g. 12.50). Repeat.
+        #[arg(long = "line", required = true, value_parser = parse_line)]
+        lines: Vec<NewLine>,
+        /// Currency of the prices.
+        #[arg(long, default_value = "EUR", value_parser = Currency::parse)]
+        currency: Currency,
+        /// Requested delivery date.
+        #[arg(long, value_parser = parse_date)]
+        due: Date,
+        /// Delivery address.
+        #[arg(long, default_value = "on file")]
+        address: String,
+        /// Special requirements (packaging, labels, temperature).
+        #[arg(long, default_value = "")]
+        requirements: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Approve the current revision for a department.
+    Approve {
+        #[arg(value_parser = parse_order)]
+        order: OrderId,
+        #[arg(long)]
+        dept: Department,
+        /// The revision reviewed (refused if the order moved on).
+        #[arg(long)]
+        revision: Option<u32>,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Reject the current revision for a department (rejects the order).
+    Reject {
+        #[arg(value_parser = parse_order)]
+        order: OrderId,
+        #[arg(long)]
+        dept: Department,
+        #[arg(long)]
+        revision: Option<u32>,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Confirm with the customer: the promised date.
+    Confirm {
+        #[arg(value_parser = parse_order)]
+        order: OrderId,
+        #[arg(long, value_parser = parse_date)]
+        promised: Date,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Record a change request; a change of lines, quantity, spec, price or date needs re-approval.
+    Change {
+        #[arg(value_parser = parse_order)]
+        order: OrderId,
+        #[arg(long)]
+        reason: String,
+        /// New quantity of a line: LINE:QTY. Repeat.
+        #[arg(long = "qty", value_parser = parse_pair)]
+        quantities: Vec<(u16, String)>,
+        /// New spec of a line: LINE:SPEC. Repeat.
+        #[arg(long = "spec", value_parser = parse_pair)]
+        specs: Vec<(u16, String)>,
+        /// New unit price of a line: LINE:PRICE. Repeat.
+        #[arg(long = "price", value_parser = parse_pair)]
+        prices: Vec<(u16, String)>,
+        /// Add a line: SKU:QTY:UNIT_PRICE[:UNIT[:SPEC]]. Repeat.
+        #[arg(long = "add-line", value_parser = parse_line)]
+        add: Vec<NewLine>,
+        /// Remove a line by number. Repeat.
+        #[arg(long = "remove-line")]
+        remove: Vec<u16>,
+        /// New requested date.
+        #[arg(long, value_parser = parse_date)]
+        due: Option<Date>,
+        /// New delivery address.
+        #[arg(long)]
+        address: Option<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Cancel the order.
+    Cancel {
+        #[arg(value_parser = parse_order)]
+        order: OrderId,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Schedule production.
+    Schedule {
+        #[arg(value_parser = parse_order)]
+        order: OrderId,
+        /// Planned finish date.
+        #[arg(long, value_parser = parse_date)]
+        finish: Date,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Record a quality inspection.
+    Inspect {
+        #[arg(value_parser = parse_order)]
+        order: OrderId,
+        #[arg(long, default_value = "pass")]
+        result: InspectionResult,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Complete production (after a passed inspection).
+    Complete {
+        #[arg(value_parser = parse_order)]
+        order: OrderId,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Ship, and notify the customer.
+    Ship {
+        #[arg(value_parser = parse_order)]
+        order: OrderId,
+        #[arg(long)]
+        carrier: String,
+        #[arg(long)]
+        tracking: String,
+        #[arg(long, default_value = "road")]
+        mode: ShipMode,
+        /// Expected arrival [default: 3 days after the effective date].
+        #[arg(long, value_parser = parse_date)]
+        eta: Option<Date>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Report a shipment delay with a new ETA.
+    Delay {
+        #[arg(value_parser = parse_order)]
+        order: OrderId,
+        #[arg(long, value_parser = parse_date)]
+        eta: Date,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Record the delivery.
+    Deliver {
+        #[arg(value_parser = parse_order)]
+        order: OrderId,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Record the customer's sign-off.
+    Sign {
+        #[arg(value_parser = parse_order)]
+        order: OrderId,
+        /// Who signed at the customer.
+        #[arg(long)]
+        by: String,
+        /// Accepted quantity of a line: LINE:QTY (unlisted lines are accepted in full). Repeat.
+        #[arg(long = "accept", value_parser = parse_line_qty)]
+        accepted: Vec<LineQuantity>,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Record that the customer refused the delivery.
+    Refuse {
+        #[arg(value_parser = parse_order)]
+        order: OrderId,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Open an after-sales complaint; prints its number.
+    Complain {
+        #[arg(value_parser = parse_order)]
+        order: OrderId,
+        #[arg(long)]
+        category: ComplaintCategory,
+        #[arg(long, default_value = "medium")]
+        severity: Severity,
+        #[arg(long)]
+        text: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Resolve a complaint.
+    Resolve {
+        #[arg(value_parser = parse_order)]
+        order: OrderId,
+        #[arg(long)]
+        complaint: u32,
+        #[arg(long)]
+        resolution: String,
+        /// The customer is not satisfied.
+        #[arg(long)]
+        unsatisfied: bool,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Reopen a resolved complaint.
+    Reopen {
+        #[arg(value_parser = parse_order)]
+        order: OrderId,
+        #[arg(long)]
+        complaint: u32,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Record a follow-up visit's satisfaction score (1-5).
+    Feedback {
+        #[arg(value_parser = parse_order)]
+        order: OrderId,
+        #[arg(long)]
+        score: u8,
+        #[arg(long, default_value = "")]
+        comment: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Close the order (archived for the retention period).
+    Close {
+        #[arg(value_parser = parse_order)]
+        order: OrderId,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Show an order's current state.
+    Show {
+        #[arg(value_parser = parse_order)]
+        order: OrderId,
+    },
+    /// Every event of an order, in order.
+    History {
+        #[arg(value_parser = parse_order)]
+        order: OrderId,
+    },
+}
+
+fn line_update(line_no: u16) -> LineUpdate {
+    LineUpdate { line_no, quantity: None, spec: None, unit_price_minor: None }
+}
+
+/// A domain command with its order and common options, or a read.
+#[derive(Debug)]
+pub enum Parsed {
+    /// A command to execute.
+    Write { order: Option<OrderId>, command: Command, common: CommonArgs },
+    /// `show`.
+    Show(OrderId),
+    /// `history`.
+    History(OrderId),
+}
+
+impl OrderCmd {
+    /// Turns the arguments into a domain command.
+    pub fn into_parsed(self) -> Result<Parsed, String> {
+        use OrderCmd as O;
+        let w = |order: OrderId, command: Command, common: CommonArgs| Parsed::Write {
+            order: Some(order),
+            command,
+            common,
+        };
+        Ok(match self {
+            O::Receive {
+                customer,
+                contact,
+                channel,
+                lines,
+                currency,
+                due,
+                address,
+                requirements,
+                common,
+            } => Parsed::Write {
+                order: None,
+                command: Command::ReceiveOrder(ReceiveOrder {
+                    channel,
+                    customer,
+                    contact,
+                    lines,
+                    currency,
+                    requested_date: due,
+                    delivery_address: address,
+                    special_requirements: requirements,
+                }),
+                common,
+            },
+            O::Approve { order, dept, revision, note, common } => {
+                w(order, Command::ApproveReview(ApproveReview { department: dept, revision, note }), common)
+            }
+            O::Reject { order, dept, revision, reason, common } => {
+                w(order, Command::RejectReview(RejectReview { department: dept, revision, reason }), common)
+            }
+            O::Confirm { order, promised, note, common } => {
+                w(order, Command::ConfirmOrder(ConfirmOrder { promised_date: promised, note }), common)
+            }
+            O::Change { order, reason, quantities, specs, prices, add, remove, due, address, common } => {
+                let mut updates: std::collections::BTreeMap<u16, LineUpdate> = Default::default();
+                for (l, q) in quantities {
+                    let q = q.trim().parse::<u32>().map_err(|_| format!("'{q}' is not a quantity"))?;
+                    updates.entry(l).or_insert_with(|| line_update(l)).quantity = Some(q);
+                }
+                for (l, s) in specs {
+                    updates.entry(l).or_insert_with(|| line_update(l)).spec = Some(s);
+                }
+                for (l, p) in prices {
+                    updates.entry(l).or_insert_with(|| line_update(l)).unit_price_minor =
+                        Some(parse_price(&p)?);
+                }
+                let mut lines: Vec<LineEdit> = updates.into_values().map(LineEdit::Update).collect();
+                lines.extend(add.into_iter().map(LineEdit::Add));
+                lines.extend(remove.into_iter().map(|line_no| LineEdit::Remove { line_no }));
+                w(
+                    order,
+                    Command::ChangeOrder(ChangeOrder {
+                        reason,
+                        lines,
+                        requested_date: due,
+                        delivery_address: address,
+                    }),
+                    common,
+                )
+            }
+            O::Cancel { order, reason, common } => {
+                w(order, Command::CancelOrder(CancelOrder { reason }), common)
+            }
+            O::Schedule { order, finish, note, common } => w(
+                order,
+                Command::ScheduleProduction(ScheduleProduction { planned_finish: finish, note }),
+                common,
+            ),
+            O::Inspect { order, result, note, common } => {
+                w(order, Command::InspectQuality(InspectQuality { result, note }), common)
+            }
+            O::Complete { order, note, common } => {
+                w(order, Command::CompleteProduction(CompleteProduction { note }), common)
+            }
+            O::Ship { order, carrier, tracking, mode, eta, common } => {
+                let eta =
+                    eta.unwrap_or_else(|| common.at.unwrap_or_else(crate::app::now).date().plus_days(3));
+                w(
+                    order,
+                    Command::ShipOrder(ShipOrder { carrier, mode, tracking_number: tracking, eta }),
+                    common,
+                )
+            }
+            O::Delay { order, eta, reason, common } => {
+                w(order, Command::ReportDelay(ReportDelay { new_eta: eta, reason }), common)
+            }
+            O::Deliver { order, note, common } => {
+                w(order, Command::DeliverOrder(DeliverOrder { note }), common)
+            }
+            O::Sign { order, by, accepted, note, common } => w(
+                order,
+                Command::SignOrder(SignOrder {
+                    signed_by: by,
+                    accepted: if accepted.is_empty() { None } else { Some(accepted) },
+                    note,
+                }),
+                common,
+            ),
+            O::Refuse { order, by, reason, common } => {
+                w(order, Command::RefuseOrder(RefuseOrder { refused_by: by, reason }), common)
+            }
+            O::Complain { order, category, severity, text, common } => {
+                w(order, Command::OpenComplaint(OpenComplaint { category, severity, text }), common)
+            }
+            O::Resolve { order, complaint, resolution, unsatisfied, common } => w(
+                order,
+                Command::ResolveComplaint(ResolveComplaint {
+                    complaint_id: complaint,
+                    resolution,
+                    customer_satisfied: !unsatisfied,
+                }),
+                common,
+            ),
+            O::Reopen { order, complaint, reason, common } => w(
+                order,
+                Command::ReopenComplaint(ReopenComplaint { complaint_id: complaint, reason }),
+                common,
+            ),
+            O::Feedback { order, score, comment, common } => {
+                w(order, Command::RecordFeedback(RecordFeedback { score, comment }), common)
+            }
+            O::Close { order, common } => w(order, Command::CloseOrder(CloseOrder {}), common),
+            O::Show { order } => Parsed::Show(order),
+            O::History { order } => Parsed::History(order),
+        })
+    }
+}

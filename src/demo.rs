@@ -1,0 +1,549 @@
+//! `orderflow demo`: drives a few hundred seeded orders through realistic lives over the last six
+//! simulated months (approvals, some rejections, changes with re-approval, cancellations,
+//! rework, delays, partial sign-offs, refusals, complaints, feedback, closing), using effective
+//! times, then prints a summary.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::StreamExt;
+use orderflow_commands::*;
+use orderflow_schemas::{
+    Actor, Channel, ComplaintCategory, Currency, Department, InspectionResult, OrderId, Role, Severity,
+    ShipMode, Timestamp,
+};
+use serde_json::json;
+
+use crate::app::{App, AppError, Request};
+use crate::rng::Rng;
+
+/// Options of `orderflow demo`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DemoArgs {
+    /// How many orders.
+    #[arg(long, default_value_t = 300)]
+    pub orders: u64,
+    /// The seed of the generator (runs with the same seed on an empty directory write the same data).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Orders driven at the same time.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+}
+
+const CUSTOMERS: &[&str] = &[
+    "Bright Dairy Retail",
+    "Northfield Foods",
+    "Lotus Supermarkets",
+    "Huaxin Bakery Group",
+    "Alpine Coffee Co",
+    "Metro Hotels",
+    "GreenLeaf Catering",
+    "Sunrise School District",
+    "Harbor Distribution",
+    "Jade Garden Restaurants",
+    "Pioneer Ice Cream",
+    "City Hospital Kitchens",
+];
+const PRODUCTS: &[(&str, &str, &str, i64)] = &[
+    ("MILK-1L", "UHT whole milk 1 l, 12 per case", "case", 1_890),
+    ("MILK-5L", "fresh milk 5 l bag", "bag", 1_250),
+    ("YOG-150", "plain yoghurt 150 g, 24 per tray", "tray", 2_160),
+    ("CRM-35", "cream 35% 1 l", "l", 520),
+    ("BUT-25", "butter block 25 kg", "block", 21_500),
+    ("CHE-MOZ", "mozzarella 2.5 kg", "kg", 940),
+    ("PWD-SKM", "skimmed milk powder 25 kg bag", "bag", 8_900),
+    ("WHY-80", "whey protein 80% 20 kg", "bag", 15_600),
+];
+const CARRIERS: &[&str] = &["ColdLine Logistics", "SF Express", "DB Schenker", "Maersk Road"];
+
+/// What the demo did.
+#[derive(Default)]
+struct Tally {
+    commands: AtomicU64,
+    refused_as_expected: AtomicU64,
+}
+
+fn actor(role: Role, who: u64) -> Actor {
+    let names: &[&str] = match role {
+        Role::Sales => &["Li Na", "Tom Becker", "Wang Fang"],
+        Role::Production => &["Zhao Lei", "Anna Roth"],
+        Role::Procurement => &["Chen Jie", "Mark Lee"],
+        Role::Finance => &["Sun Mei", "Olga Stein"],
+        Role::Warehouse => &["Liu Yang", "Pedro Alves"],
+        Role::Logistics => &["Gao Wei", "Sara Kim"],
+        Role::Quality => &["Huang Min", "Ivo Novak"],
+        Role::CustomerService => &["Xu Ling", "Emma Brown"],
+        Role::Auditor => &["Audit Office"],
+        Role::Archivist => &["Records Office"],
+    };
+    Actor { name: names[(who % names.len() as u64) as usize].to_string(), role }
+}
+
+struct Life<'a> {
+    app: &'a App,
+    rng: Rng,
+    order: Option<OrderId>,
+    at: Timestamp,
+    now: Timestamp,
+    tally: &'a Tally,
+}
+
+impl Life<'_> {
+    /// Moves the clock on by `lo..=hi` hours; false when that is past the real now (the order is
+    /// still in flight today).
+    fn wait_hours(&mut self, lo: u64, hi: u64) -> bool {
+        let hours = self.rng.range(lo, hi);
+        let next = self.at.plus_hours(i64::try_from(hours).unwrap_or(0));
+        if next > self.now {
+            return false;
+        }
+        self.at = next;
+        true
+    }
+
+    async fn run(&mut self, role: Role, command: Command) -> Result<bool, AppError> {
+        let who = self.rng.next_u64();
+        let req = Request {
+            order_id: self.order,
+            command_id: self.rng.uuid(),
+            actor: actor(role, who),
+            at: Some(self.at),
+            command,
+        };
+        self.tally.commands.fetch_add(1, Ordering::Relaxed);
+        match self.app.execute(req).await {
+            Ok(done) => {
+                self.order = Some(done.order_id);
+                Ok(true)
+            }
+            Err(AppError::Rejected(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A command the rules must refuse (counted; an acceptance is a demo failure).
+    async fn expect_refusal(&mut self, role: Role, command: Command) -> Result<(), AppError> {
+        let name = command.name();
+        if self.run(role, command).await? {
+            return Err(AppError::Failure(format!(
+                "demo: '{name}' was accepted but the rules should refuse it"
+            )));
+        }
+        self.tally.refused_as_expected.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    async fn must(&mut self, role: Role, command: Command) -> Result<(), AppError> {
+        let name = command.name();
+        if self.run(role, command).await? {
+            Ok(())
+        } else {
+            let order = self.order.map(|o| o.short()).unwrap_or_default();
+            Err(AppError::Failure(format!("demo: '{name}' on order {order} was refused unexpectedly")))
+        }
+    }
+
+    async fn approvals(&mut self) -> Result<bool, AppError> {
+        for dept in Department::ALL {
+            // Most reviews within the 24 h limit, some late (flagged overdue, never auto-approved).
+            let slowest = if self.rng.chance(15) { 40 } else { 20 };
+            if !self.wait_hours(1, slowest) {
+                return Ok(false);
+            }
+            self.must(
+                dept.role(),
+                Command::ApproveReview(ApproveReview {
+                    department: *dept,
+                    revision: None,
+                    note: String::new(),
+                }),
+            )
+            .await?;
+        }
+        Ok(true)
+    }
+
+    async fn live(&mut self, k: u64) -> Result<(), AppError> {
+        let r = &mut self.rng;
+        let n_lines = r.range(1, 3);
+        let mut lines = Vec::new();
+        for i in 0..n_lines {
+            let (sku, spec, unit, price) =
+                PRODUCTS[((k * 3 + i * 5 + r.range(0, 7)) % PRODUCTS.len() as u64) as usize];
+            lines.push(NewLine {
+                sku: sku.into(),
+                spec: spec.into(),
+                quantity: u32::try_from(r.range(5, 400)).unwrap_or(5),
+                unit: unit.into(),
+                unit_price_minor: price,
+            });
+        }
+        let channel = [Channel::Phone, Channel::Email, Channel::Online, Channel::SalesRep][(k % 4) as usize];
+        let requested = self.at.date().plus_days(i32::try_from(self.rng.range(10, 35)).unwrap_or(14));
+        let receive = ReceiveOrder {
+            channel,
+            customer: CUSTOMERS[(k % CUSTOMERS.len() as u64) as usize].into(),
+            contact: format!("buyer{}@example.com", k % 7),
+            lines,
+            currency: Currency::parse(if k % 5 == 0 { "CNY" } else { "EUR" }).map_err(AppError::Invalid)?,
+            requested_date: requested,
+            delivery_address: format!("Dock {}, Industrial Park {}", k % 9 + 1, k % 4 + 1),
+            special_requirements: if self.rng.chance(30) { "keep at 2-6 °C".into() } else { String::new() },
+        };
+        self.must(Role::Sales, Command::ReceiveOrder(receive)).await?;
+
+        // Shipping before approval is refused: show it now and then.
+        if self.rng.chance(5) {
+            let eta = self.at.date().plus_days(3);
+            let ship = ShipOrder {
+                carrier: CARRIERS[0].into(),
+                mode: ShipMode::Road,
+                tracking_number: "X".into(),
+                eta,
+            };
+            self.expect_refusal(Role::Logistics, Command::ShipOrder(ship)).await?;
+        }
+        if self.rng.chance(7) {
+            if !self.wait_hours(2, 20) {
+                return Ok(());
+            }
+            let dept = Department::ALL[(self.rng.next_u64() % 4) as usize];
+            let reject = RejectReview {
+                department: dept,
+                revision: None,
+                reason: "insufficient capacity / credit".into(),
+            };
+            self.must(dept.role(), Command::RejectReview(reject)).await?;
+            if self.wait_hours(24, 72) {
+                self.must(Role::Sales, Command::CloseOrder(CloseOrder {})).await?;
+            }
+            return Ok(());
+        }
+        if !self.approvals().await? {
+            return Ok(());
+        }
+        if !self.wait_hours(1, 8) {
+            return Ok(());
+        }
+        let promised = requested.plus_days(i32::try_from(self.rng.range(0, 3)).unwrap_or(0));
+        if self.rng.chance(85) {
+            self.must(
+                Role::Sales,
+                Command::ConfirmOrder(ConfirmOrder {
+                    promised_date: promised.max(self.at.date()),
+                    note: "read back to the customer".into(),
+                }),
+            )
+            .await?;
+        }
+        if self.rng.chance(12) {
+            if !self.wait_hours(4, 48) {
+                return Ok(());
+            }
+            let change = ChangeOrder {
+                reason: "customer asked for more".into(),
+                lines: vec![LineEdit::Update(LineUpdate {
+                    line_no: 1,
+                    quantity: Some(u32::try_from(self.rng.range(401, 600)).unwrap_or(450)),
+                    spec: None,
+                    unit_price_minor: None,
+                })],
+                requested_date: None,
+                delivery_address: None,
+            };
+            self.must(Role::Sales, Command::ChangeOrder(change)).await?;
+            if !self.approvals().await? {
+                return Ok(());
+            }
+        }
+        if self.rng.chance(4) {
+            if self.wait_hours(2, 48) {
+                self.must(
+                    Role::Sales,
+                    Command::CancelOrder(CancelOrder { reason: "customer cancelled".into() }),
+                )
+                .await?;
+                if self.wait_hours(24, 48) {
+                    self.must(Role::Sales, Command::CloseOrder(CloseOrder {})).await?;
+                }
+            }
+            return Ok(());
+        }
+        if self.rng.chance(75) {
+            if !self.wait_hours(2, 24) {
+                return Ok(());
+            }
+            let finish = self.at.date().plus_days(i32::try_from(self.rng.range(2, 10)).unwrap_or(3));
+            self.must(
+                Role::Production,
+                Command::ScheduleProduction(ScheduleProduction {
+                    planned_finish: finish,
+                    note: "line 2, day shift".into(),
+                }),
+            )
+            .await?;
+            loop {
+                if !self.wait_hours(24, 96) {
+                    return Ok(());
+                }
+                let roll = self.rng.range(0, 99);
+                let result = if roll < 85 {
+                    InspectionResult::Pass
+                } else if roll < 95 {
+                    InspectionResult::Rework
+                } else {
+                    InspectionResult::Scrap
+                };
+                let note = if result == InspectionResult::Pass {
+                    String::new()
+                } else {
+                    "fat content out of range".into()
+                };
+                self.must(Role::Quality, Command::InspectQuality(InspectQuality { result, note })).await?;
+                if result == InspectionResult::Pass {
+                    break;
+                }
+            }
+            if !self.wait_hours(1, 12) {
+                return Ok(());
+            }
+            self.must(
+                Role::Production,
+                Command::CompleteProduction(CompleteProduction { note: String::new() }),
+            )
+            .await?;
+        }
+        // Aim at the promise: most orders ship in time, some late.
+        let late = self.rng.chance(15);
+        let target = promised.plus_days(if late { 2 } else { -3 });
+        let gap_days = i64::from(self.at.date().days_until(target)).max(0);
+        self.at = self.at.plus_hours(gap_days * 24).min(self.now);
+        if !self.wait_hours(1, 8) {
+            return Ok(());
+        }
+        let eta = self.at.date().plus_days(i32::try_from(self.rng.range(1, 3)).unwrap_or(2));
+        let carrier = CARRIERS[(self.rng.next_u64() % CARRIERS.len() as u64) as usize];
+        let mode = if self.rng.chance(40) { ShipMode::ColdChain } else { ShipMode::Road };
+        let tracking_number = format!("TRK{:010}", self.rng.range(0, 9_999_999_999));
+        self.must(
+            Role::Logistics,
+            Command::ShipOrder(ShipOrder { carrier: carrier.into(), mode, tracking_number, eta }),
+        )
+        .await?;
+        if self.rng.chance(12) {
+            if !self.wait_hours(6, 30) {
+                return Ok(());
+            }
+            let new_eta = eta.plus_days(2).max(self.at.date());
+            self.must(
+                Role::Logistics,
+                Command::ReportDelay(ReportDelay { new_eta, reason: "road closure".into() }),
+            )
+            .await?;
+            self.at = self.at.plus_hours(48).min(self.now);
+        }
+        if !self.wait_hours(20, 60) {
+            return Ok(());
+        }
+        self.must(
+            Role::Logistics,
+            Command::DeliverOrder(DeliverOrder { note: "POD signed at the dock".into() }),
+        )
+        .await?;
+        if !self.wait_hours(1, 6) {
+            return Ok(());
+        }
+        if self.rng.chance(6) {
+            self.must(
+                Role::Logistics,
+                Command::RefuseOrder(RefuseOrder {
+                    refused_by: "receiving clerk".into(),
+                    reason: "cold chain broken".into(),
+                }),
+            )
+            .await?;
+        } else {
+            let accepted = if self.rng.chance(15) {
+                Some(vec![orderflow_schemas::LineQuantity { line_no: 1, quantity: 1 }])
+            } else {
+                None
+            };
+            self.must(
+                Role::Sales,
+                Command::SignOrder(SignOrder {
+                    signed_by: "store manager".into(),
+                    accepted,
+                    note: String::new(),
+                }),
+            )
+            .await?;
+        }
+        let mut open_complaint = false;
+        if self.rng.chance(12) && self.wait_hours(24, 200) {
+            let category = [
+                ComplaintCategory::Quality,
+                ComplaintCategory::Quantity,
+                ComplaintCategory::Delivery,
+                ComplaintCategory::Service,
+            ][(self.rng.next_u64() % 4) as usize];
+            self.must(
+                Role::CustomerService,
+                Command::OpenComplaint(OpenComplaint {
+                    category,
+                    severity: Severity::Medium,
+                    text: "see the attached photos".into(),
+                }),
+            )
+            .await?;
+            open_complaint = true;
+            if self.wait_hours(24, 120) {
+                let satisfied = !self.rng.chance(20);
+                self.must(
+                    Role::CustomerService,
+                    Command::ResolveComplaint(ResolveComplaint {
+                        complaint_id: 1,
+                        resolution: "replacement sent".into(),
+                        customer_satisfied: satisfied,
+                    }),
+                )
+                .await?;
+                open_complaint = false;
+                if !satisfied && self.wait_hours(24, 72) {
+                    self.must(
+                        Role::CustomerService,
+                        Command::ReopenComplaint(ReopenComplaint {
+                            complaint_id: 1,
+                            reason: "replacement also damaged".into(),
+                        }),
+                    )
+                    .await?;
+                    open_complaint = true;
+                    if self.wait_hours(24, 72) {
+                        self.must(
+                            Role::CustomerService,
+                            Command::ResolveComplaint(ResolveComplaint {
+                                complaint_id: 1,
+                                resolution: "credit note issued".into(),
+                                customer_satisfied: true,
+                            }),
+                        )
+                        .await?;
+                        open_complaint = false;
+                    }
+                }
+            }
+        }
+        if self.rng.chance(55) && self.wait_hours(48, 240) {
+            let score =
+                u8::try_from(if self.rng.chance(15) { self.rng.range(1, 3) } else { self.rng.range(4, 5) })
+                    .unwrap_or(4);
+            self.must(
+                Role::CustomerService,
+                Command::RecordFeedback(RecordFeedback { score, comment: "follow-up visit".into() }),
+            )
+            .await?;
+        }
+        if open_complaint {
+            self.expect_refusal(Role::Sales, Command::CloseOrder(CloseOrder {})).await?;
+            return Ok(());
+        }
+        if self.rng.chance(70) && self.wait_hours(24, 120) {
+            self.must(Role::Sales, Command::CloseOrder(CloseOrder {})).await?;
+            if self.rng.chance(5) && self.wait_hours(24, 200) {
+                self.must(
+                    Role::Archivist,
+                    Command::PlaceHold(PlaceHold { reason: "dispute over invoice".into() }),
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs the demo on `data_dir`.
+pub async fn run(data_dir: &Path, args: DemoArgs, json: bool) -> Result<(), AppError> {
+    let started = Instant::now();
+    let app = Arc::new(App::open(data_dir)?);
+    let head_before = app.log().head();
+    // A second demo on the same directory adds new orders rather than repeating the first.
+    let seed = args.seed ^ head_before.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let now = crate::app::now();
+    let start = now.plus_hours(-24 * 180);
+    let spacing_hours = (24 * 178 / args.orders.max(1)).max(1);
+    let tally = Arc::new(Tally::default());
+    let bar = if json { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(args.orders) };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} orders {pos}/{len} {wide_bar} {per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let results: Vec<Result<(), AppError>> = futures::stream::iter(0..args.orders)
+        .map(|k| {
+            let (app, tally, bar) = (app.clone(), tally.clone(), bar.clone());
+            async move {
+                let mut life = Life {
+                    app: &app,
+                    rng: Rng::new(seed.wrapping_add(k.wrapping_mul(0x2545_f491_4f6c_dd1d))),
+                    order: None,
+                    at: start.plus_hours(i64::try_from(k * spacing_hours).unwrap_or(0)),
+                    now,
+                    tally: &tally,
+                };
+                let r = life.live(k).await;
+                bar.inc(1);
+                r
+            }
+        })
+        .buffer_unordered(args.concurrency.clamp(1, 256))
+        .collect()
+        .await;
+    bar.finish_and_clear();
+    results.into_iter().collect::<Result<Vec<()>, AppError>>()?;
+
+    // Summary: orders by status, read back from the log.
+    let mut by_status: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut position = head_before + 1;
+    let mut orders = std::collections::BTreeSet::new();
+    loop {
+        let batch = app.log().read_from(position, 16_384)?;
+        let Some(last) = batch.last() else { break };
+        position = last.position + 1;
+        orders.extend(batch.iter().map(|e| e.stream));
+    }
+    for o in &orders {
+        let (_, state) = app.order(OrderId(*o))?;
+        *by_status.entry(state.status().as_str()).or_default() += 1;
+    }
+    let events = app.log().head() - head_before;
+    let commands = tally.commands.load(Ordering::Relaxed);
+    let refused = tally.refused_as_expected.load(Ordering::Relaxed);
+    let secs = started.elapsed().as_secs_f64();
+    app.close()?;
+    if json {
+        println!(
+            "{}",
+            json!({ "data_dir": data_dir, "orders": orders.len(), "commands": commands, "refused_as_expected": refused,
+                    "events": events, "seconds": secs, "by_status": by_status })
+        );
+    } else {
+        println!(
+            "orderflow demo: {} orders driven in {:.1} s into {}",
+            orders.len(),
+            secs,
+            data_dir.display()
+        );
+        println!(
+            "  commands {commands} (of which {refused} refused by the rules, as intended), events {events}"
+        );
+        let parts: Vec<String> = by_status.iter().map(|(s, n)| format!("{s} {n}")).collect();
+        println!("  by status: {}", parts.join(", "));
+        println!("  try: orderflow --data-dir {} order history <ORDER_ID>", data_dir.display());
+    }
+    Ok(())
+}
