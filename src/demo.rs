@@ -67,6 +67,11 @@ struct Tally {
     refused_as_expected: AtomicU64,
 }
 
+/// The `k`-th item, cycling.
+fn nth<T: Copy>(items: &[T], k: u64) -> T {
+    items[usize::try_from(k % items.len() as u64).unwrap_or(0)]
+}
+
 fn actor(role: Role, who: u64) -> Actor {
     let names: &[&str] = match role {
         Role::Sales => &["Li Na", "Tom Becker", "Wang Fang"],
@@ -80,7 +85,7 @@ fn actor(role: Role, who: u64) -> Actor {
         Role::Auditor => &["Audit Office"],
         Role::Archivist => &["Records Office"],
     };
-    Actor { name: names[(who % names.len() as u64) as usize].to_string(), role }
+    Actor { name: nth(names, who).to_string(), role }
 }
 
 struct Life<'a> {
@@ -172,8 +177,7 @@ impl Life<'_> {
         let n_lines = r.range(1, 3);
         let mut lines = Vec::new();
         for i in 0..n_lines {
-            let (sku, spec, unit, price) =
-                PRODUCTS[((k * 3 + i * 5 + r.range(0, 7)) % PRODUCTS.len() as u64) as usize];
+            let (sku, spec, unit, price) = nth(PRODUCTS, k * 3 + i * 5 + r.range(0, 7));
             lines.push(NewLine {
                 sku: sku.into(),
                 spec: spec.into(),
@@ -186,10 +190,11 @@ impl Life<'_> {
         let requested = self.at.date().plus_days(i32::try_from(self.rng.range(10, 35)).unwrap_or(14));
         let receive = ReceiveOrder {
             channel,
-            customer: CUSTOMERS[(k % CUSTOMERS.len() as u64) as usize].into(),
+            customer: nth(CUSTOMERS, k).into(),
             contact: format!("buyer{}@example.com", k % 7),
             lines,
-            currency: Currency::parse(if k % 5 == 0 { "CNY" } else { "EUR" }).map_err(AppError::Invalid)?,
+            currency: Currency::parse(if k.is_multiple_of(5) { "CNY" } else { "EUR" })
+                .map_err(AppError::Invalid)?,
             requested_date: requested,
             delivery_address: format!("Dock {}, Industrial Park {}", k % 9 + 1, k % 4 + 1),
             special_requirements: if self.rng.chance(30) { "keep at 2-6 °C".into() } else { String::new() },
@@ -326,7 +331,7 @@ impl Life<'_> {
             return Ok(());
         }
         let eta = self.at.date().plus_days(i32::try_from(self.rng.range(1, 3)).unwrap_or(2));
-        let carrier = CARRIERS[(self.rng.next_u64() % CARRIERS.len() as u64) as usize];
+        let carrier = nth(CARRIERS, self.rng.next_u64());
         let mode = if self.rng.chance(40) { ShipMode::ColdChain } else { ShipMode::Road };
         let tracking_number = format!("TRK{:010}", self.rng.range(0, 9_999_999_999));
         self.must(

@@ -36,7 +36,7 @@ pub enum Top {
     /// Commands and reads on one order.
     Order {
         #[command(subcommand)]
-        cmd: OrderCmd,
+        cmd: Box<OrderCmd>,
     },
     /// Make a data directory and drive a few hundred orders through realistic lives.
     Demo(crate::demo::DemoArgs),
@@ -76,7 +76,7 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), AppError> {
     match cli.command {
         Top::Order { cmd } => {
-            let parsed = cmd.into_parsed().map_err(AppError::Invalid)?;
+            let parsed = (*cmd).into_parsed().map_err(AppError::Invalid)?;
             let app = App::open(&cli.data_dir)?;
             let result = run_order(&app, parsed, cli.json).await;
             app.close()?;
