@@ -3,6 +3,8 @@
 //! tracing subscriber.
 
 pub mod app;
+pub mod bench;
+mod bench_raw;
 pub mod cli;
 pub mod demo;
 mod rng;

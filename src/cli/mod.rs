@@ -40,6 +40,8 @@ pub enum Top {
     },
     /// Make a data directory and drive a few hundred orders through realistic lives.
     Demo(crate::demo::DemoArgs),
+    /// Measure the lifecycle workload (shared/bench/WORKLOAD.md), or with --raw the raw limits.
+    Bench(crate::bench::BenchArgs),
 }
 
 /// Parses the command line and runs it; returns the process exit code.
@@ -83,6 +85,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             result
         }
         Top::Demo(args) => crate::demo::run(&cli.data_dir, args, cli.json).await,
+        Top::Bench(args) => crate::bench::run(args).await,
     }
 }
 

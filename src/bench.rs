@@ -1,0 +1,260 @@
+//! `orderflow bench`: the lifecycle workload of `shared/bench/WORKLOAD.md`, measured durable and
+//! through the full command path, and (`--raw`) the raw limits of the parts in the same run.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use orderflow_commands::*;
+use orderflow_schemas::{Actor, Channel, Currency, Department, InspectionResult, OrderId, Role, ShipMode};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::app::{default_actor, App, AppError, Request};
+use crate::rng::Rng;
+
+/// Options of `orderflow bench`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// Orders per configuration.
+    #[arg(long, default_value_t = 10_000)]
+    pub orders: u64,
+    /// Client counts, one configuration each.
+    #[arg(long, value_delimiter = ',', default_value = "1,8,64")]
+    pub clients: Vec<u64>,
+    /// Where to put the data directories [default: a fresh temporary directory, removed afterwards].
+    #[arg(long = "bench-dir")]
+    pub bench_dir: Option<PathBuf>,
+    /// Measure the raw limits of the parts instead (sled inserts with a shared flush, sled scan).
+    #[arg(long)]
+    pub raw: bool,
+}
+
+/// The workload's commands per order: receive, 4 approvals, schedule, inspect, complete, ship,
+/// deliver, sign. The workflow needs `inspect` (shipping requires passed, completed production)
+/// and `deliver` (sign-off follows delivery) beyond WORKLOAD.md's nine steps; both are counted.
+pub const COMMANDS_PER_ORDER: u64 = 11;
+
+/// Peak resident memory since the last reset, in MiB (Linux; 0 elsewhere).
+pub fn peak_rss_mib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()))
+        })
+        .map(|kb| kb / 1024)
+        .unwrap_or(0)
+}
+
+/// Resets the peak-RSS mark so that each step reports its own peak.
+pub fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn actor(role: Role) -> Actor {
+    Actor { name: default_actor(role), role }
+}
+
+/// The commands of order `k`'s happy path, in order.
+fn lifecycle(
+    k: u64,
+    rng: &mut Rng,
+    today: orderflow_schemas::Date,
+    currency: Currency,
+) -> Vec<(Role, Command)> {
+    let lines = (0..3u64)
+        .map(|i| NewLine {
+            sku: format!("P{}", (k * 7 + i) % 50),
+            spec: String::new(),
+            quantity: u32::try_from(rng.range(1, 100)).unwrap_or(1),
+            unit: "pcs".into(),
+            unit_price_minor: i64::try_from(rng.range(100, 100_000)).unwrap_or(100),
+        })
+        .collect();
+    let channel = [Channel::Phone, Channel::Email, Channel::Online][usize::try_from(k % 3).unwrap_or(0)];
+    let mut cmds = vec![(
+        Role::Sales,
+        Command::ReceiveOrder(ReceiveOrder {
+            channel,
+            customer: format!("C{}", k % 20),
+            contact: "buyer".into(),
+            lines,
+            currency,
+            requested_date: today.plus_days(30),
+            delivery_address: "Dock 1".into(),
+            special_requirements: String::new(),
+        }),
+    )];
+    for d in Department::ALL {
+        cmds.push((
+            d.role(),
+            Command::ApproveReview(ApproveReview { department: *d, revision: None, note: String::new() }),
+        ));
+    }
+    cmds.push((
+        Role::Production,
+        Command::ScheduleProduction(ScheduleProduction {
+            planned_finish: today.plus_days(10),
+            note: String::new(),
+        }),
+    ));
+    cmds.push((
+        Role::Quality,
+        Command::InspectQuality(InspectQuality { result: InspectionResult::Pass, note: String::new() }),
+    ));
+    cmds.push((Role::Production, Command::CompleteProduction(CompleteProduction { note: String::new() })));
+    cmds.push((
+        Role::Logistics,
+        Command::ShipOrder(ShipOrder {
+            carrier: "DHL".into(),
+            mode: ShipMode::Road,
+            tracking_number: format!("T{k}"),
+            eta: today.plus_days(3),
+        }),
+    ));
+    cmds.push((Role::Logistics, Command::DeliverOrder(DeliverOrder { note: String::new() })));
+    cmds.push((
+        Role::Sales,
+        Command::SignOrder(SignOrder { signed_by: "receiver".into(), accepted: None, note: String::new() }),
+    ));
+    cmds
+}
+
+fn percentile(sorted: &[u32], p: f64) -> u32 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (p * (sorted.len() - 1) as f64).round();
+    sorted[usize::try_from(rank as u64).unwrap_or(0).min(sorted.len() - 1)]
+}
+
+/// Figures of one lifecycle configuration.
+#[derive(Debug, Clone)]
+pub struct LifecycleFigures {
+    /// Clients.
+    pub clients: u64,
+    /// Orders.
+    pub orders: u64,
+    /// Events appended.
+    pub events: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// Sorted command latencies in µs.
+    pub latencies_us: Vec<u32>,
+}
+
+impl LifecycleFigures {
+    /// The WORKLOAD.md JSON line.
+    pub fn to_json(&self) -> serde_json::Value {
+        let s = self.elapsed.as_secs_f64().max(1e-9);
+        let commands = self.orders * COMMANDS_PER_ORDER;
+        json!({
+            "workload": "lifecycle",
+            "clients": self.clients,
+            "orders": self.orders,
+            "commands_per_order": COMMANDS_PER_ORDER,
+            "orders_per_s": (self.orders as f64 / s).round(),
+            "commands_per_s": (commands as f64 / s).round(),
+            "events_per_s": (self.events as f64 / s).round(),
+            "p50_us": percentile(&self.latencies_us, 0.50),
+            "p99_us": percentile(&self.latencies_us, 0.99),
+            "max_us": self.latencies_us.last().copied().unwrap_or(0),
+            "durable": true,
+            "peak_rss_mib": peak_rss_mib(),
+        })
+    }
+}
+
+/// Runs the lifecycle workload with `clients` client tasks on an open app.
+pub async fn run_lifecycle(
+    app: Arc<App>,
+    orders: u64,
+    clients: u64,
+    bar: &indicatif::ProgressBar,
+) -> Result<LifecycleFigures, AppError> {
+    let head_before = app.log().head();
+    let today = crate::app::now().date();
+    let currency = Currency::parse("EUR").map_err(AppError::Invalid)?;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (app, bar) = (app.clone(), bar.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut rng = Rng::new(42 ^ c.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let mut lat = Vec::new();
+            let mut k = c;
+            while k < orders {
+                let mut order: Option<OrderId> = None;
+                for (role, command) in lifecycle(k, &mut rng, today, currency) {
+                    let t = Instant::now();
+                    let done = app
+                        .execute(Request {
+                            order_id: order,
+                            command_id: Uuid::new_v4(),
+                            actor: actor(role),
+                            at: None,
+                            command,
+                        })
+                        .await?;
+                    lat.push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
+                    order = Some(done.order_id);
+                }
+                bar.inc(1);
+                k += clients;
+            }
+            Ok::<Vec<u32>, AppError>(lat)
+        }));
+    }
+    let mut latencies_us = Vec::new();
+    for t in tasks {
+        latencies_us.extend(t.await.map_err(|e| AppError::Failure(e.to_string()))??);
+    }
+    let elapsed = started.elapsed();
+    latencies_us.sort_unstable();
+    Ok(LifecycleFigures { clients, orders, events: app.log().head() - head_before, elapsed, latencies_us })
+}
+
+fn bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    let b = indicatif::ProgressBar::with_draw_target(Some(len), indicatif::ProgressDrawTarget::stderr());
+    b.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{what} {{pos}}/{{len}} {{wide_bar}} {{per_sec}} eta {{eta}}"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    b
+}
+
+/// Runs `orderflow bench`.
+pub async fn run(args: BenchArgs) -> Result<(), AppError> {
+    let temp;
+    let root: &Path = match &args.bench_dir {
+        Some(d) => d,
+        None => {
+            temp = tempfile::tempdir().map_err(|e| AppError::Failure(e.to_string()))?;
+            temp.path()
+        }
+    };
+    if args.raw {
+        return crate::bench_raw::run(root, args.orders * 11);
+    }
+    for &clients in &args.clients {
+        let dir = root.join(format!("lifecycle-{clients}"));
+        if dir.exists() {
+            return Err(AppError::Invalid(format!(
+                "{} exists; the bench needs a fresh directory",
+                dir.display()
+            )));
+        }
+        reset_peak_rss();
+        let app = Arc::new(App::open(&dir)?);
+        let b = bar(args.orders, &format!("lifecycle clients={clients} orders"));
+        let figures = run_lifecycle(app.clone(), args.orders, clients, &b).await?;
+        b.finish_and_clear();
+        println!("{}", figures.to_json());
+        app.close()?;
+    }
+    Ok(())
+}
