@@ -122,12 +122,13 @@ fn lifecycle(
     cmds
 }
 
-fn percentile(sorted: &[u32], p: f64) -> u32 {
+/// The `permille`/1000 quantile of sorted samples (nearest rank, integer arithmetic).
+fn percentile(sorted: &[u32], permille: usize) -> u32 {
     if sorted.is_empty() {
         return 0;
     }
-    let rank = (p * (sorted.len() - 1) as f64).round();
-    sorted[usize::try_from(rank as u64).unwrap_or(0).min(sorted.len() - 1)]
+    let rank = (permille * (sorted.len() - 1) + 500) / 1000;
+    sorted[rank.min(sorted.len() - 1)]
 }
 
 /// Figures of one lifecycle configuration.
@@ -158,8 +159,8 @@ impl LifecycleFigures {
             "orders_per_s": (self.orders as f64 / s).round(),
             "commands_per_s": (commands as f64 / s).round(),
             "events_per_s": (self.events as f64 / s).round(),
-            "p50_us": percentile(&self.latencies_us, 0.50),
-            "p99_us": percentile(&self.latencies_us, 0.99),
+            "p50_us": percentile(&self.latencies_us, 500),
+            "p99_us": percentile(&self.latencies_us, 990),
             "max_us": self.latencies_us.last().copied().unwrap_or(0),
             "durable": true,
             "peak_rss_mib": peak_rss_mib(),
