@@ -1,3 +1,5 @@
 //! The `orderflow` application: wiring of the engine, the order aggregate, the read models and the
 //! NATS bus, plus the command line. Only this crate knows configuration, the command line and the
 //! tracing subscriber.
+
+pub mod bus;
