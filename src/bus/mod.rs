@@ -14,9 +14,14 @@
 //! [`shutdown`] (stop signal).
 
 mod backoff;
+pub mod publisher;
 pub mod routing;
 pub mod shutdown;
 pub mod subjects;
 
+pub use publisher::{
+    saved_checkpoint, Publisher, PublisherConfig, PublisherError, PublisherMetrics, PublisherReport,
+    PublisherStats,
+};
 pub use routing::{RoutingError, RoutingTable, DEPARTMENTS};
 pub use shutdown::{shutdown_channel, Shutdown, ShutdownTrigger};
