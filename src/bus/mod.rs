@@ -14,11 +14,16 @@
 //! [`shutdown`] (stop signal).
 
 mod backoff;
+pub mod consumer;
 pub mod publisher;
 pub mod routing;
 pub mod shutdown;
 pub mod subjects;
 
+pub use consumer::{
+    consume, ConsumeError, ConsumeStats, ConsumerOptions, ConsumerPlan, DeptEvent, OnUndecodable,
+    Undecodable, UnknownDepartment,
+};
 pub use publisher::{
     saved_checkpoint, Publisher, PublisherConfig, PublisherError, PublisherMetrics, PublisherReport,
     PublisherStats,
