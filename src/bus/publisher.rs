@@ -220,7 +220,8 @@ pub struct PublisherMetrics {
 /// A snapshot of [`PublisherMetrics`].
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub struct PublisherStats {
-    /// Messages the stream stored (acks that were not duplicates), since start.
+    /// Messages this run stored in the stream: acks that were not duplicates, plus messages whose
+    /// acks were lost but that a synchronisation found stored.
     pub published_total: u64,
     /// Acks that said "duplicate" (a re-publish of a stored message), since start.
     pub duplicates_total: u64,
@@ -379,6 +380,7 @@ impl Publisher {
             next: saved + 1,
             synced: false,
             pause: false,
+            synced_once: false,
         };
         self.metrics.acked_position.store(saved, Ordering::Relaxed);
         self.metrics.checkpoint_saved.store(saved, Ordering::Relaxed);
@@ -532,6 +534,8 @@ struct State<'a> {
     synced: bool,
     /// Whether to wait a backoff before the next synchronisation.
     pause: bool,
+    /// Whether a synchronisation succeeded in this run (later ones find what this run stored).
+    synced_once: bool,
 }
 
 impl State<'_> {
@@ -662,6 +666,11 @@ impl State<'_> {
 
     /// The stream holds everything up to `acked` and nothing beyond: publish from `acked + 1`.
     fn synced_at(&mut self, acked: u64) {
+        if self.synced_once && acked > self.acked {
+            // Stored by this run although their acks were lost.
+            self.publisher.metrics.published_total.fetch_add(acked - self.acked, Ordering::Relaxed);
+        }
+        self.synced_once = true;
         self.acked = acked;
         self.next = acked + 1;
         self.synced = true;
