@@ -161,7 +161,10 @@ async fn main() -> anyhow::Result<()> {
     println!("appended {head} events in {append_s:.2} s ({:.0} events/s)", head as f64 / append_s);
 
     let client = async_nats::connect(&url).await?;
-    let publisher = Publisher::new(client, log.clone(), PublisherConfig::default())?;
+    let js = async_nats::jetstream::new(client.clone());
+    let config = PublisherConfig::default();
+    let stream_name = config.stream_name.clone();
+    let publisher = Publisher::new(client, log.clone(), config)?;
     let metrics = publisher.metrics();
     let (stop, shutdown) = shutdown_channel();
     let started = Instant::now();
@@ -176,13 +179,16 @@ async fn main() -> anyhow::Result<()> {
     let publish_s = started.elapsed().as_secs_f64();
     stop.trigger();
     let report = task.await??;
+    let stored = js.get_stream(&stream_name).await?.get_info().await?.state;
     println!(
-        "published {} events in {publish_s:.2} s ({:.0} events/s); retries {}, duplicates {}",
+        "published {} events in {publish_s:.2} s ({:.0} events/s, {:.1} MB/s stored); retries {}, duplicates {}",
         report.stats.acked_position,
         head as f64 / publish_s,
+        stored.bytes as f64 / publish_s / 1e6,
         report.stats.retries_total,
         report.stats.duplicates_total
     );
+    println!("stream {stream_name}: {} messages, {} bytes", stored.messages, stored.bytes);
     log.close()?;
     Ok(())
 }

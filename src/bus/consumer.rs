@@ -36,7 +36,8 @@
 //!   [`ConsumeStats::undecodable`] and goes on.
 //! - After [`ConsumerOptions::max_deliver`] deliveries JetStream stops delivering a message and
 //!   publishes a `MAX_DELIVERIES` advisory; the last attempt is logged as an error.
-//! - Broker outages are retried with a bounded backoff until a stop is asked.
+//! - Broker outages, and a stream that does not exist yet (the publisher creates it), are retried
+//!   with a bounded backoff until a stop is asked.
 //!
 //! # Pulls
 //! Events are pulled in batches of at most [`ConsumerOptions::batch_events_max`], taking what the

@@ -14,7 +14,12 @@ const READY_TIMEOUT: Duration = Duration::from_secs(20);
 pub(crate) fn nats_server_bin() -> PathBuf {
     if let Some(p) = std::env::var_os("NATS_SERVER_BIN") {
         let p = PathBuf::from(p);
-        assert!(p.is_file(), "NATS_SERVER_BIN={} is not a file", p.display());
+        assert!(
+            p.is_file(),
+            "NATS_SERVER_BIN={} is not a file; point it at a nats-server binary, or unset it and \
+             install the Debian package with `apt-get install nats-server`",
+            p.display()
+        );
         return p;
     }
     let on_path = std::env::var_os("PATH")
