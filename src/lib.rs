@@ -8,3 +8,4 @@ mod bench_raw;
 pub mod cli;
 pub mod demo;
 mod rng;
+pub mod bus;
