@@ -10,7 +10,7 @@ use orderflow_engine::{
 };
 use orderflow_schemas::{
     decode_event, event_to_json, event_type_by_code, AccessKind, Actor, Date, DecodeError, Event, EventBody,
-    JsonEnvelope, Money, OrderId, Role, Timestamp,
+    EventType, JsonEnvelope, Money, OrderId, Role, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -110,6 +110,17 @@ pub struct AuditView {
 impl Projection for AuditView {
     const NAME: &'static str = "audit";
     const VIEW_VERSION: u32 = 1;
+
+    fn folds(t: EventType) -> bool {
+        matches!(
+            t.name,
+            "order_received"
+                | "order_closed"
+                | "archive_hold_placed"
+                | "archive_hold_released"
+                | "archive_accessed"
+        )
+    }
 
     /// A release lifts the most recent active hold.
     fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), ProjectionError> {

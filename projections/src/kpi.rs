@@ -49,7 +49,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use orderflow_engine::StoredEvent;
 use orderflow_schemas::{
-    Channel, Currency, Date, Department, Event, EventBody, InspectionResult, Money, OrderId, Timestamp,
+    Channel, Currency, Date, Department, Event, EventBody, EventType, InspectionResult, Money, OrderId,
+    Timestamp,
 };
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
@@ -304,6 +305,22 @@ pub struct KpiFacts {
 impl Projection for KpiFacts {
     const NAME: &'static str = "kpi";
     const VIEW_VERSION: u32 = 1;
+
+    fn folds(t: EventType) -> bool {
+        !matches!(
+            t.name,
+            "review_rejected"
+                | "order_rejected"
+                | "production_scheduled"
+                | "production_completed"
+                | "order_shipped"
+                | "shipment_delayed"
+                | "order_closed"
+                | "archive_hold_placed"
+                | "archive_hold_released"
+                | "archive_accessed"
+        )
+    }
 
     fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), ProjectionError> {
         let order = OrderId(stored.stream);
@@ -669,7 +686,7 @@ impl KpiReport {
             left("MONTH", 7),
             left("KEY", 12),
             right("RECV", 4),
-            right("SALES", 18),
+            right("SALES", 26),
             right("OTD", 12),
             right("OTD-ORIG", 12),
             right("OTIF", 12),

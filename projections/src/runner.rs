@@ -15,11 +15,12 @@
 //! `1..=checkpoint`.
 
 use std::io::Write;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::time::{Duration, Instant};
 
 use bincode::config;
 use orderflow_engine::{EventLog, LogError, StoredEvent};
-use orderflow_schemas::{decode_event, event_type_by_code, Event, OrderId, Timestamp};
+use orderflow_schemas::{decode_event, Event, EventType, OrderId, Timestamp, EVENT_TYPES};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use thiserror::Error;
@@ -49,6 +50,14 @@ pub trait Projection: Default + Serialize + DeserializeOwned + Send + 'static {
     /// The projection's name.
     fn name(&self) -> &'static str {
         Self::NAME
+    }
+
+    /// Whether the projection folds events of this type. Events of other (known) types are
+    /// not decoded: the checkpoint passes over them. An event of an unknown type or schema
+    /// version always stops the runner. Default: every type.
+    fn folds(event_type: EventType) -> bool {
+        let _ = event_type;
+        true
     }
 
     /// Folds one event into the view. `stored` gives its place in the log (the order is
@@ -177,8 +186,12 @@ pub enum RunnerError {
 #[derive(Clone, Debug)]
 pub struct RunnerConfig {
     /// Events read from the log and applied per batch (the engine caps it at its own
-    /// `read_batch_events_max`).
+    /// `read_batch_events_max`). Small batches stay in the CPU caches: 512 reads and decodes
+    /// about twice as fast as 16,384.
     pub batch_events_max: usize,
+    /// Decoded batches the read-ahead thread may hold ready for the fold (channel capacity);
+    /// 0 reads on the calling thread, without a read-ahead thread.
+    pub read_ahead_batches_max: usize,
     /// After a catch-up, save when at least this many events were applied since the last save.
     pub snapshot_after_events: u64,
     /// After a catch-up, save when at least this much time passed since the last save (and
@@ -193,7 +206,8 @@ pub struct RunnerConfig {
 impl Default for RunnerConfig {
     fn default() -> Self {
         Self {
-            batch_events_max: 16_384,
+            batch_events_max: 512,
+            read_ahead_batches_max: 8,
             snapshot_after_events: 100_000,
             snapshot_after_ms: 60_000,
             snapshot_chunk_bytes: 256 * 1024,
@@ -333,75 +347,197 @@ pub fn snapshot_info(db: &sled::Db, name: &'static str) -> Result<Option<Snapsho
     }
 }
 
+/// A batch read by the read-ahead thread, or the failure that ends the reading (with its
+/// position).
+type ReadBatch = Result<Vec<StoredEvent>, (u64, RunnerError)>;
+
+/// Reads positions `next..=until` in batches of `batch` and sends them in order; stops at the
+/// first failure or when the receiver is gone. Batches sent back on `spent` are freed here.
+fn read_ahead(
+    log: &EventLog,
+    projection: &'static str,
+    mut next: u64,
+    until: u64,
+    batch: usize,
+    tx: &SyncSender<ReadBatch>,
+    spent: Option<&Receiver<Vec<StoredEvent>>>,
+) {
+    while next <= until {
+        // Applied batches come back to be freed where they were allocated: freeing them on the
+        // applying thread costs the allocator more.
+        if let Some(spent) = spent {
+            while spent.try_recv().is_ok() {}
+        }
+        let room = usize::try_from(until - next + 1).unwrap_or(usize::MAX);
+        let stored = match log.read_from(next, batch.min(room)) {
+            Ok(v) if !v.is_empty() => v,
+            Ok(_) => {
+                let detail = format!("no event to read below the head {until}");
+                let source = LogError::Corrupted { position: next, detail };
+                let _ = tx.send(Err((next, RunnerError::Log { projection, source })));
+                return;
+            }
+            Err(source) => {
+                let _ = tx.send(Err((next, RunnerError::Log { projection, source })));
+                return;
+            }
+        };
+        next = stored.last().map_or(next, |s| s.position + 1);
+        if tx.send(Ok(stored)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Per event type code: `None` unknown, `Some((version, folded))` the schema version this build
+/// reads and whether projection `P` folds the type.
+fn fold_table<P: Projection>() -> Vec<Option<(u16, bool)>> {
+    let len = EVENT_TYPES.iter().map(|t| usize::from(t.code) + 1).max().unwrap_or(0);
+    let mut table = vec![None; len];
+    for t in EVENT_TYPES {
+        table[usize::from(t.code)] = Some((t.version, P::folds(*t)));
+    }
+    table
+}
+
 /// A view being folded: the view, the last applied position, and the failure that stopped it.
 struct Fold<P> {
     view: P,
     checkpoint: u64,
     failure: Option<(u64, String)>,
+    table: Vec<Option<(u16, bool)>>,
 }
 
 impl<P: Projection> Fold<P> {
     fn new(view: P, checkpoint: u64) -> Self {
-        Self { view, checkpoint, failure: None }
+        Self { view, checkpoint, failure: None, table: fold_table::<P>() }
     }
 
-    /// Applies at most `max` events after the checkpoint, not beyond `until`. Returns how many.
-    fn step(&mut self, log: &EventLog, until: u64, max: usize) -> Result<u64, RunnerError> {
-        let projection = P::NAME;
-        if let Some((position, detail)) = &self.failure {
-            return Err(RunnerError::Stopped { projection, position: *position, detail: detail.clone() });
-        }
-        if self.checkpoint >= until || max == 0 {
-            return Ok(0);
-        }
-        let room = usize::try_from(until - self.checkpoint).unwrap_or(usize::MAX);
-        let batch = log
-            .read_from(self.checkpoint + 1, max.min(room))
-            .map_err(|source| RunnerError::Log { projection, source })?;
-        if batch.is_empty() {
-            return Err(RunnerError::Log {
-                projection,
-                source: LogError::Corrupted {
-                    position: self.checkpoint + 1,
-                    detail: format!("no event to read below the head {until}"),
-                },
-            });
-        }
-        let span =
-            info_span!("projection_batch", projection, from = self.checkpoint + 1, events = batch.len());
-        let _enter = span.enter();
-        let mut applied = 0u64;
-        for stored in &batch {
-            if stored.position != self.checkpoint + 1 {
-                let detail = format!("expected position {}, read {}", self.checkpoint + 1, stored.position);
-                return Err(self.fail(
-                    self.checkpoint + 1,
-                    RunnerError::Log {
-                        projection,
-                        source: LogError::Corrupted { position: self.checkpoint + 1, detail },
-                    },
-                ));
+    fn check_running(&self) -> Result<(), RunnerError> {
+        match &self.failure {
+            Some((position, detail)) => {
+                Err(RunnerError::Stopped { projection: P::NAME, position: *position, detail: detail.clone() })
             }
+            None => Ok(()),
+        }
+    }
+
+    /// Folds one stored event, which must be the one right after the checkpoint: decodes and
+    /// applies it when the projection folds its type, else only checks the type is known.
+    fn fold_one(&mut self, stored: &StoredEvent) -> Result<(), RunnerError> {
+        let projection = P::NAME;
+        let position = stored.position;
+        let expected = self.checkpoint + 1;
+        if position != expected {
+            let detail = format!("expected position {expected}, read {position}");
+            let source = LogError::Corrupted { position: expected, detail };
+            return Err(self.fail(expected, RunnerError::Log { projection, source }));
+        }
+        let known = self.table.get(usize::from(stored.event_type)).copied().flatten();
+        let folded = match known {
+            Some((version, folded)) if version == stored.schema_version => folded,
+            // Unknown type or version: decoding names the problem.
+            _ => true,
+        };
+        if folded {
             let event = match decode_event(stored.event_type, stored.schema_version, &stored.payload) {
                 Ok(e) => e,
                 Err(source) => {
-                    return Err(self.fail(
-                        stored.position,
-                        RunnerError::Decode { projection, position: stored.position, source },
-                    ))
+                    return Err(self.fail(position, RunnerError::Decode { projection, position, source }))
                 }
             };
             if let Err(source) = self.view.apply(stored, &event) {
-                let event_type = event_type_by_code(stored.event_type)
-                    .map(|t| t.name.to_string())
-                    .unwrap_or_else(|| format!("type {}", stored.event_type));
-                return Err(self.fail(
-                    stored.position,
-                    RunnerError::Apply { projection, position: stored.position, event_type, source },
-                ));
+                let event_type = event.body.event_type().name.to_string();
+                return Err(
+                    self.fail(position, RunnerError::Apply { projection, position, event_type, source })
+                );
             }
-            self.checkpoint = stored.position;
-            applied += 1;
+        }
+        self.checkpoint = position;
+        Ok(())
+    }
+
+    /// Applies at most `max` events after the checkpoint, not beyond `until`, reading them on
+    /// this thread (one bounded read). Returns how many.
+    fn step(&mut self, log: &EventLog, until: u64, max: usize) -> Result<u64, RunnerError> {
+        self.check_running()?;
+        if self.checkpoint >= until || max == 0 {
+            return Ok(0);
+        }
+        // One read covers it all, so one message (a batch or a failure) is sent before this
+        // thread drains it.
+        let max = max.min(log.limits().read_batch_events_max.max(1));
+        let last = until.min(self.checkpoint.saturating_add(u64::try_from(max).unwrap_or(u64::MAX)));
+        let (tx, rx) = sync_channel::<ReadBatch>(2);
+        read_ahead(log, P::NAME, self.checkpoint + 1, last, max, &tx, None);
+        drop(tx);
+        self.drain(rx, None, until, &mut |_| {})
+    }
+
+    /// Applies every event up to `until` in batches of `batch`. With `ahead` > 0 a read-ahead
+    /// thread reads up to `ahead` batches in advance while this thread decodes and applies;
+    /// with 0 everything happens on this thread.
+    fn run_to(
+        &mut self,
+        log: &EventLog,
+        until: u64,
+        batch: usize,
+        ahead: usize,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<u64, RunnerError> {
+        self.check_running()?;
+        let before = self.checkpoint;
+        if before >= until {
+            return Ok(0);
+        }
+        let batch = batch.max(1);
+        if ahead == 0 {
+            while self.checkpoint < until {
+                self.step(log, until, batch)?;
+                progress(Progress { position: self.checkpoint, head: until });
+            }
+            return Ok(self.checkpoint - before);
+        }
+        std::thread::scope(|scope| {
+            let (tx, rx) = sync_channel::<ReadBatch>(ahead);
+            let (spent_tx, spent_rx) = sync_channel(ahead);
+            let reader = log.clone();
+            scope.spawn(move || read_ahead(&reader, P::NAME, before + 1, until, batch, &tx, Some(&spent_rx)));
+            // Returning drops the receiver, which stops the reader.
+            self.drain(rx, Some(&spent_tx), until, progress)
+        })
+    }
+
+    /// Folds the batches received until the sender is done.
+    fn drain(
+        &mut self,
+        rx: Receiver<ReadBatch>,
+        spent: Option<&SyncSender<Vec<StoredEvent>>>,
+        until: u64,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<u64, RunnerError> {
+        let mut applied = 0u64;
+        for message in rx.iter() {
+            let batch = match message {
+                Ok(batch) => batch,
+                Err((position, e)) => return Err(self.fail(position, e)),
+            };
+            let span = info_span!(
+                "projection_batch",
+                projection = P::NAME,
+                from = self.checkpoint + 1,
+                events = batch.len()
+            );
+            let _enter = span.enter();
+            for stored in &batch {
+                self.fold_one(stored)?;
+                applied += 1;
+            }
+            progress(Progress { position: self.checkpoint, head: until });
+            if let Some(spent) = spent {
+                // When the reader is behind on freeing, this thread frees the batch itself.
+                let _ = spent.try_send(batch);
+            }
         }
         Ok(applied)
     }
@@ -510,17 +646,22 @@ impl<P: Projection> Runner<P> {
     }
 
     /// Applies every event up to the log head as it is when called, in batches of
-    /// `batch_events_max`, calling `progress` after each batch; then saves a snapshot when the
+    /// `batch_events_max` read and decoded ahead on a thread of their own, calling `progress`
+    /// after each batch; then saves a snapshot when the
     /// policy says so (`snapshot_after_events` or `snapshot_after_ms`).
     pub fn catch_up(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<CatchUp, RunnerError> {
         let head = self.log.head();
-        let mut applied = 0u64;
-        while self.fold.checkpoint < head {
-            let n = self.fold.step(&self.log, head, self.config.batch_events_max)?;
-            applied += n;
-            self.applied_since_save += n;
-            progress(Progress { position: self.fold.checkpoint, head });
-        }
+        let before = self.fold.checkpoint;
+        let result = self.fold.run_to(
+            &self.log,
+            head,
+            self.config.batch_events_max,
+            self.config.read_ahead_batches_max,
+            progress,
+        );
+        let applied = self.fold.checkpoint - before;
+        self.applied_since_save += applied;
+        result?;
         let due = self.applied_since_save > 0
             && (self.applied_since_save >= self.config.snapshot_after_events
                 || self.last_save.elapsed() >= Duration::from_millis(self.config.snapshot_after_ms));
@@ -575,10 +716,13 @@ impl<P: Projection> Runner<P> {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<(), RunnerError> {
         let head = self.log.head();
-        while rebuild.fold.checkpoint < head {
-            rebuild.fold.step(&self.log, head, self.config.batch_events_max)?;
-            progress(Progress { position: rebuild.fold.checkpoint, head });
-        }
+        rebuild.fold.run_to(
+            &self.log,
+            head,
+            self.config.batch_events_max,
+            self.config.read_ahead_batches_max,
+            progress,
+        )?;
         let old = self.snapshot.as_ref().map(|s| s.generation);
         let info = write_snapshot(&self.log, &self.config, &rebuild.fold.view, rebuild.fold.checkpoint, old)?;
         info!(projection = P::NAME, checkpoint = info.checkpoint, generation = info.generation, "Rebuilt.");

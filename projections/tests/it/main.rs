@@ -1,1 +1,7 @@
-fn main() {}
+//! Integration tests of the read models, on real event logs in temporary directories.
+
+mod audit;
+mod kpi;
+mod runner;
+mod scenario;
+mod status;
