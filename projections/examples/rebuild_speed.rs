@@ -165,12 +165,24 @@ fn scan(log: &EventLog, batch: usize) {
     }
 }
 
+/// CPU seconds (user + system) this process used so far, from /proc/self/stat (Linux; 0
+/// elsewhere). The machine may be shared: events per CPU second is steadier than per wall second.
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks: u64 = [11, 12].iter().filter_map(|i| fields.get(*i)?.parse::<u64>().ok()).sum();
+    ticks as f64 / 100.0
+}
+
 fn measure<P: Projection>(log: &EventLog, batch: usize) {
     let ahead = std::env::var("READ_AHEAD").map_or(RunnerConfig::default().read_ahead_batches_max, |s| {
         s.parse().unwrap_or_else(|e| panic!("READ_AHEAD: {e}"))
     });
     let config =
         RunnerConfig { batch_events_max: batch, read_ahead_batches_max: ahead, ..RunnerConfig::default() };
+    let cpu_started = cpu_secs();
     let started = Instant::now();
     let mut runner = Runner::<P>::open_empty(log, config.clone()).unwrap_or_else(|e| panic!("{e}"));
     let mut batches = 0u64;
@@ -193,6 +205,7 @@ fn measure<P: Projection>(log: &EventLog, batch: usize) {
         })
         .unwrap_or_else(|e| panic!("{e}"));
     let fold_secs = started.elapsed().as_secs_f64();
+    let fold_cpu_secs = cpu_secs() - cpu_started;
     let saved = Instant::now();
     runner.save().unwrap_or_else(|e| panic!("{e}"));
     let save_secs = saved.elapsed().as_secs_f64();
@@ -202,11 +215,12 @@ fn measure<P: Projection>(log: &EventLog, batch: usize) {
     let runner = Runner::<P>::open(log, config).unwrap_or_else(|e| panic!("{e}"));
     let load_secs = loaded.elapsed().as_secs_f64();
     println!(
-        "{:>6}: rebuilt {} events in {fold_secs:.2} s = {:.0} events/s ({batches} batches); snapshot {:.1} MB \
-         saved in {save_secs:.2} s, loaded in {load_secs:.2} s",
+        "{:>6}: rebuilt {} events in {fold_secs:.2} s = {:.0} events/s ({batches} batches; {fold_cpu_secs:.2} CPU s \
+         = {:.0} events per CPU s); snapshot {:.1} MB saved in {save_secs:.2} s, loaded in {load_secs:.2} s",
         P::NAME,
         runner.checkpoint(),
         runner.checkpoint() as f64 / fold_secs,
+        runner.checkpoint() as f64 / fold_cpu_secs.max(0.01),
         bytes as f64 / 1e6,
     );
 }

@@ -351,15 +351,16 @@ pub fn snapshot_info(db: &sled::Db, name: &'static str) -> Result<Option<Snapsho
 /// position).
 type ReadBatch = Result<Vec<StoredEvent>, (u64, RunnerError)>;
 
-/// Reads positions `next..=until` in batches of `batch` and sends them in order; stops at the
-/// first failure or when the receiver is gone. Batches sent back on `spent` are freed here.
+/// Reads positions `next..=until` in batches of `batch` and hands them to `send` in order;
+/// stops at the first failure or when `send` returns false. Batches sent back on `spent` are
+/// freed here.
 fn read_ahead(
     log: &EventLog,
     projection: &'static str,
     mut next: u64,
     until: u64,
     batch: usize,
-    tx: &SyncSender<ReadBatch>,
+    send: &mut dyn FnMut(ReadBatch) -> bool,
     spent: Option<&Receiver<Vec<StoredEvent>>>,
 ) {
     while next <= until {
@@ -374,16 +375,16 @@ fn read_ahead(
             Ok(_) => {
                 let detail = format!("no event to read below the head {until}");
                 let source = LogError::Corrupted { position: next, detail };
-                let _ = tx.send(Err((next, RunnerError::Log { projection, source })));
+                send(Err((next, RunnerError::Log { projection, source })));
                 return;
             }
             Err(source) => {
-                let _ = tx.send(Err((next, RunnerError::Log { projection, source })));
+                send(Err((next, RunnerError::Log { projection, source })));
                 return;
             }
         };
         next = stored.last().map_or(next, |s| s.position + 1);
-        if tx.send(Ok(stored)).is_err() {
+        if !send(Ok(stored)) {
             return;
         }
     }
@@ -464,14 +465,22 @@ impl<P: Projection> Fold<P> {
         if self.checkpoint >= until || max == 0 {
             return Ok(0);
         }
-        // One read covers it all, so one message (a batch or a failure) is sent before this
-        // thread drains it.
-        let max = max.min(log.limits().read_batch_events_max.max(1));
         let last = until.min(self.checkpoint.saturating_add(u64::try_from(max).unwrap_or(u64::MAX)));
-        let (tx, rx) = sync_channel::<ReadBatch>(2);
-        read_ahead(log, P::NAME, self.checkpoint + 1, last, max, &tx, None);
-        drop(tx);
-        self.drain(rx, None, until, &mut |_| {})
+        // Bounded by `max` events: the engine returns up to `read_batch_events_max` per read.
+        let mut read = Vec::new();
+        read_ahead(
+            log,
+            P::NAME,
+            self.checkpoint + 1,
+            last,
+            max,
+            &mut |b| {
+                read.push(b);
+                true
+            },
+            None,
+        );
+        self.drain(read, None, until, &mut |_| {})
     }
 
     /// Applies every event up to `until` in batches of `batch`. With `ahead` > 0 a read-ahead
@@ -502,7 +511,10 @@ impl<P: Projection> Fold<P> {
             let (tx, rx) = sync_channel::<ReadBatch>(ahead);
             let (spent_tx, spent_rx) = sync_channel(ahead);
             let reader = log.clone();
-            scope.spawn(move || read_ahead(&reader, P::NAME, before + 1, until, batch, &tx, Some(&spent_rx)));
+            scope.spawn(move || {
+                let mut send = |b| tx.send(b).is_ok();
+                read_ahead(&reader, P::NAME, before + 1, until, batch, &mut send, Some(&spent_rx));
+            });
             // Returning drops the receiver, which stops the reader.
             self.drain(rx, Some(&spent_tx), until, progress)
         })
@@ -511,13 +523,13 @@ impl<P: Projection> Fold<P> {
     /// Folds the batches received until the sender is done.
     fn drain(
         &mut self,
-        rx: Receiver<ReadBatch>,
+        rx: impl IntoIterator<Item = ReadBatch>,
         spent: Option<&SyncSender<Vec<StoredEvent>>>,
         until: u64,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<u64, RunnerError> {
         let mut applied = 0u64;
-        for message in rx.iter() {
+        for message in rx {
             let batch = match message {
                 Ok(batch) => batch,
                 Err((position, e)) => return Err(self.fail(position, e)),
