@@ -17,7 +17,8 @@
 //!   changes) of orders *booked* in the month and not cancelled. An order is booked at its first
 //!   `order_approved` or `order_confirmed`, whichever comes first. Net of cancellations: a
 //!   cancelled order counts nothing, also in the month it was booked (past months change when an
-//!   order booked in them is cancelled later). By SKU: the amount of that SKU's lines.
+//!   order booked in them is cancelled later). By SKU: the amount of that SKU's lines. Sums
+//!   saturate at the `i64` limit instead of wrapping.
 //! - **On-time delivery (current / original)**: orders not cancelled with a delivery date in the
 //!   month; on time when the delivery date ≤ the current (resp. original) promise. Orders not
 //!   delivered yet are not in it (see the status board's late list).
@@ -594,7 +595,11 @@ impl KpiFacts {
                     }
                 };
                 let amount = match query.group {
-                    Group::Sku => f.lines.iter().filter(|l| l.sku == key).map(|l| l.amount_minor).sum(),
+                    Group::Sku => f
+                        .lines
+                        .iter()
+                        .filter(|l| l.sku == key)
+                        .fold(0i64, |s, l| s.saturating_add(l.amount_minor)),
                     _ => f.total_minor,
                 };
                 add_order(f, amount, &mut at);
@@ -617,7 +622,10 @@ fn add_order(f: &OrderFacts, amount: i64, at: &mut Bucketer<'_>) {
         a.cancellation_rate.count(f.cancelled_at.is_some());
     });
     if let (Some(booked), None) = (f.booked_at, f.cancelled_at) {
-        at(booked.date(), &mut |a| *a.sales.entry(f.currency).or_default() += amount);
+        at(booked.date(), &mut |a| {
+            let sum = a.sales.entry(f.currency).or_default();
+            *sum = sum.saturating_add(amount);
+        });
     }
     if let (Some(delivered), None) = (f.delivery_date(), f.cancelled_at) {
         let on_time = delivered <= f.promise_current();
