@@ -13,6 +13,14 @@
 //! insert leaves an unreferenced generation that the next open drops; a crash after it leaves
 //! the new snapshot in force. Either way the view on disk is exactly the fold of positions
 //! `1..=checkpoint`.
+//!
+//! Catching up reads the log from `checkpoint + 1` to the head as it was when the catch-up
+//! started, in batches of `batch_events_max`; a read-ahead thread reads up to
+//! `read_ahead_batches_max` batches in advance while the calling thread decodes and applies.
+//! Only event types the projection folds ([`Projection::folds`]) are decoded. The first event
+//! that does not decode or apply stops the runner at its position; it saves nothing after that.
+//! Rebuilding folds a second view from position 0 beside the current one, which readers keep
+//! using until the rebuilt view is saved and swapped in.
 
 use std::io::Write;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
