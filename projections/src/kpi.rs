@@ -1,0 +1,745 @@
+//! Monthly KPIs by customer, product (SKU) and channel. The view keeps compact per-order facts;
+//! every figure is computed at query time from them.
+//!
+//! Definitions (the README quotes these). "Month" is the calendar month (UTC) of an event's
+//! effective time, written `YYYY-MM`. An order belongs to its customer and channel; to every
+//! SKU on its current lines (order-level figures count once for each SKU the order holds).
+//!
+//! - **Promise.** The *current promise* is the latest promised date (`order_confirmed`, or an
+//!   approved change that moved it); the *original promise* is the first promised date
+//!   confirmed. An order that was never confirmed is measured against its requested date: the
+//!   current requested date for the current promise, the requested date at receipt for the
+//!   original promise.
+//! - **Delivery date.** The calendar date of `order_delivered` (proof of delivery); when the
+//!   order was signed without a recorded delivery, the calendar date of `order_signed`.
+//! - **Orders received**: orders whose `order_received` falls in the month.
+//! - **Sales amount**: per currency, exact integer minor units: the current total (after
+//!   changes) of orders *booked* in the month and not cancelled. An order is booked at its first
+//!   `order_approved` or `order_confirmed`, whichever comes first. Net of cancellations: a
+//!   cancelled order counts nothing, also in the month it was booked (past months change when an
+//!   order booked in them is cancelled later). By SKU: the amount of that SKU's lines. Sums
+//!   saturate at the `i64` limit instead of wrapping.
+//! - **On-time delivery (current / original)**: orders not cancelled with a delivery date in the
+//!   month; on time when the delivery date ≤ the current (resp. original) promise. Orders not
+//!   delivered yet are not in it (see the status board's late list).
+//! - **OTIF**: of the on-time-delivery population, the orders whose acceptance is known (signed
+//!   or refused); OTIF when on time against the current promise, signed, and the accepted
+//!   quantity equals the ordered quantity (after changes) on every line (tolerance 0). A refused
+//!   order is not OTIF.
+//! - **Order cycle time**: `order_signed` minus `order_received`, for orders signed in the month
+//!   (month of sign-off). Mean and p90 (nearest rank: the ⌈0.9·n⌉-th smallest), in hours.
+//! - **Approval lead time**: first `order_approved` minus `order_received`, for orders approved
+//!   in the month; per department: that department's `review_approved` of revision 1 minus
+//!   `order_received`, in the month of that approval. Re-approvals after changes are not in it.
+//! - **Change rate**: orders received in the month with at least one `order_changed` ÷ orders
+//!   received in the month.
+//! - **Cancellation rate**: orders received in the month that were cancelled ÷ orders received in
+//!   the month.
+//! - **First-pass yield**: orders whose first `quality_inspected` passed ÷ orders first inspected,
+//!   in the month of the first inspection.
+//! - **Complaint rate**: complaints opened (reopenings not counted) on the orders delivered in
+//!   the month ÷ orders delivered in the month (same population as on-time delivery); can
+//!   exceed 100 %. Complaints on orders never delivered are not in it.
+//! - **Time to resolve complaints**: from `complaint_opened` to the resolution in force (the last
+//!   `complaint_resolved`, when the complaint was not reopened since), for complaints resolved in
+//!   the month; mean and p90 in hours. Reopened complaints count again once resolved again.
+//! - **Satisfaction**: every `feedback_recorded` in the month: mean score (1–5) and the share of
+//!   scores 4 or 5.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use orderflow_engine::StoredEvent;
+use orderflow_schemas::{
+    Channel, Currency, Date, Department, Event, EventBody, EventType, InspectionResult, Money, OrderId,
+    Timestamp,
+};
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::Value;
+
+use crate::runner::{Projection, ProjectionError};
+use crate::table::{left, render, right};
+
+const MICROS_PER_HOUR: f64 = 3_600_000_000.0;
+
+/// The facts of one order line.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct LineFacts {
+    /// Line number.
+    pub line_no: u16,
+    /// Product code.
+    pub sku: String,
+    /// Ordered quantity after changes.
+    pub ordered: u32,
+    /// quantity × unit price, minor units.
+    pub amount_minor: i64,
+    /// Quantity accepted at sign-off (0 for a line the sign-off does not list); `None` before it.
+    pub accepted: Option<u32>,
+}
+
+/// The facts of one complaint.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ComplaintFacts {
+    /// Number within the order.
+    pub complaint_id: u32,
+    /// When it was opened.
+    pub opened_at: Timestamp,
+    /// The resolution in force (cleared by a reopening).
+    pub resolved_at: Option<Timestamp>,
+    /// How often it was reopened.
+    pub reopened: u32,
+}
+
+/// What the KPIs need to know of one order.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct OrderFacts {
+    /// The customer.
+    pub customer: String,
+    /// How it came in.
+    pub channel: Channel,
+    /// Its currency.
+    pub currency: Currency,
+    /// When it was received.
+    pub received_at: Timestamp,
+    /// Current lines.
+    pub lines: Vec<LineFacts>,
+    /// Current total, minor units.
+    pub total_minor: i64,
+    /// Requested date at receipt.
+    pub requested_at_receipt: Date,
+    /// Current requested date.
+    pub requested_date: Date,
+    /// First promised date.
+    pub original_promise: Option<Date>,
+    /// Current promised date.
+    pub current_promise: Option<Date>,
+    /// First `order_approved` or `order_confirmed`.
+    pub booked_at: Option<Timestamp>,
+    /// First `order_approved`.
+    pub approved_at: Option<Timestamp>,
+    /// Each department's approval of revision 1.
+    pub department_approved_at: Vec<(Department, Timestamp)>,
+    /// Number of `order_changed`.
+    pub changes: u32,
+    /// When it was cancelled.
+    pub cancelled_at: Option<Timestamp>,
+    /// The first inspection.
+    pub first_inspection: Option<(Timestamp, InspectionResult)>,
+    /// `order_delivered`.
+    pub delivered_at: Option<Timestamp>,
+    /// `order_signed`.
+    pub signed_at: Option<Timestamp>,
+    /// `order_refused`.
+    pub refused_at: Option<Timestamp>,
+    /// Complaints.
+    pub complaints: Vec<ComplaintFacts>,
+    /// Satisfaction scores with their time.
+    pub feedback: Vec<(Timestamp, u8)>,
+}
+
+fn invalid(detail: String) -> ProjectionError {
+    ProjectionError::Invalid { detail }
+}
+
+impl OrderFacts {
+    fn received(order: OrderId, event: &Event) -> Result<Self, ProjectionError> {
+        let EventBody::OrderReceived(r) = &event.body else {
+            return Err(ProjectionError::UnknownOrder { order });
+        };
+        Ok(Self {
+            customer: r.customer.clone(),
+            channel: r.channel,
+            currency: r.currency,
+            received_at: event.at,
+            lines: lines_of(&r.lines),
+            total_minor: r.total_minor,
+            requested_at_receipt: r.requested_date,
+            requested_date: r.requested_date,
+            original_promise: None,
+            current_promise: None,
+            booked_at: None,
+            approved_at: None,
+            department_approved_at: Vec::new(),
+            changes: 0,
+            cancelled_at: None,
+            first_inspection: None,
+            delivered_at: None,
+            signed_at: None,
+            refused_at: None,
+            complaints: Vec::new(),
+            feedback: Vec::new(),
+        })
+    }
+
+    fn apply(&mut self, order: OrderId, event: &Event) -> Result<(), ProjectionError> {
+        let at = event.at;
+        match &event.body {
+            EventBody::OrderReceived(_) => {
+                return Err(invalid(format!("order {order} received a second time")))
+            }
+            EventBody::ReviewApproved(r) => {
+                if r.revision == 1 && !self.department_approved_at.iter().any(|(d, _)| *d == r.department) {
+                    self.department_approved_at.push((r.department, at));
+                }
+            }
+            EventBody::OrderApproved(_) => {
+                self.approved_at = self.approved_at.or(Some(at));
+                self.booked_at = self.booked_at.or(Some(at));
+            }
+            EventBody::OrderConfirmed(c) => {
+                self.original_promise = self.original_promise.or(Some(c.promised_date));
+                self.current_promise = Some(c.promised_date);
+                self.booked_at = self.booked_at.or(Some(at));
+            }
+            EventBody::OrderChanged(c) => {
+                self.changes += 1;
+                self.lines = lines_of(&c.lines);
+                self.total_minor = c.total_minor;
+                self.requested_date = c.requested_date;
+                self.current_promise = c.promised_date;
+                self.original_promise = self.original_promise.or(c.promised_date);
+            }
+            EventBody::OrderCancelled(_) => self.cancelled_at = self.cancelled_at.or(Some(at)),
+            EventBody::QualityInspected(q) => {
+                self.first_inspection = self.first_inspection.or(Some((at, q.result)))
+            }
+            EventBody::OrderDelivered(_) => self.delivered_at = self.delivered_at.or(Some(at)),
+            EventBody::OrderSigned(s) => {
+                self.signed_at = Some(at);
+                for line in &mut self.lines {
+                    line.accepted = Some(
+                        s.accepted.iter().filter(|q| q.line_no == line.line_no).map(|q| q.quantity).sum(),
+                    );
+                }
+            }
+            EventBody::OrderRefused(_) => self.refused_at = Some(at),
+            EventBody::ComplaintOpened(c) => {
+                if self.complaints.iter().any(|x| x.complaint_id == c.complaint_id) {
+                    return Err(invalid(format!(
+                        "complaint {} of order {order} opened twice",
+                        c.complaint_id
+                    )));
+                }
+                self.complaints.push(ComplaintFacts {
+                    complaint_id: c.complaint_id,
+                    opened_at: at,
+                    resolved_at: None,
+                    reopened: 0,
+                });
+            }
+            EventBody::ComplaintResolved(c) => self.complaint(order, c.complaint_id)?.resolved_at = Some(at),
+            EventBody::ComplaintReopened(c) => {
+                let x = self.complaint(order, c.complaint_id)?;
+                x.resolved_at = None;
+                x.reopened += 1;
+            }
+            EventBody::FeedbackRecorded(f) => {
+                if !(1..=5).contains(&f.score) {
+                    return Err(invalid(format!(
+                        "satisfaction score {} of order {order} is not 1-5",
+                        f.score
+                    )));
+                }
+                self.feedback.push((at, f.score));
+            }
+            EventBody::ReviewRejected(_)
+            | EventBody::OrderRejected(_)
+            | EventBody::ProductionScheduled(_)
+            | EventBody::ProductionCompleted(_)
+            | EventBody::OrderShipped(_)
+            | EventBody::ShipmentDelayed(_)
+            | EventBody::OrderClosed(_)
+            | EventBody::ArchiveHoldPlaced(_)
+            | EventBody::ArchiveHoldReleased(_)
+            | EventBody::ArchiveAccessed(_) => {}
+        }
+        Ok(())
+    }
+
+    fn complaint(&mut self, order: OrderId, id: u32) -> Result<&mut ComplaintFacts, ProjectionError> {
+        self.complaints
+            .iter_mut()
+            .find(|c| c.complaint_id == id)
+            .ok_or_else(|| invalid(format!("order {order} has no complaint {id}")))
+    }
+
+    /// The delivery date: `order_delivered`'s calendar date, else `order_signed`'s.
+    pub fn delivery_date(&self) -> Option<Date> {
+        self.delivered_at.or(self.signed_at).map(Timestamp::date)
+    }
+
+    /// The current promise, or the current requested date when never confirmed.
+    pub fn promise_current(&self) -> Date {
+        self.current_promise.unwrap_or(self.requested_date)
+    }
+
+    /// The original promise, or the requested date at receipt when never confirmed.
+    pub fn promise_original(&self) -> Date {
+        self.original_promise.unwrap_or(self.requested_at_receipt)
+    }
+
+    /// Signed with every line's accepted quantity equal to its ordered quantity.
+    pub fn in_full(&self) -> bool {
+        self.signed_at.is_some() && self.lines.iter().all(|l| l.accepted == Some(l.ordered))
+    }
+}
+
+fn lines_of(lines: &[orderflow_schemas::OrderLine]) -> Vec<LineFacts> {
+    lines
+        .iter()
+        .map(|l| LineFacts {
+            line_no: l.line_no,
+            sku: l.sku.clone(),
+            ordered: l.quantity,
+            amount_minor: l.amount_minor().unwrap_or(i64::MAX),
+            accepted: None,
+        })
+        .collect()
+}
+
+/// The KPI view: per-order facts.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct KpiFacts {
+    orders: HashMap<OrderId, OrderFacts>,
+}
+
+impl Projection for KpiFacts {
+    const NAME: &'static str = "kpi";
+    const VIEW_VERSION: u32 = 1;
+
+    fn folds(t: EventType) -> bool {
+        !matches!(
+            t.name,
+            "review_rejected"
+                | "order_rejected"
+                | "production_scheduled"
+                | "production_completed"
+                | "order_shipped"
+                | "shipment_delayed"
+                | "order_closed"
+                | "archive_hold_placed"
+                | "archive_hold_released"
+                | "archive_accessed"
+        )
+    }
+
+    fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), ProjectionError> {
+        let order = OrderId(stored.stream);
+        match self.orders.get_mut(&order) {
+            Some(f) => f.apply(order, event),
+            None => {
+                let f = OrderFacts::received(order, event)?;
+                self.orders.insert(order, f);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// What the rows of a report are grouped by, besides the month.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Group {
+    /// One row per month (key `*`).
+    Month,
+    /// Per month and customer.
+    Customer,
+    /// Per month and SKU.
+    Sku,
+    /// Per month and channel.
+    Channel,
+}
+
+impl std::str::FromStr for Group {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "month" => Ok(Group::Month),
+            "customer" => Ok(Group::Customer),
+            "sku" | "product" => Ok(Group::Sku),
+            "channel" => Ok(Group::Channel),
+            _ => Err(format!("'{s}' is not a grouping; expected one of: month, customer, sku, channel")),
+        }
+    }
+}
+
+/// Which KPIs to compute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KpiQuery {
+    /// The grouping.
+    pub group: Group,
+    /// First month (`YYYY-MM`, inclusive).
+    pub from_month: Option<String>,
+    /// Last month (`YYYY-MM`, inclusive).
+    pub to_month: Option<String>,
+}
+
+/// A count out of a population.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Ratio {
+    /// How many meet the condition.
+    pub num: u64,
+    /// The population.
+    pub den: u64,
+}
+
+impl Ratio {
+    /// `num / den`, `None` for an empty population.
+    pub fn rate(&self) -> Option<f64> {
+        (self.den > 0).then(|| self.num as f64 / self.den as f64)
+    }
+
+    fn count(&mut self, hit: bool) {
+        self.den += 1;
+        self.num += u64::from(hit);
+    }
+
+    fn cell(&self) -> String {
+        match self.rate() {
+            None => "-".into(),
+            Some(r) => format!("{:.1}% {}/{}", r * 100.0, self.num, self.den),
+        }
+    }
+}
+
+impl Serialize for Ratio {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Ratio", 3)?;
+        st.serialize_field("num", &self.num)?;
+        st.serialize_field("den", &self.den)?;
+        st.serialize_field("pct", &self.rate().map(|r| round2(r * 100.0)))?;
+        st.end()
+    }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Count, mean and p90 of durations.
+#[derive(Clone, Copy, PartialEq, Debug, Default, Serialize)]
+pub struct DurationStats {
+    /// How many.
+    pub n: u64,
+    /// Mean, microseconds (rounded).
+    pub mean_us: Option<i64>,
+    /// p90 by nearest rank, microseconds.
+    pub p90_us: Option<i64>,
+    /// Mean in hours (2 decimals).
+    pub mean_hours: Option<f64>,
+    /// p90 in hours (2 decimals).
+    pub p90_hours: Option<f64>,
+}
+
+impl DurationStats {
+    fn of(mut v: Vec<i64>) -> Self {
+        if v.is_empty() {
+            return Self::default();
+        }
+        v.sort_unstable();
+        let n = v.len();
+        let sum: i128 = v.iter().map(|&x| i128::from(x)).sum();
+        let n128 = i128::try_from(n).unwrap_or(i128::MAX);
+        let mean = i64::try_from((sum + n128 / 2).div_euclid(n128)).unwrap_or(i64::MAX);
+        let rank = (9 * n).div_ceil(10).max(1);
+        let p90 = v[rank - 1];
+        Self {
+            n: n as u64,
+            mean_us: Some(mean),
+            p90_us: Some(p90),
+            mean_hours: Some(round2(mean as f64 / MICROS_PER_HOUR)),
+            p90_hours: Some(round2(p90 as f64 / MICROS_PER_HOUR)),
+        }
+    }
+
+    fn cell(&self) -> String {
+        match (self.mean_us, self.p90_us) {
+            (Some(m), Some(p)) => {
+                format!("{:.1}/{:.1} n{}", m as f64 / MICROS_PER_HOUR, p as f64 / MICROS_PER_HOUR, self.n)
+            }
+            _ => "-".into(),
+        }
+    }
+}
+
+/// Satisfaction figures.
+#[derive(Clone, Copy, PartialEq, Debug, Default, Serialize)]
+pub struct Satisfaction {
+    /// Responses.
+    pub responses: u64,
+    /// Sum of scores.
+    pub score_sum: u64,
+    /// Mean score (2 decimals).
+    pub mean_score: Option<f64>,
+    /// Scores 4 or 5 out of the responses.
+    pub share_4_5: Ratio,
+}
+
+impl Satisfaction {
+    fn add(&mut self, score: u8) {
+        self.responses += 1;
+        self.score_sum += u64::from(score);
+        self.share_4_5.count(score >= 4);
+        self.mean_score = Some(round2(self.score_sum as f64 / self.responses as f64));
+    }
+
+    fn cell(&self) -> String {
+        match self.mean_score {
+            None => "-".into(),
+            Some(m) => format!("{m:.2} {}", self.share_4_5.cell()),
+        }
+    }
+}
+
+/// The KPIs of one month and key.
+#[derive(Clone, PartialEq, Debug, Serialize)]
+pub struct KpiRow {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// The customer, SKU or channel; `*` when grouped by month only.
+    pub key: String,
+    /// Orders received.
+    pub orders_received: u64,
+    /// Sales amount per currency, minor units.
+    pub sales_minor: BTreeMap<Currency, i64>,
+    /// On-time delivery against the current promise.
+    pub otd_current: Ratio,
+    /// On-time delivery against the original promise.
+    pub otd_original: Ratio,
+    /// On time in full.
+    pub otif: Ratio,
+    /// Order cycle time (received → signed).
+    pub cycle_time: DurationStats,
+    /// Approval lead time (received → approved).
+    pub approval_lead_time: DurationStats,
+    /// Approval lead time per department (received → its approval of revision 1).
+    pub approval_lead_time_by_department: BTreeMap<Department, DurationStats>,
+    /// Change rate.
+    pub change_rate: Ratio,
+    /// Cancellation rate.
+    pub cancellation_rate: Ratio,
+    /// First-pass quality yield.
+    pub first_pass_yield: Ratio,
+    /// Complaints ÷ delivered orders.
+    pub complaint_rate: Ratio,
+    /// Time to resolve complaints.
+    pub resolve_time: DurationStats,
+    /// Customer satisfaction.
+    pub satisfaction: Satisfaction,
+}
+
+#[derive(Default)]
+struct Acc {
+    orders_received: u64,
+    sales: BTreeMap<Currency, i64>,
+    otd_current: Ratio,
+    otd_original: Ratio,
+    otif: Ratio,
+    cycle: Vec<i64>,
+    approval: Vec<i64>,
+    approval_by_department: BTreeMap<Department, Vec<i64>>,
+    change_rate: Ratio,
+    cancellation_rate: Ratio,
+    fpy: Ratio,
+    complaint_rate: Ratio,
+    resolve: Vec<i64>,
+    satisfaction: Satisfaction,
+}
+
+/// A computed KPI report.
+#[derive(Clone, PartialEq, Debug, Serialize)]
+pub struct KpiReport {
+    /// The grouping.
+    pub group: Group,
+    /// Rows by month, then key.
+    pub rows: Vec<KpiRow>,
+}
+
+impl KpiFacts {
+    /// Number of orders.
+    pub fn len(&self) -> usize {
+        self.orders.len()
+    }
+
+    /// Whether there is no order.
+    pub fn is_empty(&self) -> bool {
+        self.orders.is_empty()
+    }
+
+    /// One order's facts.
+    pub fn get(&self, order: OrderId) -> Option<&OrderFacts> {
+        self.orders.get(&order)
+    }
+
+    /// Computes the report (see the module documentation for each definition).
+    pub fn report(&self, query: &KpiQuery) -> KpiReport {
+        let mut buckets: BTreeMap<(String, String), Acc> = BTreeMap::new();
+        let in_range = |m: &str| {
+            query.from_month.as_deref().is_none_or(|f| m >= f)
+                && query.to_month.as_deref().is_none_or(|t| m <= t)
+        };
+        for f in self.orders.values() {
+            let keys: Vec<String> = match query.group {
+                Group::Month => vec!["*".into()],
+                Group::Customer => vec![f.customer.clone()],
+                Group::Channel => vec![f.channel.to_string()],
+                Group::Sku => {
+                    f.lines.iter().map(|l| l.sku.clone()).collect::<BTreeSet<_>>().into_iter().collect()
+                }
+            };
+            for key in keys {
+                let mut at = |t: Date, apply: &mut dyn FnMut(&mut Acc)| {
+                    let month = t.month();
+                    if in_range(&month) {
+                        apply(buckets.entry((month, key.clone())).or_default());
+                    }
+                };
+                let amount = match query.group {
+                    Group::Sku => f
+                        .lines
+                        .iter()
+                        .filter(|l| l.sku == key)
+                        .fold(0i64, |s, l| s.saturating_add(l.amount_minor)),
+                    _ => f.total_minor,
+                };
+                add_order(f, amount, &mut at);
+            }
+        }
+        let rows = buckets.into_iter().map(|((month, key), acc)| finish(month, key, acc)).collect();
+        KpiReport { group: query.group, rows }
+    }
+}
+
+/// Hands the bucket of a date's month (within the query's range) to a closure.
+type Bucketer<'a> = dyn FnMut(Date, &mut dyn FnMut(&mut Acc)) + 'a;
+
+/// Adds one order's facts (with `amount` as its sales value) to the buckets `at` hands out.
+fn add_order(f: &OrderFacts, amount: i64, at: &mut Bucketer<'_>) {
+    let received = f.received_at;
+    at(received.date(), &mut |a| {
+        a.orders_received += 1;
+        a.change_rate.count(f.changes > 0);
+        a.cancellation_rate.count(f.cancelled_at.is_some());
+    });
+    if let (Some(booked), None) = (f.booked_at, f.cancelled_at) {
+        at(booked.date(), &mut |a| {
+            let sum = a.sales.entry(f.currency).or_default();
+            *sum = sum.saturating_add(amount);
+        });
+    }
+    if let (Some(delivered), None) = (f.delivery_date(), f.cancelled_at) {
+        let on_time = delivered <= f.promise_current();
+        at(delivered, &mut |a| {
+            a.otd_current.count(on_time);
+            a.otd_original.count(delivered <= f.promise_original());
+            if f.signed_at.is_some() || f.refused_at.is_some() {
+                a.otif.count(on_time && f.in_full());
+            }
+            a.complaint_rate.den += 1;
+            a.complaint_rate.num += f.complaints.len() as u64;
+        });
+    }
+    if let Some(signed) = f.signed_at {
+        at(signed.date(), &mut |a| a.cycle.push(signed.0 - received.0));
+    }
+    if let Some(approved) = f.approved_at {
+        at(approved.date(), &mut |a| a.approval.push(approved.0 - received.0));
+    }
+    for &(department, t) in &f.department_approved_at {
+        at(t.date(), &mut |a| a.approval_by_department.entry(department).or_default().push(t.0 - received.0));
+    }
+    if let Some((t, result)) = f.first_inspection {
+        at(t.date(), &mut |a| a.fpy.count(result == InspectionResult::Pass));
+    }
+    for c in &f.complaints {
+        if let Some(resolved) = c.resolved_at {
+            at(resolved.date(), &mut |a| a.resolve.push(resolved.0 - c.opened_at.0));
+        }
+    }
+    for &(t, score) in &f.feedback {
+        at(t.date(), &mut |a| a.satisfaction.add(score));
+    }
+}
+
+fn finish(month: String, key: String, a: Acc) -> KpiRow {
+    KpiRow {
+        month,
+        key,
+        orders_received: a.orders_received,
+        sales_minor: a.sales,
+        otd_current: a.otd_current,
+        otd_original: a.otd_original,
+        otif: a.otif,
+        cycle_time: DurationStats::of(a.cycle),
+        approval_lead_time: DurationStats::of(a.approval),
+        approval_lead_time_by_department: a
+            .approval_by_department
+            .into_iter()
+            .map(|(d, v)| (d, DurationStats::of(v)))
+            .collect(),
+        change_rate: a.change_rate,
+        cancellation_rate: a.cancellation_rate,
+        first_pass_yield: a.fpy,
+        complaint_rate: a.complaint_rate,
+        resolve_time: DurationStats::of(a.resolve),
+        satisfaction: a.satisfaction,
+    }
+}
+
+impl KpiReport {
+    /// The report as a fixed-width table. Durations are `mean/p90 nN` in hours; ratios
+    /// `pct num/den`; `-` where the population is empty.
+    pub fn render_table(&self) -> String {
+        let columns = [
+            left("MONTH", 7),
+            left("KEY", 12),
+            right("RECV", 4),
+            right("SALES", 26),
+            right("OTD", 12),
+            right("OTD-ORIG", 12),
+            right("OTIF", 12),
+            right("CYCLE h", 14),
+            right("APPROVAL h", 14),
+            right("CHANGE", 12),
+            right("CANCEL", 12),
+            right("FPY", 12),
+            right("COMPLAINTS", 12),
+            right("RESOLVE h", 14),
+            right("CSAT", 18),
+        ];
+        let cells: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let sales: Vec<String> = r
+                    .sales_minor
+                    .iter()
+                    .map(|(c, m)| Money { minor: *m, currency: *c }.to_string())
+                    .collect();
+                vec![
+                    r.month.clone(),
+                    r.key.clone(),
+                    r.orders_received.to_string(),
+                    if sales.is_empty() { "-".into() } else { sales.join("; ") },
+                    r.otd_current.cell(),
+                    r.otd_original.cell(),
+                    r.otif.cell(),
+                    r.cycle_time.cell(),
+                    r.approval_lead_time.cell(),
+                    r.change_rate.cell(),
+                    r.cancellation_rate.cell(),
+                    r.first_pass_yield.cell(),
+                    r.complaint_rate.cell(),
+                    r.resolve_time.cell(),
+                    r.satisfaction.cell(),
+                ]
+            })
+            .collect();
+        render(&columns, &cells)
+    }
+
+    /// The report as JSON.
+    pub fn render_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}

@@ -1,0 +1,151 @@
+use orderflow_projections::{Group, KpiFacts, KpiQuery, KpiReport, KpiRow, Ratio, Runner, RunnerConfig};
+use orderflow_schemas::{Currency, Department};
+
+use crate::scenario::standard;
+
+const HOUR_US: i64 = 3_600_000_000;
+
+fn facts(log: &orderflow_engine::EventLog) -> KpiFacts {
+    let mut runner = Runner::<KpiFacts>::open(log, RunnerConfig::default()).unwrap();
+    runner.catch_up(&mut |_| {}).unwrap();
+    runner.view().clone()
+}
+
+fn report(f: &KpiFacts, group: Group) -> KpiReport {
+    f.report(&KpiQuery { group, from_month: None, to_month: None })
+}
+
+fn row<'a>(r: &'a KpiReport, month: &str, key: &str) -> &'a KpiRow {
+    r.rows.iter().find(|x| x.month == month && x.key == key).unwrap_or_else(|| panic!("no row {month} {key}"))
+}
+
+fn ratio(num: u64, den: u64) -> Ratio {
+    Ratio { num, den }
+}
+
+fn cny() -> Currency {
+    Currency::parse("CNY").unwrap()
+}
+
+fn eur() -> Currency {
+    Currency::parse("EUR").unwrap()
+}
+
+/// Hand computation for 2026-03 (see scenario.rs):
+/// - received: O1 03-02, O2 03-03, O3 03-05, O4 03-06, O5 03-09 = 5; changed: O3 = 1/5;
+///   cancelled: O4 = 1/5.
+/// - sales (booked in March, not cancelled): O1 800.00 + O3 1,680.00 (after the change) +
+///   O5 600.00 = 3,080.00 CNY; O4 (EUR) was cancelled, O2 never approved.
+/// - delivered in March: O1 03-13, O5 03-12, O3 03-30.
+///   OTD current: O1 03-13 ≤ 03-18 yes; O5 03-12 ≤ 03-12 (requested; never confirmed) yes;
+///   O3 03-30 ≤ 03-27 no → 2/3. Original: O1 ≤ 03-18 yes, O5 ≤ 03-12 yes, O3 ≤ 03-24 no → 2/3.
+///   OTIF: O1 yes, O5 yes, O3 late and 230 of 240 accepted → 2/3.
+///   Complaints of those orders: O3 1 + O5 2 = 3 over 3 delivered.
+/// - cycle time (signed in March): O1 03-02 09:00 → 03-13 11:00 = 266 h; O5 03-09 09:00 →
+///   03-12 10:00 = 73 h; O3 03-05 09:00 → 03-30 16:00 = 607 h. Mean 946/3 = 315.33 h; p90 =
+///   3rd of 3 (⌈2.7⌉) = 607 h.
+/// - approval lead time (approved in March): O1 6 h, O3 5 h (revision 1), O4 3 h, O5 4 h.
+///   Mean 4.5 h; p90 = 4th of 4 (⌈3.6⌉) = 6 h. Production: O1 2 h, O2 4 h, O3 1 h, O4 1 h,
+///   O5 1 h: mean 1.8 h, p90 = 5th of 5 = 4 h.
+/// - first-pass yield: O1 pass, O3 rework, O5 pass → 2/3.
+/// - complaints resolved in March: O5 #1, 03-14 09:00 → 03-16 09:00 = 48 h.
+/// - satisfaction: O5 4 (03-17), O1 5 (03-20): mean 4.5, 4–5 share 2/2.
+#[test]
+fn march_figures_match_the_hand_computation() {
+    let s = standard();
+    let r = report(&facts(&s.log), Group::Month);
+    let m = row(&r, "2026-03", "*");
+    assert_eq!(m.orders_received, 5);
+    assert_eq!(m.change_rate, ratio(1, 5));
+    assert_eq!(m.cancellation_rate, ratio(1, 5));
+    assert_eq!(m.sales_minor.iter().map(|(c, v)| (*c, *v)).collect::<Vec<_>>(), vec![(cny(), 308_000)]);
+    assert_eq!(m.otd_current, ratio(2, 3));
+    assert_eq!(m.otd_original, ratio(2, 3));
+    assert_eq!(m.otif, ratio(2, 3));
+    assert_eq!(m.complaint_rate, ratio(3, 3));
+    assert_eq!(m.cycle_time.n, 3);
+    assert_eq!(m.cycle_time.mean_us, Some((266 + 73 + 607) * HOUR_US / 3));
+    assert_eq!(m.cycle_time.p90_us, Some(607 * HOUR_US));
+    assert_eq!(m.cycle_time.mean_hours, Some(315.33));
+    assert_eq!(
+        (m.approval_lead_time.mean_us, m.approval_lead_time.p90_us),
+        (Some(9 * HOUR_US / 2), Some(6 * HOUR_US))
+    );
+    let prod = &m.approval_lead_time_by_department[&Department::Production];
+    assert_eq!((prod.n, prod.mean_us, prod.p90_us), (5, Some(9 * HOUR_US / 5), Some(4 * HOUR_US)));
+    assert_eq!(m.first_pass_yield, ratio(2, 3));
+    assert_eq!((m.resolve_time.n, m.resolve_time.mean_us), (1, Some(48 * HOUR_US)));
+    assert_eq!(m.satisfaction.responses, 2);
+    assert_eq!(m.satisfaction.mean_score, Some(4.5));
+    assert_eq!(m.satisfaction.share_4_5, ratio(2, 2));
+}
+
+/// Hand computation for 2026-04:
+/// - received: O6, O7, O8 = 3; no change, no cancellation.
+/// - sales: O7 2,400.00 EUR (approved 04-02), O8 450.00 CNY (approved 04-03); O6 is in review.
+/// - no delivery in April: OTD, OTIF and complaint rate have no population.
+/// - approval lead time: O7 8 h, O8 6 h: mean 7 h, p90 = 2nd of 2 = 8 h.
+/// - first-pass yield: O7 scrapped at its first inspection → 0/1.
+/// - O3's complaint, reopened, finally resolved 04-08 09:00: 04-01 09:00 → 168 h.
+/// - satisfaction: O3 3 → mean 3, share 0/1.
+#[test]
+fn april_figures_match_the_hand_computation() {
+    let s = standard();
+    let r = report(&facts(&s.log), Group::Month);
+    let m = row(&r, "2026-04", "*");
+    assert_eq!(m.orders_received, 3);
+    assert_eq!((m.change_rate, m.cancellation_rate), (ratio(0, 3), ratio(0, 3)));
+    assert_eq!(
+        m.sales_minor.iter().map(|(c, v)| (*c, *v)).collect::<Vec<_>>(),
+        vec![(cny(), 45_000), (eur(), 240_000)]
+    );
+    assert_eq!((m.otd_current, m.otif, m.complaint_rate), (ratio(0, 0), ratio(0, 0), ratio(0, 0)));
+    assert_eq!(m.otd_current.rate(), None);
+    assert_eq!(
+        (m.approval_lead_time.mean_us, m.approval_lead_time.p90_us),
+        (Some(7 * HOUR_US), Some(8 * HOUR_US))
+    );
+    assert_eq!(m.first_pass_yield, ratio(0, 1));
+    assert_eq!((m.resolve_time.n, m.resolve_time.p90_us), (1, Some(168 * HOUR_US)));
+    assert_eq!((m.satisfaction.mean_score, m.satisfaction.share_4_5), (Some(3.0), ratio(0, 1)));
+    assert_eq!(r.rows.len(), 2, "only March and April have facts");
+}
+
+/// By SKU in March: MILK-1L is on O1 (100 × 5.00 = 500.00) and O3 (240 × 5.00 = 1,200.00 after
+/// the change): 1,700.00 CNY, 2 orders received. YOG-150 is on O1 (200 × 1.50 = 300.00) and the
+/// cancelled O4: 300.00 CNY, 2 orders received, cancellation 1/2. The SKU amounts add up to the
+/// month's sales (1,700 + 300 + BUTTER-250 480.00 + CHEESE-200 600.00 = 3,080.00).
+/// By customer: Acme Dairy (O1, O3) delivered 2 in March, 1 on time.
+#[test]
+fn sku_and_customer_breakdowns() {
+    let s = standard();
+    let f = facts(&s.log);
+    let by_sku = report(&f, Group::Sku);
+    let milk = row(&by_sku, "2026-03", "MILK-1L");
+    assert_eq!((milk.orders_received, milk.sales_minor[&cny()]), (2, 170_000));
+    let yog = row(&by_sku, "2026-03", "YOG-150");
+    assert_eq!(
+        (yog.orders_received, yog.sales_minor[&cny()], yog.cancellation_rate),
+        (2, 30_000, ratio(1, 2))
+    );
+    let march_total: i64 =
+        by_sku.rows.iter().filter(|r| r.month == "2026-03").filter_map(|r| r.sales_minor.get(&cny())).sum();
+    assert_eq!(march_total, 308_000);
+    let by_customer = report(&f, Group::Customer);
+    let acme = row(&by_customer, "2026-03", "Acme Dairy");
+    assert_eq!((acme.orders_received, acme.otd_current, acme.sales_minor[&cny()]), (2, ratio(1, 2), 248_000));
+    let ranged =
+        f.report(&KpiQuery { group: Group::Channel, from_month: Some("2026-04".into()), to_month: None });
+    assert!(ranged.rows.iter().all(|r| r.month == "2026-04"));
+    assert_eq!(ranged.rows.iter().map(|r| r.orders_received).sum::<u64>(), 3);
+}
+
+#[test]
+fn kpi_tables_of_the_scenario() {
+    let s = standard();
+    let f = facts(&s.log);
+    insta::assert_snapshot!("kpi_by_month", report(&f, Group::Month).render_table());
+    insta::assert_snapshot!("kpi_by_channel", report(&f, Group::Channel).render_table());
+    let json = serde_json::to_string_pretty(&report(&f, Group::Month).render_json()).unwrap();
+    insta::assert_snapshot!("kpi_by_month_json", json);
+}

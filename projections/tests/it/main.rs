@@ -1,0 +1,7 @@
+//! Integration tests of the read models, on real event logs in temporary directories.
+
+mod audit;
+mod kpi;
+mod runner;
+mod scenario;
+mod status;
