@@ -529,7 +529,6 @@ pub async fn run(data_dir: &Path, args: DemoArgs, json: bool) -> Result<(), AppE
     let commands = tally.commands.load(Ordering::Relaxed);
     let refused = tally.refused_as_expected.load(Ordering::Relaxed);
     let secs = started.elapsed().as_secs_f64();
-    app.close()?;
     if json {
         println!(
             "{}",
@@ -550,5 +549,7 @@ pub async fn run(data_dir: &Path, args: DemoArgs, json: bool) -> Result<(), AppE
         println!("  by status: {}", parts.join(", "));
         println!("  try: orderflow --data-dir {} order history <ORDER_ID>", data_dir.display());
     }
-    Ok(())
+    let shown = crate::cli::read::board_and_kpis(&app, json);
+    app.close()?;
+    shown
 }

@@ -2,6 +2,7 @@
 //! (0 done; 2 usage; 3 rejected by a rule; 4 conflict after retries; 1 anything else).
 
 mod order;
+pub mod read;
 mod render;
 
 use std::path::PathBuf;
@@ -40,6 +41,21 @@ pub enum Top {
     },
     /// Make a data directory and drive a few hundred orders through realistic lives.
     Demo(crate::demo::DemoArgs),
+    /// The status board: active orders, or filtered.
+    Status(read::StatusArgs),
+    /// On-time delivery and the other monthly KPIs.
+    Kpi(read::KpiArgs),
+    /// The audit archive: history, export, verify, replay, holds, access log.
+    Audit {
+        #[command(subcommand)]
+        cmd: read::AuditCmd,
+    },
+    /// Rebuild read models from the log.
+    Rebuild {
+        /// Which read model.
+        #[arg(long, value_enum, default_value = "all")]
+        projection: read::Which,
+    },
     /// Measure the lifecycle workload (shared/bench/WORKLOAD.md), or with --raw the raw limits.
     Bench(crate::bench::BenchArgs),
 }
@@ -84,9 +100,29 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             app.close()?;
             result
         }
+        Top::Audit { cmd: read::AuditCmd::VerifyExport { file } } => read::verify_export(&file, cli.json),
+        Top::Status(args) => with_app(&cli.data_dir, |app| read::status(app, &args, cli.json)),
+        Top::Kpi(args) => with_app(&cli.data_dir, |app| read::kpi(app, &args, cli.json)),
+        Top::Rebuild { projection } => {
+            with_app(&cli.data_dir, |app| read::rebuild(app, projection, cli.json))
+        }
+        Top::Audit { cmd } => {
+            let app = App::open(&cli.data_dir)?;
+            let result = read::audit(&app, cmd, cli.json).await;
+            app.close()?;
+            result
+        }
         Top::Demo(args) => crate::demo::run(&cli.data_dir, args, cli.json).await,
         Top::Bench(args) => crate::bench::run(args).await,
     }
+}
+
+/// Runs `f` on the data directory's app and closes it.
+fn with_app(dir: &std::path::Path, f: impl FnOnce(&App) -> Result<(), AppError>) -> Result<(), AppError> {
+    let app = App::open(dir)?;
+    let result = f(&app);
+    app.close()?;
+    result
 }
 
 async fn run_order(app: &App, parsed: Parsed, json: bool) -> Result<(), AppError> {
