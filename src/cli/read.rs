@@ -434,7 +434,7 @@ pub async fn audit(app: &App, cmd: AuditCmd, json: bool) -> Result<(), AppError>
             let r = runner
                 .view()
                 .retention(order)
-                .ok_or_else(|| AppError::Rejected(orderflow_commands::Rejection::OrderNotFound { order }))?;
+                .ok_or(AppError::Rejected(orderflow_commands::Rejection::OrderNotFound { order }))?;
             if json {
                 println!(
                     "{}",
