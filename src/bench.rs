@@ -228,6 +228,37 @@ fn bar(len: u64, what: &str) -> indicatif::ProgressBar {
     b
 }
 
+/// Rebuilds every projection from an empty state on the app's log; one JSON line each, and one
+/// for all of them together.
+fn replay(app: &App) -> Result<(), AppError> {
+    use orderflow_projections::{AuditView, KpiFacts, Projection, Runner, RunnerConfig, StatusBoard};
+    fn one<P: Projection>(app: &App) -> Result<(u64, f64), AppError> {
+        reset_peak_rss();
+        let started = Instant::now();
+        let mut runner = Runner::<P>::open_empty(app.log(), RunnerConfig::default())
+            .map_err(|e| AppError::Failure(e.to_string()))?;
+        runner.catch_up(&mut |_| {}).map_err(|e| AppError::Failure(e.to_string()))?;
+        let secs = started.elapsed().as_secs_f64().max(1e-9);
+        let events = runner.checkpoint();
+        println!(
+            "{}",
+            json!({ "step": "replay", "projection": P::NAME, "events": events,
+                    "events_per_s": (events as f64 / secs).round(), "peak_rss_mib": peak_rss_mib() })
+        );
+        drop(runner);
+        Ok((events, secs))
+    }
+    let (events, a) = one::<StatusBoard>(app)?;
+    let (_, b) = one::<KpiFacts>(app)?;
+    let (_, c) = one::<AuditView>(app)?;
+    println!(
+        "{}",
+        json!({ "step": "replay", "projection": "all (one after another)", "events": events,
+                "events_per_s": (events as f64 / (a + b + c)).round() })
+    );
+    Ok(())
+}
+
 /// Runs `orderflow bench`.
 pub async fn run(args: BenchArgs) -> Result<(), AppError> {
     let temp;
@@ -255,6 +286,9 @@ pub async fn run(args: BenchArgs) -> Result<(), AppError> {
         let figures = run_lifecycle(app.clone(), args.orders, clients, &b).await?;
         b.finish_and_clear();
         println!("{}", figures.to_json());
+        if Some(&clients) == args.clients.last() {
+            replay(&app)?;
+        }
         app.close()?;
     }
     Ok(())
