@@ -51,7 +51,7 @@ pub struct HandlerConfig {
 
 impl Default for HandlerConfig {
     fn default() -> Self {
-        Self { conflict_retries_max: 8, state_cache_streams_max: 200_000 }
+        Self { conflict_retries_max: 8, state_cache_streams_max: 20_000 }
     }
 }
 

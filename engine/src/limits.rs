@@ -29,7 +29,7 @@ impl Default for Limits {
             events_per_stream_max: 100_000,
             batch_appends_max: 1024,
             queue_depth_max: 4096,
-            stream_cache_streams_max: 250_000,
+            stream_cache_streams_max: 20_000,
             read_batch_events_max: 65_536,
         }
     }
