@@ -1,6 +1,10 @@
 //! Event record encode and decode (bincode 2 payload of a typical order event and of a
 //! three-line `order_received`).
 
+/// The binary's allocator, so the figures are those of what ships.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use orderflow_schemas::*;
 

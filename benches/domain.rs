@@ -1,5 +1,9 @@
 //! decide and evolve of the Order aggregate on the lifecycle's commands.
 
+/// The binary's allocator, so the figures are those of what ships.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use orderflow_commands::*;
 use orderflow_schemas::*;

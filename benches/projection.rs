@@ -1,6 +1,10 @@
 //! Projection apply: folding decoded lifecycle events into the status board, the KPI facts and
 //! the audit view (no log I/O in the measured loop).
 
+/// The binary's allocator, so the figures are those of what ships.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

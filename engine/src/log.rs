@@ -334,10 +334,10 @@ impl EventLog {
         let head = self.head();
         let from = from.max(1);
         let max = max.min(self.inner.limits.read_batch_events_max);
-        let mut out = Vec::with_capacity(max.min(4096));
         if from > head || max == 0 {
-            return Ok(out);
+            return Ok(Vec::new());
         }
+        let mut out = Vec::with_capacity(max.min(usize::try_from(head - from + 1).unwrap_or(max)));
         let log = &self.inner.trees.log;
         // The record holding `from` starts at or before it.
         let start = match log.range(..=position_key(from)).next_back() {

@@ -1,0 +1,287 @@
+//! The `orderflow` binary end to end: every workflow command, the global options, idempotency,
+//! back-dating, the rules a clerk can run into, usage errors and the demo.
+//!
+//! Each test runs the built binary on its own temporary data directory and checks the exit code
+//! (0 done; 2 usage; 3 rejected by a rule or invalid input; 4 conflict; 1 anything else), stdout
+//! and stderr. "Nothing written" is checked twice: the order's `history --json` is unchanged and
+//! the log's head position (read with the engine after the binary exited) did not move.
+
+mod backdating;
+mod demo;
+mod idempotency;
+mod lifecycle;
+mod options;
+mod rejections;
+mod revision;
+mod usage;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use orderflow_engine::{EventLog, LogConfig};
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// The requested delivery date of the standard order: far enough ahead never to be in the past.
+const DUE: &str = "2099-01-31";
+
+/// The built binary with the environment it reads removed, running in `cwd` (so that a run
+/// without `--data-dir` can only ever write below `cwd`).
+fn orderflow(cwd: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orderflow"));
+    cmd.current_dir(cwd)
+        .env_remove("ORDERFLOW_DATA_DIR")
+        .env_remove("ORDERFLOW_ACTOR")
+        .env_remove("ORDERFLOW_LOG")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// What one run of the binary did.
+struct Out {
+    /// The exit code; -1 when a signal ended the process.
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl fmt::Debug for Out {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "exit code {}\n--- stdout\n{}--- stderr\n{}---", self.code, self.stdout, self.stderr)
+    }
+}
+
+/// Runs a prepared command to the end.
+fn exec(mut cmd: Command) -> Out {
+    let o = cmd.output().expect("run the orderflow binary");
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(o.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(o.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// `orderflow ARGS... --data-dir DATA`, in DATA's parent directory.
+fn run(data: &Path, args: &[&str]) -> Out {
+    let mut cmd = orderflow(data.parent().expect("the data dir has a parent"));
+    cmd.args(args).arg("--data-dir").arg(data);
+    exec(cmd)
+}
+
+impl Out {
+    /// Asserts success with nothing on stderr.
+    #[track_caller]
+    fn ok(self) -> Out {
+        assert!(self.code == 0 && self.stderr.is_empty(), "expected success, got {self:?}");
+        self
+    }
+
+    /// Asserts failure with `code`: nothing on stdout, one `error: ...` message on stderr that
+    /// contains every one of `words`.
+    #[track_caller]
+    fn failed(self, code: i32, words: &[&str]) -> Out {
+        assert_eq!(self.code, code, "wrong exit code: {self:?}");
+        assert!(self.stdout.is_empty(), "a failure prints nothing on stdout: {self:?}");
+        assert!(self.stderr.starts_with("error: "), "the message starts with 'error: ': {self:?}");
+        for word in words {
+            assert!(self.stderr.contains(word), "stderr does not mention {word:?}: {self:?}");
+        }
+        self
+    }
+
+    /// Stdout as one JSON object.
+    #[track_caller]
+    fn json(&self) -> Value {
+        let v: Value = serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON value ({e}): {self:?}"));
+        assert!(v.is_object(), "stdout is not a JSON object: {self:?}");
+        v
+    }
+
+    /// Stdout as JSON lines, one object per line.
+    #[track_caller]
+    fn json_lines(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|line| {
+                let v: Value = serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("line {line:?} is not JSON ({e}): {self:?}"));
+                assert!(v.is_object(), "line {line:?} is not a JSON object");
+                v
+            })
+            .collect()
+    }
+}
+
+/// What the data directory holds, as far as "nothing written" is concerned.
+#[derive(Debug, PartialEq, Eq)]
+struct Snapshot {
+    /// `order history ID --json`: exit code and stdout.
+    history: Option<(i32, String)>,
+    /// The log's head position.
+    head: u64,
+}
+
+/// How far the standard order has come; each stage includes the ones before. Production is never
+/// scheduled, so it ships from stock right after approval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    Received,
+    Approved,
+    Shipped,
+    Delivered,
+    Signed,
+}
+
+/// One temporary data directory (`<tempdir>/data`, created by the binary on first use).
+struct Desk {
+    tmp: TempDir,
+    data: PathBuf,
+}
+
+impl Desk {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().expect("make a temporary directory");
+        let data = tmp.path().join("data");
+        Self { tmp, data }
+    }
+
+    /// The temporary directory the data directory lives in.
+    fn root(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    fn run(&self, args: &[&str]) -> Out {
+        run(&self.data, args)
+    }
+
+    #[track_caller]
+    fn ok(&self, args: &[&str]) -> Out {
+        self.run(args).ok()
+    }
+
+    /// Receives the standard order (line 1: 10 cases of MILK-1L at 18.90; line 2: 4 trays of
+    /// YOG-150 at 21.60), due on [`DUE`] unless `extra` says otherwise, by "sales desk", plus
+    /// `extra` options; returns its id.
+    #[track_caller]
+    fn receive(&self, extra: &[&str]) -> String {
+        let mut args = vec![
+            "order",
+            "receive",
+            "--customer",
+            "Bright Dairy Retail",
+            "--channel",
+            "phone",
+            "--line",
+            "MILK-1L:10:18.90:case",
+            "--line",
+            "YOG-150:4:21.60:tray",
+        ];
+        if !extra.contains(&"--due") {
+            args.extend(["--due", DUE]);
+        }
+        args.extend_from_slice(extra);
+        let out = self.ok(&args);
+        let id = out.stdout.trim().to_string();
+        uuid::Uuid::parse_str(&id).unwrap_or_else(|e| panic!("receive printed no order id ({e}): {out:?}"));
+        id
+    }
+
+    /// Every department approves the current revision, each by its own desk.
+    #[track_caller]
+    fn approve_all(&self, id: &str) {
+        for dept in ["production", "procurement", "finance", "warehouse"] {
+            self.ok(&["order", "approve", id, "--dept", dept]);
+        }
+    }
+
+    /// A new standard order brought to `stage`.
+    #[track_caller]
+    fn order_at(&self, stage: Stage) -> String {
+        let id = self.receive(&[]);
+        if stage >= Stage::Approved {
+            self.approve_all(&id);
+        }
+        if stage >= Stage::Shipped {
+            self.ok(&["order", "ship", &id, "--carrier", "ColdLine Logistics", "--tracking", "CL-4711"]);
+        }
+        if stage >= Stage::Delivered {
+            self.ok(&["order", "deliver", &id]);
+        }
+        if stage >= Stage::Signed {
+            self.ok(&["order", "sign", &id, "--by", "Mrs Chen"]);
+        }
+        id
+    }
+
+    /// The order's events as `history --json` prints them.
+    #[track_caller]
+    fn history(&self, id: &str) -> Vec<Value> {
+        self.ok(&["order", "history", id, "--json"]).json_lines()
+    }
+
+    /// The event types of the order, in order.
+    #[track_caller]
+    fn types(&self, id: &str) -> Vec<String> {
+        self.history(id).iter().map(|e| e["type"].as_str().expect("a type").to_string()).collect()
+    }
+
+    /// The log's head position, read with the engine (0 when nothing was ever written).
+    #[track_caller]
+    fn head(&self) -> u64 {
+        if !self.data.exists() {
+            return 0;
+        }
+        let log = EventLog::open(LogConfig::new(&self.data)).expect("open the log");
+        let head = log.head();
+        log.close().expect("close the log");
+        head
+    }
+
+    #[track_caller]
+    fn snapshot(&self, order: Option<&str>) -> Snapshot {
+        let history = order.map(|id| {
+            let out = self.run(&["order", "history", id, "--json"]);
+            (out.code, out.stdout)
+        });
+        Snapshot { history, head: self.head() }
+    }
+
+    /// Runs a command that must be refused: exit 3, the rule in clerk's words (every one of
+    /// `words`, and the order's short id) on stderr, and nothing written.
+    #[track_caller]
+    fn refused(&self, id: &str, args: &[&str], words: &[&str]) -> Out {
+        let before = self.snapshot(Some(id));
+        let out = self.run(args).failed(3, words);
+        assert!(out.stderr.contains(&id[..8]), "the message names the order {}: {out:?}", &id[..8]);
+        assert_eq!(self.snapshot(Some(id)), before, "a refused command wrote something: {args:?}");
+        out
+    }
+
+    /// Runs a command that must be refused before any order exists: exit 3, `words` on stderr,
+    /// the log head unchanged.
+    #[track_caller]
+    fn refused_anywhere(&self, args: &[&str], words: &[&str]) -> Out {
+        let before = self.head();
+        let out = self.run(args).failed(3, words);
+        assert_eq!(self.head(), before, "a refused command wrote something: {args:?}");
+        out
+    }
+
+    /// Runs a command line clap must refuse: exit 2, `words` on stderr, and the data directory
+    /// not even created.
+    #[track_caller]
+    fn usage(&self, args: &[&str], words: &[&str]) -> Out {
+        let out = self.run(args).failed(2, words);
+        assert!(!self.data.exists(), "a usage error created the data directory: {args:?}");
+        out
+    }
+}
+
+/// `order <cmd> <id> <rest...>`.
+fn order_args<'a>(cmd: &'a str, id: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["order", cmd, id];
+    args.extend_from_slice(rest);
+    args
+}

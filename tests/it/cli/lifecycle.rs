@@ -1,0 +1,190 @@
+//! The happy path: one order from receipt to closing through every workflow command, and what
+//! `receive`, `show` and `history` print.
+
+use serde_json::json;
+
+use super::{order_args, Desk, DUE};
+
+#[test]
+fn receive_prints_the_order_id_alone() {
+    let desk = Desk::new();
+    let out = desk.ok(&[
+        "order",
+        "receive",
+        "--customer",
+        "Northfield Foods",
+        "--channel",
+        "email",
+        "--line",
+        "BUT-25:3:215:block",
+        "--due",
+        DUE,
+    ]);
+    let id = out.stdout.trim_end();
+    assert_eq!(out.stdout, format!("{id}\n"), "one line, the id only: {out:?}");
+    let uuid = uuid::Uuid::parse_str(id).expect("the id is a UUID");
+    assert_eq!(id, uuid.hyphenated().to_string(), "hyphenated lower-case form");
+    assert_eq!(desk.types(id), ["order_received"]);
+}
+
+#[test]
+fn receive_with_json_prints_an_object_with_the_order_id() {
+    let desk = Desk::new();
+    let j = desk
+        .ok(&[
+            "order",
+            "receive",
+            "--customer",
+            "Northfield Foods",
+            "--line",
+            "BUT-25:3:215",
+            "--line",
+            "CRM-35:12:5.20:l:35% fat",
+            "--due",
+            DUE,
+            "--json",
+        ])
+        .json();
+    let id = j["order_id"].as_str().expect("order_id is a string");
+    uuid::Uuid::parse_str(id).expect("order_id is a UUID");
+    assert_eq!(j["command"], "receive");
+    assert_eq!(j["duplicate"], false);
+    assert_eq!(j["events"], json!(["order_received"]));
+    assert_eq!(j["version"], 1);
+    assert_eq!(j["first_position"], 1);
+    uuid::Uuid::parse_str(j["command_id"].as_str().expect("command_id")).expect("command_id is a UUID");
+
+    let show = desk.ok(&["order", "show", id, "--json"]).json();
+    assert_eq!(show["customer"], "Northfield Foods");
+    assert_eq!(show["total_minor"], 3 * 21_500 + 12 * 520);
+    assert_eq!(show["lines"][1]["unit"], "l");
+    assert_eq!(show["lines"][1]["spec"], "35% fat");
+}
+
+/// Every workflow command once (resolve twice), each printing the events it recorded and the new
+/// version; then `show` (text and JSON) and `history` (text and JSON) of the closed order.
+#[test]
+fn an_order_lives_from_receipt_to_closing() {
+    let desk = Desk::new();
+    let id = desk.receive(&[]);
+    let short = &id[..8];
+
+    for (n, dept) in ["production", "procurement", "finance"].into_iter().enumerate() {
+        let j = desk.ok(&["order", "approve", &id, "--dept", dept, "--json"]).json();
+        assert_eq!(j["events"], json!(["review_approved"]), "{dept}");
+        assert_eq!(j["version"], n + 2, "{dept}");
+    }
+    let fourth = desk.ok(&["order", "approve", &id, "--dept", "warehouse"]);
+    assert_eq!(fourth.stdout, format!("order {short}: review_approved, order_approved (version 6)\n"));
+
+    let steps: &[(&str, &[&str], &[&str])] = &[
+        ("confirm", &["--promised", DUE], &["order_confirmed"]),
+        ("schedule", &["--finish", "2099-01-20"], &["production_scheduled"]),
+        ("inspect", &[], &["quality_inspected"]),
+        ("complete", &[], &["production_completed"]),
+        ("ship", &["--carrier", "ColdLine Logistics", "--tracking", "CL-4711"], &["order_shipped"]),
+        ("delay", &["--eta", "2099-02-03", "--reason", "snow on the pass"], &["shipment_delayed"]),
+        ("deliver", &[], &["order_delivered"]),
+        ("sign", &["--by", "Mrs Chen"], &["order_signed"]),
+        ("complain", &["--category", "quality", "--text", "two trays dented"], &["complaint_opened"]),
+        ("resolve", &["--complaint", "1", "--resolution", "credit note"], &["complaint_resolved"]),
+        ("reopen", &["--complaint", "1", "--reason", "no credit note came"], &["complaint_reopened"]),
+        ("resolve", &["--complaint", "1", "--resolution", "credit note sent"], &["complaint_resolved"]),
+        ("feedback", &["--score", "4", "--comment", "good"], &["feedback_recorded"]),
+        ("close", &[], &["order_closed"]),
+    ];
+    let mut version = 6;
+    for (cmd, rest, events) in steps {
+        let mut args = order_args(cmd, &id, rest);
+        args.push("--json");
+        let j = desk.ok(&args).json();
+        version += events.len();
+        assert_eq!(j["events"], json!(events), "{args:?}");
+        assert_eq!(j["command"], *cmd, "{args:?}");
+        assert_eq!(j["order_id"], id.as_str(), "{args:?}");
+        assert_eq!(j["duplicate"], false, "{args:?}");
+        assert_eq!(j["version"], version, "{args:?}");
+        if *cmd == "complain" {
+            assert_eq!(j["complaint_id"], 1, "complain names the complaint: {j}");
+        } else {
+            assert!(j.get("complaint_id").is_none(), "only complain names a complaint: {j}");
+        }
+    }
+    assert_eq!(version, 20);
+
+    let show = desk.ok(&["order", "show", &id, "--json"]).json();
+    assert_eq!(show["order_id"], id.as_str());
+    assert_eq!(show["status"], "closed");
+    assert_eq!(show["version"], 20);
+    assert_eq!(show["revision"], 1);
+    assert_eq!(show["total_minor"], 10 * 1_890 + 4 * 2_160);
+    assert_eq!(show["current_promise"], DUE);
+    assert_eq!(show["shipment"]["carrier"], "ColdLine Logistics");
+    assert_eq!(show["shipment"]["eta"], "2099-02-03");
+    assert_eq!(show["shipment"]["delays"], 1);
+    assert_eq!(show["signed"]["by"], "Mrs Chen");
+    assert_eq!(show["signed"]["full"], true);
+    assert_eq!(show["open_complaints"], json!([]));
+    assert_eq!(show["feedback_count"], 1);
+    assert!(show["retention_until"].is_string(), "a closed order has a retention date: {show}");
+
+    let text = desk.ok(&["order", "show", &id]).stdout;
+    assert!(text.starts_with(&format!("order      {id} (closed)\n")), "{text}");
+    for part in [
+        "customer   Bright Dairy Retail <on file>",
+        "revision   1 (version 20)",
+        "total      275.40 EUR",
+        "shipment   ColdLine Logistics road tracking CL-4711 eta 2099-02-03 (delayed 1x)",
+        "signed     by Mrs Chen (full)",
+        "complaints 1 (0 open)",
+        "archive    kept until",
+    ] {
+        assert!(text.contains(part), "show does not say {part:?}:\n{text}");
+    }
+
+    let history = desk.history(&id);
+    let types: Vec<&str> = history.iter().map(|e| e["type"].as_str().expect("type")).collect();
+    assert_eq!(
+        types,
+        [
+            "order_received",
+            "review_approved",
+            "review_approved",
+            "review_approved",
+            "review_approved",
+            "order_approved",
+            "order_confirmed",
+            "production_scheduled",
+            "quality_inspected",
+            "production_completed",
+            "order_shipped",
+            "shipment_delayed",
+            "order_delivered",
+            "order_signed",
+            "complaint_opened",
+            "complaint_resolved",
+            "complaint_reopened",
+            "complaint_resolved",
+            "feedback_recorded",
+            "order_closed",
+        ]
+    );
+    let mut last_position = 0;
+    for (n, e) in history.iter().enumerate() {
+        assert_eq!(e["version"], n + 1, "versions run 1..n: {e}");
+        let position = e["position"].as_u64().expect("position is a number");
+        assert!(position > last_position, "positions increase: {e}");
+        last_position = position;
+        assert!(e["recorded_at"].as_str().is_some_and(|t| t.ends_with('Z')), "recorded_at: {e}");
+        assert!(e["at"].is_string(), "at: {e}");
+        assert_eq!(e["order_id"], id.as_str());
+    }
+    assert_eq!(history[0]["actor"], json!({ "name": "sales desk", "role": "sales" }));
+    assert_eq!(history[4]["actor"], json!({ "name": "warehouse desk", "role": "warehouse" }));
+    assert_eq!(history[14]["data"]["text"], "two trays dented");
+
+    let lines: Vec<String> = desk.ok(&["order", "history", &id]).stdout.lines().map(String::from).collect();
+    assert_eq!(lines.len(), 20, "one text line per event: {lines:#?}");
+    assert!(lines[0].contains("order_received") && lines[0].contains("sales desk (sales)"), "{}", lines[0]);
+    assert!(lines[19].contains("order_closed"), "{}", lines[19]);
+}
