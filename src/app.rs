@@ -127,6 +127,12 @@ impl App {
         Ok(Self::with_log(log))
     }
 
+    /// Opens a data directory that must already exist (for reads).
+    pub fn open_existing(path: &Path) -> Result<Self, LogError> {
+        let log = EventLog::open(LogConfig::existing(path))?;
+        Ok(Self::with_log(log))
+    }
+
     /// An app over an already open log.
     pub fn with_log(log: EventLog) -> Self {
         let path = log.path().to_path_buf();

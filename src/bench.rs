@@ -240,7 +240,7 @@ fn replay(app: &App) -> Result<(), AppError> {
         runner.catch_up(&mut |_| {}).map_err(|e| AppError::Failure(e.to_string()))?;
         let secs = started.elapsed().as_secs_f64().max(1e-9);
         let events = runner.checkpoint();
-        println!(
+        crate::outln!(
             "{}",
             json!({ "step": "replay", "projection": P::NAME, "events": events,
                     "events_per_s": (events as f64 / secs).round(), "peak_rss_mib": peak_rss_mib() })
@@ -251,7 +251,7 @@ fn replay(app: &App) -> Result<(), AppError> {
     let (events, a) = one::<StatusBoard>(app)?;
     let (_, b) = one::<KpiFacts>(app)?;
     let (_, c) = one::<AuditView>(app)?;
-    println!(
+    crate::outln!(
         "{}",
         json!({ "step": "replay", "projection": "all (one after another)", "events": events,
                 "events_per_s": (events as f64 / (a + b + c)).round() })
@@ -285,7 +285,7 @@ pub async fn run(args: BenchArgs) -> Result<(), AppError> {
         let b = bar(args.orders, &format!("lifecycle clients={clients} orders"));
         let figures = run_lifecycle(app.clone(), args.orders, clients, &b).await?;
         b.finish_and_clear();
-        println!("{}", figures.to_json());
+        crate::outln!("{}", figures.to_json());
         if Some(&clients) == args.clients.last() {
             replay(&app)?;
         }

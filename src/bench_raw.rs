@@ -40,7 +40,7 @@ pub(crate) fn run(root: &Path, records: u64) -> Result<(), AppError> {
     }
     db.flush().map_err(sled_err)?;
     let secs = started.elapsed().as_secs_f64().max(1e-9);
-    println!(
+    crate::outln!(
         "{}",
         json!({ "raw": "sled_insert_shared_flush", "records": records, "record_bytes": RECORD_BYTES,
                 "inserts_per_flush": SHARED_FLUSH_EVERY, "per_s": (records as f64 / secs).round(),
@@ -54,7 +54,7 @@ pub(crate) fn run(root: &Path, records: u64) -> Result<(), AppError> {
         n += u64::from(!v.is_empty());
     }
     let secs = started.elapsed().as_secs_f64().max(1e-9);
-    println!(
+    crate::outln!(
         "{}",
         json!({ "raw": "sled_scan", "records": n, "per_s": (n as f64 / secs).round(), "peak_rss_mib": peak_rss_mib() })
     );

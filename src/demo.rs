@@ -530,24 +530,24 @@ pub async fn run(data_dir: &Path, args: DemoArgs, json: bool) -> Result<(), AppE
     let refused = tally.refused_as_expected.load(Ordering::Relaxed);
     let secs = started.elapsed().as_secs_f64();
     if json {
-        println!(
+        crate::outln!(
             "{}",
             json!({ "data_dir": data_dir, "orders": orders.len(), "commands": commands, "refused_as_expected": refused,
                     "events": events, "seconds": secs, "by_status": by_status })
         );
     } else {
-        println!(
+        crate::outln!(
             "orderflow demo: {} orders driven in {:.1} s into {}",
             orders.len(),
             secs,
             data_dir.display()
         );
-        println!(
+        crate::outln!(
             "  commands {commands} (of which {refused} refused by the rules, as intended), events {events}"
         );
         let parts: Vec<String> = by_status.iter().map(|(s, n)| format!("{s} {n}")).collect();
-        println!("  by status: {}", parts.join(", "));
-        println!("  try: orderflow --data-dir {} order history <ORDER_ID>", data_dir.display());
+        crate::outln!("  by status: {}", parts.join(", "));
+        crate::outln!("  try: orderflow --data-dir {} order history <ORDER_ID>", data_dir.display());
     }
     let shown = crate::cli::read::board_and_kpis(&app, json);
     app.close()?;

@@ -8,4 +8,5 @@ mod bench_raw;
 pub mod bus;
 pub mod cli;
 pub mod demo;
+pub mod out;
 mod rng;

@@ -26,7 +26,10 @@ pub(crate) struct DataDir {
 
 impl DataDir {
     /// Creates or opens `path`, takes its lock and checks its format.
-    pub(crate) fn open(path: &Path) -> Result<Self, LogError> {
+    pub(crate) fn open(path: &Path, create: bool) -> Result<Self, LogError> {
+        if !create && !path.join(FORMAT_FILE).is_file() {
+            return Err(LogError::Missing { path: path.to_path_buf() });
+        }
         fs::create_dir_all(path).map_err(|e| {
             LogError::Storage(format!("cannot create data directory {}: {e}", path.display()))
         })?;

@@ -16,6 +16,12 @@ pub enum LogError {
         /// " (pid N)" when known.
         holder: String,
     },
+    /// A reader was pointed at a directory that holds no log.
+    #[error("no orderflow data directory at {path} (check --data-dir; commands such as `order receive` or `demo` create one)")]
+    Missing {
+        /// The directory.
+        path: PathBuf,
+    },
     /// The directory was written by a format this build does not know.
     #[error(
         "data directory {path} has format '{found}', this build reads format {known}; refusing to open it"

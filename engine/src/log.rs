@@ -28,12 +28,25 @@ pub struct LogConfig {
     pub cache_capacity_bytes: u64,
     /// The log's limits.
     pub limits: Limits,
+    /// Create the data directory when it does not exist (false: refuse, for readers, so that a
+    /// mistyped path is reported instead of silently becoming an empty store).
+    pub create: bool,
 }
 
 impl LogConfig {
-    /// Defaults for a data directory: 64 MiB of cache, default limits.
+    /// Defaults for a data directory: 64 MiB of cache, default limits, created if missing.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into(), cache_capacity_bytes: 64 * 1024 * 1024, limits: Limits::default() }
+        Self {
+            path: path.into(),
+            cache_capacity_bytes: 64 * 1024 * 1024,
+            limits: Limits::default(),
+            create: true,
+        }
+    }
+
+    /// Like [`LogConfig::new`], but the directory must already hold a log.
+    pub fn existing(path: impl Into<PathBuf>) -> Self {
+        Self { create: false, ..Self::new(path) }
     }
 }
 
@@ -210,7 +223,7 @@ impl EventLog {
     /// Opens (creating if needed) the log in `config.path`, recovers after a crash, and starts
     /// the writer.
     pub fn open(config: LogConfig) -> Result<Self, LogError> {
-        let dir = DataDir::open(&config.path)?;
+        let dir = DataDir::open(&config.path, config.create)?;
         let db = open_sled(&dir, &config)?;
         let trees = Arc::new(Trees {
             log: db.open_tree("log")?,

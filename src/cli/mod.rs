@@ -78,7 +78,11 @@ pub fn main() -> ExitCode {
         }
     };
     let json = cli.json;
-    match rt.block_on(run(cli)) {
+    let result = rt.block_on(run(cli)).and_then(|()| match crate::out::failure() {
+        Some(f) => Err(AppError::Failure(f)),
+        None => Ok(()),
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if json {
@@ -95,7 +99,10 @@ async fn run(cli: Cli) -> Result<(), AppError> {
     match cli.command {
         Top::Order { cmd } => {
             let parsed = (*cmd).into_parsed().map_err(AppError::Invalid)?;
-            let app = App::open(&cli.data_dir)?;
+            let app = match parsed {
+                Parsed::Write { .. } => App::open(&cli.data_dir)?,
+                Parsed::Show(_) | Parsed::History(_) => App::open_existing(&cli.data_dir)?,
+            };
             let result = run_order(&app, parsed, cli.json).await;
             app.close()?;
             result
@@ -107,7 +114,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             with_app(&cli.data_dir, |app| read::rebuild(app, projection, cli.json))
         }
         Top::Audit { cmd } => {
-            let app = App::open(&cli.data_dir)?;
+            let app = App::open_existing(&cli.data_dir)?;
             let result = read::audit(&app, cmd, cli.json).await;
             app.close()?;
             result
@@ -119,7 +126,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
 
 /// Runs `f` on the data directory's app and closes it.
 fn with_app(dir: &std::path::Path, f: impl FnOnce(&App) -> Result<(), AppError>) -> Result<(), AppError> {
-    let app = App::open(dir)?;
+    let app = App::open_existing(dir)?;
     let result = f(&app);
     app.close()?;
     result
@@ -149,11 +156,11 @@ async fn run_order(app: &App, parsed: Parsed, json: bool) -> Result<(), AppError
                 if let Some(id) = render::complaint_id(&done.events) {
                     out["complaint_id"] = json!(id);
                 }
-                println!("{out}");
+                crate::outln!("{out}");
             } else if name == "receive" {
-                println!("{}", done.order_id);
+                crate::outln!("{}", done.order_id);
             } else {
-                println!("{}", render::done_line(&done));
+                crate::outln!("{}", render::done_line(&done));
             }
             Ok(())
         }
@@ -163,9 +170,9 @@ async fn run_order(app: &App, parsed: Parsed, json: bool) -> Result<(), AppError
                 return Err(AppError::Rejected(orderflow_commands::Rejection::OrderNotFound { order }));
             }
             if json {
-                println!("{}", render::state_json(&state, version));
+                crate::outln!("{}", render::state_json(&state, version));
             } else {
-                print!("{}", render::state_text(&state, version));
+                crate::out!("{}", render::state_text(&state, version));
             }
             Ok(())
         }
@@ -190,9 +197,9 @@ fn history(app: &App, order: OrderId, json: bool) -> Result<(), AppError> {
                 version: stored.version,
                 recorded_at: orderflow_schemas::Timestamp(stored.recorded_at_us),
             };
-            println!("{}", orderflow_schemas::event_to_json(&event, &env));
+            crate::outln!("{}", orderflow_schemas::event_to_json(&event, &env));
         } else {
-            println!("{}", render::history_line(&stored, &event));
+            crate::outln!("{}", render::history_line(&stored, &event));
         }
     }
     Ok(())

@@ -42,19 +42,13 @@ fn parse_order(s: &str) -> Result<OrderId, String> {
 pub fn parse_price(s: &str) -> Result<i64, String> {
     let t = s.trim();
     let bad = || format!("'{s}' is not a price (major units with up to 2 decimals, e.g. 12.50)");
-    let (whole, frac) = match t.split_once('.') {
-        Some((w, f)) => (w, f),
-        None => (t, ""),
-    };
-    if whole.is_empty() && frac.is_empty() || frac.len() > 2 || whole.starts_with('+') {
+    let (neg, unsigned) = t.strip_prefix('-').map_or((false, t), |rest| (true, rest));
+    let (whole, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let digits_only = |x: &str| x.chars().all(|c| c.is_ascii_digit());
+    if (whole.is_empty() && frac.is_empty()) || frac.len() > 2 || !digits_only(whole) || !digits_only(frac) {
         return Err(bad());
     }
-    let neg = whole.starts_with('-');
-    let digits = whole.trim_start_matches('-');
-    if !digits.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let w: i64 = if digits.is_empty() { 0 } else { digits.parse().map_err(|_| bad())? };
+    let w: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
     let f: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().map_err(|_| bad())? };
     let minor = w.checked_mul(100).and_then(|v| v.checked_add(f)).ok_or_else(bad)?;
     Ok(if neg { -minor } else { minor })
@@ -86,6 +80,12 @@ fn parse_pair(s: &str) -> Result<(u16, String), String> {
     let (l, v) = s.split_once(':').ok_or_else(|| format!("'{s}' is not LINE:VALUE"))?;
     let line = l.trim().parse::<u16>().map_err(|_| format!("'{l}' in '{s}' is not a line number"))?;
     Ok((line, v.to_string()))
+}
+
+/// `LINE:PRICE`.
+fn parse_line_price(s: &str) -> Result<(u16, i64), String> {
+    let (line_no, v) = parse_pair(s)?;
+    Ok((line_no, parse_price(&v)?))
 }
 
 fn parse_line_qty(s: &str) -> Result<LineQuantity, String> {
@@ -171,14 +171,14 @@ pub enum OrderCmd {
         #[arg(long)]
         reason: String,
         /// New quantity of a line: LINE:QTY. Repeat.
-        #[arg(long = "qty", value_parser = parse_pair)]
-        quantities: Vec<(u16, String)>,
+        #[arg(long = "qty", value_parser = parse_line_qty)]
+        quantities: Vec<LineQuantity>,
         /// New spec of a line: LINE:SPEC. Repeat.
         #[arg(long = "spec", value_parser = parse_pair)]
         specs: Vec<(u16, String)>,
         /// New unit price of a line: LINE:PRICE. Repeat.
-        #[arg(long = "price", value_parser = parse_pair)]
-        prices: Vec<(u16, String)>,
+        #[arg(long = "price", value_parser = parse_line_price)]
+        prices: Vec<(u16, i64)>,
         /// Add a line: SKU:QTY:UNIT_PRICE[:UNIT[:SPEC]]. Repeat.
         #[arg(long = "add-line", value_parser = parse_line)]
         add: Vec<NewLine>,
@@ -425,16 +425,14 @@ impl OrderCmd {
             }
             O::Change { order, reason, quantities, specs, prices, add, remove, due, address, common } => {
                 let mut updates: std::collections::BTreeMap<u16, LineUpdate> = Default::default();
-                for (l, q) in quantities {
-                    let q = q.trim().parse::<u32>().map_err(|_| format!("'{q}' is not a quantity"))?;
-                    updates.entry(l).or_insert_with(|| line_update(l)).quantity = Some(q);
+                for LineQuantity { line_no, quantity } in quantities {
+                    updates.entry(line_no).or_insert_with(|| line_update(line_no)).quantity = Some(quantity);
                 }
                 for (l, s) in specs {
                     updates.entry(l).or_insert_with(|| line_update(l)).spec = Some(s);
                 }
                 for (l, p) in prices {
-                    updates.entry(l).or_insert_with(|| line_update(l)).unit_price_minor =
-                        Some(parse_price(&p)?);
+                    updates.entry(l).or_insert_with(|| line_update(l)).unit_price_minor = Some(p);
                 }
                 let mut lines: Vec<LineEdit> = updates.into_values().map(LineEdit::Update).collect();
                 lines.extend(add.into_iter().map(LineEdit::Add));
@@ -515,5 +513,27 @@ impl OrderCmd {
             O::Show { order } => Parsed::Show(order),
             O::History { order } => Parsed::History(order),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_price;
+
+    #[test]
+    fn prices_parse_exactly_into_minor_units() {
+        assert_eq!(parse_price("12"), Ok(1200));
+        assert_eq!(parse_price("12.5"), Ok(1250));
+        assert_eq!(parse_price("12.50"), Ok(1250));
+        assert_eq!(parse_price(".5"), Ok(50));
+        assert_eq!(parse_price("-3.01"), Ok(-301));
+        assert_eq!(parse_price("0"), Ok(0));
+    }
+
+    #[test]
+    fn malformed_prices_are_refused() {
+        for bad in ["", "-", "--5", "+5", "1.234", "1,5", "abc", "1e3", ".", "-.", "92233720368547758.08"] {
+            assert!(parse_price(bad).is_err(), "'{bad}' was accepted");
+        }
     }
 }

@@ -229,9 +229,9 @@ pub fn status(app: &App, args: &StatusArgs, json: bool) -> Result<(), AppError> 
         rows.retain(|r| r.is_active());
     }
     if json {
-        println!("{}", StatusBoard::render_json(&rows, now));
+        crate::outln!("{}", StatusBoard::render_json(&rows, now));
     } else {
-        print!("{}", StatusBoard::render_table(&rows, now));
+        crate::out!("{}", StatusBoard::render_table(&rows, now));
     }
     runner.close().map_err(runner_error)
 }
@@ -257,9 +257,9 @@ pub fn kpi(app: &App, args: &KpiArgs, json: bool) -> Result<(), AppError> {
         to_month: args.month.clone(),
     });
     if json {
-        println!("{}", report.render_json());
+        crate::outln!("{}", report.render_json());
     } else {
-        print!("{}", report.render_table());
+        crate::out!("{}", report.render_table());
     }
     runner.close().map_err(runner_error)
 }
@@ -300,13 +300,13 @@ pub async fn audit(app: &App, cmd: AuditCmd, json: bool) -> Result<(), AppError>
             let entries = orderflow_projections::history(app.log(), order).map_err(audit_error)?;
             if json {
                 for e in &entries {
-                    println!(
+                    crate::outln!(
                         "{}",
                         serde_json::to_value(e).unwrap_or_else(|e| json!({ "error": e.to_string() }))
                     );
                 }
             } else {
-                print!("{}", orderflow_projections::render_timeline(&entries));
+                crate::out!("{}", orderflow_projections::render_timeline(&entries));
             }
             Ok(())
         }
@@ -318,9 +318,9 @@ pub async fn audit(app: &App, cmd: AuditCmd, json: bool) -> Result<(), AppError>
                 .map_err(|e| AppError::Failure(format!("cannot write {}: {e}", out.display())))?;
             let events = doc.get("events").and_then(|e| e.as_array()).map_or(0, Vec::len);
             if json {
-                println!("{}", json!({ "order_id": order, "file": out, "events": events }));
+                crate::outln!("{}", json!({ "order_id": order, "file": out, "events": events }));
             } else {
-                println!("exported {events} events of order {} to {}", order.short(), out.display());
+                crate::outln!("exported {events} events of order {} to {}", order.short(), out.display());
             }
             Ok(())
         }
@@ -333,21 +333,23 @@ pub async fn audit(app: &App, cmd: AuditCmd, json: bool) -> Result<(), AppError>
                 Ok(r) => {
                     let hash: String = r.head_log_hash.iter().map(|b| format!("{b:02x}")).collect();
                     if json {
-                        println!(
+                        crate::outln!(
                             "{}",
                             json!({ "intact": true, "events": r.events, "records": r.records, "orders": r.streams, "head_log_hash": hash })
                         );
                     } else {
-                        println!(
+                        crate::outln!(
                             "log intact: {} events in {} appends over {} orders; head hash {hash}",
-                            r.events, r.records, r.streams
+                            r.events,
+                            r.records,
+                            r.streams
                         );
                     }
                     Ok(())
                 }
                 Err(f) => {
                     if json {
-                        println!(
+                        crate::outln!(
                             "{}",
                             json!({ "intact": false, "position": f.position, "detail": f.detail })
                         );
@@ -367,15 +369,15 @@ pub async fn audit(app: &App, cmd: AuditCmd, json: bool) -> Result<(), AppError>
             let replay = orderflow_projections::replay(app.log(), order, point).map_err(audit_error)?;
             let now = app::now();
             if json {
-                println!(
+                crate::outln!(
                     "{}",
                     json!({ "order_id": order, "events": replay.events_json(),
                             "state": replay.row.as_ref().map(|r| StatusBoard::render_json(&[r], now)) })
                 );
             } else {
-                println!("order {} as of {point:?}: {} events", order.short(), replay.events.len());
+                crate::outln!("order {} as of {point:?}: {} events", order.short(), replay.events.len());
                 if let Some(row) = &replay.row {
-                    print!("{}", StatusBoard::render_table(&[row], now));
+                    crate::out!("{}", StatusBoard::render_table(&[row], now));
                 }
             }
             Ok(())
@@ -383,7 +385,7 @@ pub async fn audit(app: &App, cmd: AuditCmd, json: bool) -> Result<(), AppError>
         AuditCmd::Hold { order, reason, who } => {
             run_command(app, order, actor(&who, Role::Archivist), Command::PlaceHold(PlaceHold { reason }))
                 .await?;
-            println!(
+            crate::outln!(
                 "{}",
                 if json {
                     json!({ "order_id": order, "hold": true }).to_string()
@@ -396,7 +398,7 @@ pub async fn audit(app: &App, cmd: AuditCmd, json: bool) -> Result<(), AppError>
         AuditCmd::Release { order, note, who } => {
             run_command(app, order, actor(&who, Role::Archivist), Command::ReleaseHold(ReleaseHold { note }))
                 .await?;
-            println!(
+            crate::outln!(
                 "{}",
                 if json {
                     json!({ "order_id": order, "hold": false }).to_string()
@@ -410,13 +412,13 @@ pub async fn audit(app: &App, cmd: AuditCmd, json: bool) -> Result<(), AppError>
             let runner = caught_up::<AuditView>(app, json)?;
             for a in runner.view().access(order) {
                 if json {
-                    println!(
+                    crate::outln!(
                         "{}",
                         json!({ "order_id": a.order_id, "position": a.position, "at": a.at, "actor": a.actor,
                                 "access": a.access, "detail": a.detail })
                     );
                 } else {
-                    println!(
+                    crate::outln!(
                         "{}  {}  {:<8} {} ({})  {}",
                         a.at,
                         a.order_id.short(),
@@ -436,13 +438,13 @@ pub async fn audit(app: &App, cmd: AuditCmd, json: bool) -> Result<(), AppError>
                 .retention(order)
                 .ok_or(AppError::Rejected(orderflow_commands::Rejection::OrderNotFound { order }))?;
             if json {
-                println!(
+                crate::outln!(
                     "{}",
                     json!({ "order_id": order, "closed_at": r.closed_at, "retention_until": r.retention_until,
                             "holds": r.active_holds.len(), "status": format!("{:?}", r.status) })
                 );
             } else {
-                println!(
+                crate::outln!(
                     "order {}: {:?}; retention until {}; {} active hold(s)",
                     order.short(),
                     r.status,
@@ -464,21 +466,25 @@ pub fn verify_export(file: &std::path::Path, json: bool) -> Result<(), AppError>
     match orderflow_projections::verify_export(&doc) {
         Ok(s) => {
             if json {
-                println!(
+                crate::outln!(
                     "{}",
                     json!({ "intact": true, "order_id": s.order_id, "events": s.events, "last_stream_hash": s.last_stream_hash })
                 );
             } else {
-                println!(
+                crate::outln!(
                     "export intact: order {} with {} events (positions {}..{}), last stream hash {}",
-                    s.order_id, s.events, s.first_position, s.last_position, s.last_stream_hash
+                    s.order_id,
+                    s.events,
+                    s.first_position,
+                    s.last_position,
+                    s.last_stream_hash
                 );
             }
             Ok(())
         }
         Err(e) => {
             if json {
-                println!("{}", json!({ "intact": false, "index": e.index, "detail": e.detail }));
+                crate::outln!("{}", json!({ "intact": false, "index": e.index, "detail": e.detail }));
             }
             Err(AppError::Failure(format!("export damaged: {e}")))
         }
@@ -518,9 +524,9 @@ pub fn rebuild(app: &App, which: Which, json: bool) -> Result<(), AppError> {
     }
     for d in done {
         if json {
-            println!("{d}");
+            crate::outln!("{d}");
         } else {
-            println!(
+            crate::outln!(
                 "rebuilt {}: {} events in {:.2} s ({} events/s)",
                 d["projection"].as_str().unwrap_or(""),
                 d["events"],
@@ -541,15 +547,18 @@ pub fn board_and_kpis(app: &App, json: bool) -> Result<(), AppError> {
     let kpis = caught_up::<KpiFacts>(app, json)?;
     let report = kpis.view().report(&KpiQuery { group: Group::Month, from_month: None, to_month: None });
     if json {
-        println!(
+        crate::outln!(
             "{}",
             json!({ "status": StatusBoard::render_json(&rows, now), "kpi": report.render_json() })
         );
     } else {
-        println!("\nStatus board ({} active orders; `orderflow status --all` for every order):", rows.len());
-        print!("{}", StatusBoard::render_table(&rows, now));
-        println!("\nKPIs by month (`orderflow kpi --by customer|product|channel` for more):");
-        print!("{}", report.render_table());
+        crate::outln!(
+            "\nStatus board ({} active orders; `orderflow status --all` for every order):",
+            rows.len()
+        );
+        crate::out!("{}", StatusBoard::render_table(&rows, now));
+        crate::outln!("\nKPIs by month (`orderflow kpi --by customer|product|channel` for more):");
+        crate::out!("{}", report.render_table());
     }
     status.close().map_err(runner_error)?;
     kpis.close().map_err(runner_error)

@@ -11,6 +11,7 @@ mod demo;
 mod idempotency;
 mod lifecycle;
 mod options;
+mod regressions;
 mod rejections;
 mod revision;
 mod usage;

@@ -50,7 +50,8 @@ fn the_data_dir_comes_from_orderflow_data_dir_unless_given() {
 
     let mut elsewhere = orderflow(desk.root());
     elsewhere.env("ORDERFLOW_DATA_DIR", &other).args(["order", "show", &id]);
-    exec(elsewhere).failed(3, &["does not exist"]);
+    exec(elsewhere).failed(1, &["no orderflow data directory"]);
+    assert!(!other.exists(), "a read creates no data directory");
 }
 
 #[test]
