@@ -46,6 +46,14 @@ pub fn decide(state: &OrderState, command: &Command, ctx: &Context) -> Result<Ve
     let bodies = match command {
         Command::ReceiveOrder(c) => rules.receive(c)?,
         _ if !state.exists() => return Err(Rejection::OrderNotFound { order }),
+        _ if state.received_at.is_some_and(|received_at| ctx.now < received_at) => {
+            return Err(Rejection::BeforeReceipt {
+                order,
+                action: command.action(),
+                at: ctx.now,
+                received_at: state.received_at.unwrap_or(ctx.now),
+            })
+        }
         Command::ApproveReview(c) => rules.approve(c)?,
         Command::RejectReview(c) => rules.reject(c)?,
         Command::ConfirmOrder(c) => rules.confirm(c)?,

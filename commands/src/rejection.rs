@@ -1,7 +1,7 @@
 //! Why a command was refused: one variant per kind of rule, each message in a clerk's words and
 //! naming the order by its short id. A rejection writes nothing.
 
-use orderflow_schemas::{Department, InspectionResult, OrderId, Role};
+use orderflow_schemas::{Department, InspectionResult, OrderId, Role, Timestamp};
 use thiserror::Error;
 
 use crate::state::{Decision, Status};
@@ -32,6 +32,18 @@ pub enum Rejection {
     AlreadyExists {
         /// The order.
         order: OrderId,
+    },
+    /// A back-dated command would take effect before the order existed.
+    #[error("order {} cannot {action} at {at}: it was received only at {received_at}", .order.short())]
+    BeforeReceipt {
+        /// The order.
+        order: OrderId,
+        /// What was asked, as a verb phrase.
+        action: &'static str,
+        /// The command's effective time.
+        at: Timestamp,
+        /// When the order was received.
+        received_at: Timestamp,
     },
     /// A field of the command is missing or wrong.
     #[error("order {}: {field} {problem}", .order.short())]

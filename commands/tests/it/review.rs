@@ -189,3 +189,14 @@ fn a_recorded_decision_of_an_old_revision_does_not_count() {
     assert!(s.state().decisions.is_empty());
     s.when(approve(Department::Finance)).then_ok();
 }
+
+#[test]
+fn a_command_back_dated_before_the_receipt_is_refused() {
+    let early = ts("2000-01-01T00:00:00Z");
+    let rejection = given(&received())
+        .at(early)
+        .when(approve(Department::Finance))
+        .then_rejected(|r| matches!(r, Rejection::BeforeReceipt { .. }));
+    let text = rejection.to_string();
+    assert!(text.contains("was received only at"), "{text}");
+}
