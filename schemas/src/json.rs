@@ -76,6 +76,45 @@ pub fn event_to_json(event: &Event, env: &JsonEnvelope) -> Value {
     })
 }
 
+/// The JSON form of an event, serialized straight to bytes without building a `Value` tree
+/// (the publisher's hot path). Parses to exactly the value [`event_to_json`] returns.
+pub fn event_to_json_vec(event: &Event, env: &JsonEnvelope) -> Result<Vec<u8>, serde_json::Error> {
+    #[derive(Serialize)]
+    struct Doc<'a, T: Serialize> {
+        #[serde(rename = "type")]
+        event_type: &'static str,
+        schema_version: u16,
+        event_id: Uuid,
+        order_id: OrderId,
+        position: u64,
+        version: u64,
+        recorded_at: Timestamp,
+        actor: &'a Actor,
+        at: Timestamp,
+        data: &'a T,
+    }
+    let ty = event.body.event_type();
+    macro_rules! arm {
+        ($($code:literal => $variant:ident, $name:literal, version $version:literal;)*) => {
+            match &event.body {
+                $(EventBody::$variant(data) => serde_json::to_vec(&Doc {
+                    event_type: ty.name,
+                    schema_version: ty.version,
+                    event_id: env.event_id,
+                    order_id: env.order_id,
+                    position: env.position,
+                    version: env.version,
+                    recorded_at: env.recorded_at,
+                    actor: &event.actor,
+                    at: event.at,
+                    data,
+                }),)*
+            }
+        };
+    }
+    with_event_table!(arm)
+}
+
 /// Parses the JSON form back into an event and its envelope.
 pub fn event_from_json(value: &Value) -> Result<(Event, JsonEnvelope), String> {
     let name = value.get("type").and_then(Value::as_str).ok_or("missing \"type\"")?;

@@ -47,5 +47,7 @@ mod values;
 
 pub use codec::{decode_event, encode_event, DecodeError, EncodeError, PAYLOAD_BYTES_MAX};
 pub use events::*;
-pub use json::{event_from_json, event_to_json, json_schema_for, json_schemas, JsonEnvelope};
+pub use json::{
+    event_from_json, event_to_json, event_to_json_vec, json_schema_for, json_schemas, JsonEnvelope,
+};
 pub use values::*;

@@ -42,7 +42,7 @@ use async_nats::jetstream::Context;
 use futures::stream::FuturesOrdered;
 use futures::{FutureExt, StreamExt};
 use orderflow_engine::{EventLog, LogError, StoredEvent};
-use orderflow_schemas::{decode_event, event_to_json, JsonEnvelope, OrderId, Timestamp};
+use orderflow_schemas::{decode_event, event_to_json_vec, JsonEnvelope, OrderId, Timestamp};
 use thiserror::Error;
 use tokio::time::{sleep_until, Instant};
 use tracing::{debug, info, info_span, warn, Instrument};
@@ -508,8 +508,7 @@ pub(crate) fn message_of(event: &StoredEvent) -> Result<(String, PublishMessage)
         version: event.version,
         recorded_at: Timestamp(event.recorded_at_us),
     };
-    let json = event_to_json(&decoded, &envelope);
-    let payload = serde_json::to_vec(&json).map_err(|e| unpublishable(e.to_string()))?;
+    let payload = event_to_json_vec(&decoded, &envelope).map_err(|e| unpublishable(e.to_string()))?;
     let subject = subjects::event_subject(ty.name, envelope.order_id);
     let message =
         PublishMessage::build().payload(payload.into()).headers(subjects::event_headers(ty, &envelope));
