@@ -11,6 +11,11 @@
 //! free port of 127.0.0.1 with a temporary store (`$NATS_SERVER_BIN`, `PATH` or
 //! `/usr/sbin/nats-server`; Debian package `nats-server`).
 
+
+/// The binary's allocator, so the figure is that of what ships.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
