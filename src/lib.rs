@@ -5,7 +5,9 @@
 pub mod app;
 pub mod bench;
 mod bench_raw;
+pub mod bus;
 pub mod cli;
 pub mod demo;
+mod render;
 mod rng;
-pub mod bus;
+pub mod service;

@@ -2,7 +2,6 @@
 //! (0 done; 2 usage; 3 rejected by a rule; 4 conflict after retries; 1 anything else).
 
 mod order;
-mod render;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,6 +12,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::app::{self, App, AppError, Request};
+use crate::render;
+use crate::service::CommandReply;
 pub use order::parse_price;
 use order::{OrderCmd, Parsed};
 
@@ -89,6 +90,18 @@ async fn run(cli: Cli) -> Result<(), AppError> {
     }
 }
 
+/// Prints what a command did: its JSON with `--json`; else the order id for `receive`, a line
+/// for the others. The same for a command run locally and one sent to a server.
+fn print_done(reply: &CommandReply, json: bool) {
+    if json {
+        println!("{}", reply.to_json());
+    } else if reply.command == "receive" {
+        println!("{}", reply.order_id);
+    } else {
+        println!("{}", render::done_line(reply));
+    }
+}
+
 async fn run_order(app: &App, parsed: Parsed, json: bool) -> Result<(), AppError> {
     match parsed {
         Parsed::Write { order, command, common } => {
@@ -99,26 +112,7 @@ async fn run_order(app: &App, parsed: Parsed, json: bool) -> Result<(), AppError
             let name = command.name();
             let done =
                 app.execute(Request { order_id: order, command_id, actor, at: common.at, command }).await?;
-            if json {
-                let types: Vec<&str> = done.events.iter().map(|e| e.body.event_type().name).collect();
-                let mut out = json!({
-                    "order_id": done.order_id,
-                    "command": name,
-                    "command_id": command_id,
-                    "duplicate": done.duplicate,
-                    "events": types,
-                    "first_position": done.first_position,
-                    "version": done.version,
-                });
-                if let Some(id) = render::complaint_id(&done.events) {
-                    out["complaint_id"] = json!(id);
-                }
-                println!("{out}");
-            } else if name == "receive" {
-                println!("{}", done.order_id);
-            } else {
-                println!("{}", render::done_line(&done));
-            }
+            print_done(&CommandReply::from_done(&done, name, command_id), json);
             Ok(())
         }
         Parsed::Show(order) => {
@@ -146,17 +140,17 @@ fn history(app: &App, order: OrderId, json: bool) -> Result<(), AppError> {
         let event =
             orderflow_schemas::decode_event(stored.event_type, stored.schema_version, &stored.payload)
                 .map_err(|e| AppError::Failure(format!("event at position {}: {e}", stored.position)))?;
+        let env = JsonEnvelope {
+            event_id: stored.event_id,
+            order_id: order,
+            position: stored.position,
+            version: stored.version,
+            recorded_at: orderflow_schemas::Timestamp(stored.recorded_at_us),
+        };
         if json {
-            let env = JsonEnvelope {
-                event_id: stored.event_id,
-                order_id: order,
-                position: stored.position,
-                version: stored.version,
-                recorded_at: orderflow_schemas::Timestamp(stored.recorded_at_us),
-            };
             println!("{}", orderflow_schemas::event_to_json(&event, &env));
         } else {
-            println!("{}", render::history_line(&stored, &event));
+            println!("{}", render::history_line(&env, &event));
         }
     }
     Ok(())
