@@ -1,12 +1,20 @@
 //! The command line: global options, subcommands, output (text or JSON) and exit codes
 //! (0 done; 2 usage; 3 rejected by a rule; 4 conflict after retries; 1 anything else).
+//!
+//! With `--nats URL` (env `ORDERFLOW_NATS_URL`), `order` subcommands go to a running
+//! `orderflow serve` instead of the data directory, with the same output and exit codes; `serve`
+//! and `consume` connect to that broker.
 
+mod consume;
 mod order;
+mod remote;
+mod serve;
+mod signal;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use orderflow_schemas::{Actor, JsonEnvelope, OrderId};
 use serde_json::json;
 use uuid::Uuid;
@@ -14,8 +22,10 @@ use uuid::Uuid;
 use crate::app::{self, App, AppError, Request};
 use crate::render;
 use crate::service::CommandReply;
+pub use consume::ConsumeArgs;
 pub use order::parse_price;
 use order::{OrderCmd, Parsed};
+pub use serve::ServeArgs;
 
 /// orderflow: an event-sourced order workflow engine for manufacturers.
 #[derive(Parser, Debug)]
@@ -27,6 +37,10 @@ pub struct Cli {
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// The NATS server: `order` commands go to the `orderflow serve` running there instead of
+    /// the data directory; `serve` and `consume` connect to it.
+    #[arg(long, global = true, env = "ORDERFLOW_NATS_URL", value_name = "URL")]
+    pub nats: Option<String>,
     #[command(subcommand)]
     pub command: Top,
 }
@@ -43,6 +57,10 @@ pub enum Top {
     Demo(crate::demo::DemoArgs),
     /// Measure the lifecycle workload (shared/bench/WORKLOAD.md), or with --raw the raw limits.
     Bench(crate::bench::BenchArgs),
+    /// Answer commands and queries over NATS (needs --nats), publish the log; stop on SIGINT/SIGTERM.
+    Serve(ServeArgs),
+    /// Print a department's events as they come (needs --nats); stop on SIGINT/SIGTERM.
+    Consume(ConsumeArgs),
 }
 
 /// Parses the command line and runs it; returns the process exit code.
@@ -55,6 +73,14 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if cli.nats.is_none() && matches!(cli.command, Top::Serve(_) | Top::Consume(_)) {
+        let e = Cli::command().error(
+            clap::error::ErrorKind::MissingRequiredArgument,
+            "serve and consume need --nats URL (or ORDERFLOW_NATS_URL)",
+        );
+        let _ = e.print();
+        return ExitCode::from(2);
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -80,6 +106,9 @@ async fn run(cli: Cli) -> Result<(), AppError> {
     match cli.command {
         Top::Order { cmd } => {
             let parsed = (*cmd).into_parsed().map_err(AppError::Invalid)?;
+            if let Some(url) = &cli.nats {
+                return remote::run_order(url, parsed, cli.json).await;
+            }
             let app = App::open(&cli.data_dir)?;
             let result = run_order(&app, parsed, cli.json).await;
             app.close()?;
@@ -87,7 +116,13 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         }
         Top::Demo(args) => crate::demo::run(&cli.data_dir, args, cli.json).await,
         Top::Bench(args) => crate::bench::run(args).await,
+        Top::Serve(args) => serve::run(&cli.data_dir, &nats_url(&cli.nats)?, args, cli.json).await,
+        Top::Consume(args) => consume::run(&nats_url(&cli.nats)?, args, cli.json).await,
     }
+}
+
+fn nats_url(nats: &Option<String>) -> Result<String, AppError> {
+    nats.clone().ok_or_else(|| AppError::Invalid("--nats URL (or ORDERFLOW_NATS_URL) is required".into()))
 }
 
 /// Prints what a command did: its JSON with `--json`; else the order id for `receive`, a line
