@@ -3,4 +3,5 @@
 //! there is none.
 
 mod bus;
+mod service;
 mod support;
