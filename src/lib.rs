@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_nats;
 mod bench_raw;
 pub mod bus;
 pub mod cli;
