@@ -50,10 +50,8 @@ async fn serve(
     json: bool,
     signals: &mut StopSignals,
 ) -> Result<(), AppError> {
-    let connect = async_nats::ConnectOptions::new()
-        .name("orderflow serve")
-        .connection_timeout(SERVE_CONNECT_TIMEOUT)
-        .connect(url);
+    let connect =
+        crate::service::server::connect_options().connection_timeout(SERVE_CONNECT_TIMEOUT).connect(url);
     let client = tokio::select! {
         c = connect => c.map_err(|e| AppError::Failure(format!("cannot connect to NATS at {url}: {e}")))?,
         s = signals.recv() => {

@@ -13,8 +13,8 @@
 //!
 //! # Concurrency
 //! Every request is handled in its own task; at most [`ServeConfig::requests_in_flight_max`] run
-//! at once (a semaphore; the endpoint is not read while it is full, and NATS buffers at most the
-//! client's subscription capacity behind it). Concurrent commands reach the log's writer together
+//! at once (a semaphore; the endpoint is not read while it is full, and the client queues at
+//! most [`SUBSCRIPTION_CAPACITY`] requests behind it). Concurrent commands reach the log's writer together
 //! and share its flushes (group commit).
 //!
 //! # Stop
@@ -53,12 +53,24 @@ use crate::service::query::{builtin_queries, Query};
 
 /// Requests handled at once unless configured.
 pub const REQUESTS_IN_FLIGHT_MAX_DEFAULT: usize = 256;
+/// Messages the server's NATS client queues per subscription before dropping (NATS "slow
+/// consumer"; a dropped request times out at its client, which retries with the same command
+/// id): the requests waiting behind [`ServeConfig::requests_in_flight_max`], and the publisher's
+/// acks (at least twice its `in_flight_max`). The async-nats default, set explicitly by
+/// [`connect_options`].
+pub const SUBSCRIPTION_CAPACITY: usize = 65_536;
 /// How long a stop waits for the requests in flight unless configured.
 pub const IN_FLIGHT_DRAIN_TIMEOUT_DEFAULT: Duration = Duration::from_secs(30);
 /// How long a stop waits for the replies to leave (a NATS flush).
 pub const REPLY_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 /// The margin a stop gives the publisher beyond its own drain timeout before giving up on it.
 pub const PUBLISHER_STOP_MARGIN: Duration = Duration::from_secs(5);
+
+/// The NATS connection options of a server: its name and [`SUBSCRIPTION_CAPACITY`]. The client
+/// reconnects by itself; subscriptions survive reconnections.
+pub fn connect_options() -> async_nats::ConnectOptions {
+    async_nats::ConnectOptions::new().name("orderflow serve").subscription_capacity(SUBSCRIPTION_CAPACITY)
+}
 
 /// How to serve. Every limit is named here.
 #[derive(Clone)]
