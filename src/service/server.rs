@@ -32,6 +32,7 @@ use std::time::Duration;
 
 use async_nats::service::{self, ServiceExt};
 use async_nats::HeaderMap;
+use bytes::Bytes;
 use futures::StreamExt;
 use orderflow_commands::Command;
 use serde_json::Value;
@@ -61,6 +62,9 @@ pub const REQUESTS_IN_FLIGHT_MAX_DEFAULT: usize = 256;
 pub const SUBSCRIPTION_CAPACITY: usize = 65_536;
 /// How long a stop waits for the requests in flight unless configured.
 pub const IN_FLIGHT_DRAIN_TIMEOUT_DEFAULT: Duration = Duration::from_secs(30);
+/// How long a start waits for its own `$SRV.PING` to come back (the proof that NATS holds the
+/// endpoints' subscriptions).
+pub const READY_ROUND_TRIP_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a stop waits for the replies to leave (a NATS flush).
 pub const REPLY_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 /// The margin a stop gives the publisher beyond its own drain timeout before giving up on it.
@@ -177,8 +181,9 @@ impl std::fmt::Debug for Server {
 }
 
 impl Server {
-    /// Starts the publisher over the app's log and the service's endpoints; returns once NATS has
-    /// the endpoints' subscriptions (requests sent afterwards are answered).
+    /// Starts the publisher over the app's log and the service's endpoints; returns once NATS holds
+    /// the endpoints' subscriptions (checked by a round trip: requests sent afterwards, by any
+    /// client, are answered).
     pub async fn start(
         client: async_nats::Client,
         app: Arc<App>,
@@ -257,9 +262,24 @@ impl Server {
             .add(&query_subjects)
             .await
             .map_err(nats)?;
-        // The subscriptions are at the server once this returns: the service is ready.
-        client.flush().await.map_err(|e| ServeError::Nats(e.to_string()))?;
         let info = service.info().await;
+        // A round trip through the server on this connection: the server handles a connection's
+        // messages in order, so once our own PING is answered it holds the endpoints'
+        // subscriptions and requests are answered (`flush` only means written to the socket).
+        let ping = format!("$SRV.PING.{SERVICE_NAME}.{}", info.id);
+        let answered =
+            tokio::time::timeout(READY_ROUND_TRIP_TIMEOUT, client.request(ping, Bytes::new())).await;
+        match answered {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                return Err(ServeError::Nats(format!("the service does not answer its own PING: {e}")))
+            }
+            Err(_) => {
+                return Err(ServeError::Nats(format!(
+                    "the service's own PING got no answer within {READY_ROUND_TRIP_TIMEOUT:?}"
+                )))
+            }
+        }
         let requests =
             futures::stream::select(commands.map(|r| (Kind::Command, r)), queries.map(|r| (Kind::Query, r)))
                 .boxed();
