@@ -123,9 +123,18 @@ impl Proc {
     }
 }
 
+/// Bytes of a child's standard error shown when a test fails.
+const STDERR_SHOWN_MAX: usize = 8192;
+
 impl Drop for Proc {
     fn drop(&mut self) {
         self.kill();
+        if std::thread::panicking() {
+            let text = self.stderr();
+            let start = text.len().saturating_sub(STDERR_SHOWN_MAX);
+            let start = (start..text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(text.len());
+            eprintln!("--- {} (pid {}), end of stderr ---\n{}", self.what, self.pid(), &text[start..]);
+        }
     }
 }
 
@@ -229,6 +238,8 @@ pub(crate) struct Sent {
     pub(crate) order: OrderId,
     pub(crate) command_id: Uuid,
     pub(crate) reply: Option<Value>,
+    /// Why there is no reply.
+    pub(crate) error: Option<String>,
 }
 
 /// Clients streaming order lifecycles (receive, then the four approvals) at the service, until
@@ -240,8 +251,9 @@ pub(crate) struct Load {
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-/// How long a load client waits for a reply: short, because the service gets killed under it.
-const LOAD_REPLY_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a load client waits for a reply: long enough for a debug build on a machine busy with
+/// the other tests; requests sent to a killed or stopped server fail at once (no responders).
+const LOAD_REPLY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Orders one load client works through at most.
 const LOAD_ORDERS_MAX: usize = 10_000;
 
@@ -270,16 +282,23 @@ impl Load {
                             let req = async_nats::Request::new()
                                 .payload(body.clone().into())
                                 .timeout(Some(LOAD_REPLY_TIMEOUT));
-                            let reply = client
-                                .send_request(subject.clone(), req)
-                                .await
-                                .ok()
-                                .and_then(|m| serde_json::from_slice::<Value>(&m.payload).ok());
+                            let (reply, error) = match client.send_request(subject.clone(), req).await {
+                                Ok(m) => {
+                                    let r: Value = serde_json::from_slice(&m.payload).expect("JSON reply");
+                                    assert_eq!(r["ok"], json!(true), "{subject}: {r}");
+                                    (Some(r), None)
+                                }
+                                Err(e) => (None, Some(e.to_string())),
+                            };
                             let answered = reply.is_some();
-                            if let Some(r) = &reply {
-                                assert_eq!(r["ok"], json!(true), "{subject}: {r}");
-                            }
-                            sent.lock().expect("lock").push(Sent { subject, body, order, command_id, reply });
+                            sent.lock().expect("lock").push(Sent {
+                                subject,
+                                body,
+                                order,
+                                command_id,
+                                reply,
+                                error,
+                            });
                             if !answered {
                                 return;
                             }
@@ -300,7 +319,11 @@ impl Load {
     pub(crate) async fn wait_acked(&self, n: usize) {
         let waited = tokio::time::timeout(TEST_TIMEOUT / 3, async {
             while self.acked() < n {
-                assert!(!self.tasks.iter().any(|t| t.is_finished()), "a load client stopped early");
+                if self.tasks.iter().any(|t| t.is_finished()) {
+                    let errors: Vec<String> =
+                        self.sent.lock().expect("lock").iter().filter_map(|s| s.error.clone()).collect();
+                    panic!("a load client stopped early: {errors:?}");
+                }
                 tokio::time::sleep(POLL_EVERY).await;
             }
         })
