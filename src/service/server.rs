@@ -11,6 +11,12 @@
 //!   The endpoint's metadata lists the commands.
 //! - `query` on `orderflow.query.*`, answered by the [`Query`] list; its metadata lists them.
 //!
+//! # Start
+//! [`Server::start`] returns once the service's own `$SRV.PING` came back through NATS: the
+//! server handles one connection's messages in order, so it then holds the endpoints'
+//! subscriptions, and a request sent by anybody afterwards is answered (a client `flush` only
+//! means written to the socket; requests right after it could find "no responders").
+//!
 //! # Concurrency
 //! Every request is handled in its own task; at most [`ServeConfig::requests_in_flight_max`] run
 //! at once (a semaphore; the endpoint is not read while it is full, and the client queues at
