@@ -11,7 +11,6 @@
 //! free port of 127.0.0.1 with a temporary store (`$NATS_SERVER_BIN`, `PATH` or
 //! `/usr/sbin/nats-server`; Debian package `nats-server`).
 
-
 /// The binary's allocator, so the figure is that of what ships.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

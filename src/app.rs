@@ -20,6 +20,10 @@ pub enum AppError {
     /// A business rule refused the command.
     #[error("{0}")]
     Rejected(Rejection),
+    /// A business rule refused the command, as reported by a remote `orderflow serve` (the
+    /// rule's message; the [`Rejection`] itself does not travel).
+    #[error("{0}")]
+    RejectedRemotely(String),
     /// The order kept changing; nothing written.
     #[error("{0}")]
     Conflict(String),
@@ -36,7 +40,10 @@ impl AppError {
     /// written), 4 conflict after retries, 1 anything else.
     pub fn exit_code(&self) -> u8 {
         match self {
-            AppError::Invalid(_) | AppError::Rejected(_) | AppError::Limit(_) => 3,
+            AppError::Invalid(_)
+            | AppError::Rejected(_)
+            | AppError::RejectedRemotely(_)
+            | AppError::Limit(_) => 3,
             AppError::Conflict(_) => 4,
             AppError::Failure(_) => 1,
         }
@@ -46,7 +53,7 @@ impl AppError {
     pub fn kind(&self) -> &'static str {
         match self {
             AppError::Invalid(_) => "invalid",
-            AppError::Rejected(_) => "rejected",
+            AppError::Rejected(_) | AppError::RejectedRemotely(_) => "rejected",
             AppError::Conflict(_) => "conflict",
             AppError::Limit(_) => "limit",
             AppError::Failure(_) => "failure",

@@ -4,9 +4,12 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_nats;
 mod bench_raw;
 pub mod bus;
 pub mod cli;
 pub mod demo;
 pub mod out;
+mod render;
 mod rng;
+pub mod service;

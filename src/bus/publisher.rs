@@ -74,7 +74,7 @@ pub const CHECKPOINT_EVERY_DEFAULT: Duration = Duration::from_secs(1);
 /// How long a stop may take to publish what is pending unless configured.
 pub const SHUTDOWN_DRAIN_TIMEOUT_DEFAULT: Duration = Duration::from_secs(10);
 
-/// The sled tree (in the log's database) that holds the publisher's checkpoint.
+/// The sled tree (in the log's database) that holds the publisher's checkpoint, unless configured.
 pub const CHECKPOINT_TREE: &str = "publisher";
 /// The checkpoint's key: the last position known to be in the stream, u64 big-endian.
 pub const CHECKPOINT_KEY: &[u8] = b"checkpoint";
@@ -104,6 +104,10 @@ pub struct PublisherConfig {
     pub checkpoint_every: Duration,
     /// How long a stop may take to publish what is pending.
     pub shutdown_drain_timeout: Duration,
+    /// The sled tree (in the log's database) of the checkpoint. Only a publisher into a scratch
+    /// stream (a benchmark) needs another than [`CHECKPOINT_TREE`], so as to leave the real
+    /// publisher's checkpoint alone.
+    pub checkpoint_tree: String,
 }
 
 impl Default for PublisherConfig {
@@ -120,6 +124,7 @@ impl Default for PublisherConfig {
             backoff_max: BACKOFF_MAX_DEFAULT,
             checkpoint_every: CHECKPOINT_EVERY_DEFAULT,
             shutdown_drain_timeout: SHUTDOWN_DRAIN_TIMEOUT_DEFAULT,
+            checkpoint_tree: CHECKPOINT_TREE.to_string(),
         }
     }
 }
@@ -149,6 +154,9 @@ impl PublisherConfig {
         }
         if !self.stream_max_age.is_zero() && self.duplicate_window > self.stream_max_age {
             return bad("duplicate_window longer than stream_max_age".into());
+        }
+        if self.checkpoint_tree.is_empty() {
+            return bad("checkpoint_tree must not be empty".into());
         }
         if self.ack_timeout.is_zero() || self.checkpoint_every.is_zero() {
             return bad("ack_timeout and checkpoint_every must not be zero".into());
@@ -260,7 +268,8 @@ pub struct PublisherReport {
     pub drained: bool,
 }
 
-/// The checkpoint saved in a log's database (0 when none).
+/// The checkpoint saved in a log's database by a publisher of the default configuration (0 when
+/// none).
 pub fn saved_checkpoint(log: &EventLog) -> Result<u64, PublisherError> {
     let tree = log.db().open_tree(CHECKPOINT_TREE).map_err(LogError::from)?;
     read_checkpoint(&tree)
@@ -366,7 +375,7 @@ impl Publisher {
     }
 
     async fn run_inner(self, mut shutdown: Shutdown) -> Result<PublisherReport, PublisherError> {
-        let tree = self.log.db().open_tree(CHECKPOINT_TREE).map_err(LogError::from)?;
+        let tree = self.log.db().open_tree(&self.config.checkpoint_tree).map_err(LogError::from)?;
         let saved = read_checkpoint(&tree)?;
         let mut state = State {
             publisher: &self,

@@ -1,21 +1,32 @@
 //! The command line: global options, subcommands, output (text or JSON) and exit codes
 //! (0 done; 2 usage; 3 rejected by a rule; 4 conflict after retries; 1 anything else).
+//!
+//! With `--nats URL` (env `ORDERFLOW_NATS_URL`), `order` subcommands go to a running
+//! `orderflow serve` instead of the data directory, with the same output and exit codes; `serve`
+//! and `consume` connect to that broker.
 
+mod consume;
 mod order;
 pub mod read;
-mod render;
+mod remote;
+mod serve;
+mod signal;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use orderflow_schemas::{Actor, JsonEnvelope, OrderId};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::app::{self, App, AppError, Request};
+use crate::render;
+use crate::service::CommandReply;
+pub use consume::ConsumeArgs;
 pub use order::parse_price;
 use order::{OrderCmd, Parsed};
+pub use serve::ServeArgs;
 
 /// orderflow: an event-sourced order workflow engine for manufacturers.
 #[derive(Parser, Debug)]
@@ -27,6 +38,10 @@ pub struct Cli {
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// The NATS server: `order` commands go to the `orderflow serve` running there instead of
+    /// the data directory; `serve` and `consume` connect to it.
+    #[arg(long, global = true, env = "ORDERFLOW_NATS_URL", value_name = "URL")]
+    pub nats: Option<String>,
     #[command(subcommand)]
     pub command: Top,
 }
@@ -58,6 +73,10 @@ pub enum Top {
     },
     /// Measure the lifecycle workload (shared/bench/WORKLOAD.md), or with --raw the raw limits.
     Bench(crate::bench::BenchArgs),
+    /// Answer commands and queries over NATS (needs --nats), publish the log; stop on SIGINT/SIGTERM.
+    Serve(ServeArgs),
+    /// Print a department's events as they come (needs --nats); stop on SIGINT/SIGTERM.
+    Consume(ConsumeArgs),
 }
 
 /// Parses the command line and runs it; returns the process exit code.
@@ -70,6 +89,14 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if cli.nats.is_none() && matches!(cli.command, Top::Serve(_) | Top::Consume(_)) {
+        let e = Cli::command().error(
+            clap::error::ErrorKind::MissingRequiredArgument,
+            "serve and consume need --nats URL (or ORDERFLOW_NATS_URL)",
+        );
+        let _ = e.print();
+        return ExitCode::from(2);
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -99,6 +126,9 @@ async fn run(cli: Cli) -> Result<(), AppError> {
     match cli.command {
         Top::Order { cmd } => {
             let parsed = (*cmd).into_parsed().map_err(AppError::Invalid)?;
+            if let Some(url) = &cli.nats {
+                return remote::run_order(url, parsed, cli.json).await;
+            }
             let app = match parsed {
                 Parsed::Write { .. } => App::open(&cli.data_dir)?,
                 Parsed::Show(_) | Parsed::History(_) => App::open_existing(&cli.data_dir)?,
@@ -121,6 +151,24 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         }
         Top::Demo(args) => crate::demo::run(&cli.data_dir, args, cli.json).await,
         Top::Bench(args) => crate::bench::run(args).await,
+        Top::Serve(args) => serve::run(&cli.data_dir, &nats_url(&cli.nats)?, args, cli.json).await,
+        Top::Consume(args) => consume::run(&nats_url(&cli.nats)?, args, cli.json).await,
+    }
+}
+
+fn nats_url(nats: &Option<String>) -> Result<String, AppError> {
+    nats.clone().ok_or_else(|| AppError::Invalid("--nats URL (or ORDERFLOW_NATS_URL) is required".into()))
+}
+
+/// Prints what a command did: its JSON with `--json`; else the order id for `receive`, a line
+/// for the others. The same for a command run locally and one sent to a server.
+fn print_done(reply: &CommandReply, json: bool) {
+    if json {
+        crate::outln!("{}", reply.to_json());
+    } else if reply.command == "receive" {
+        crate::outln!("{}", reply.order_id);
+    } else {
+        crate::outln!("{}", render::done_line(reply));
     }
 }
 
@@ -142,26 +190,7 @@ async fn run_order(app: &App, parsed: Parsed, json: bool) -> Result<(), AppError
             let name = command.name();
             let done =
                 app.execute(Request { order_id: order, command_id, actor, at: common.at, command }).await?;
-            if json {
-                let types: Vec<&str> = done.events.iter().map(|e| e.body.event_type().name).collect();
-                let mut out = json!({
-                    "order_id": done.order_id,
-                    "command": name,
-                    "command_id": command_id,
-                    "duplicate": done.duplicate,
-                    "events": types,
-                    "first_position": done.first_position,
-                    "version": done.version,
-                });
-                if let Some(id) = render::complaint_id(&done.events) {
-                    out["complaint_id"] = json!(id);
-                }
-                crate::outln!("{out}");
-            } else if name == "receive" {
-                crate::outln!("{}", done.order_id);
-            } else {
-                crate::outln!("{}", render::done_line(&done));
-            }
+            print_done(&CommandReply::from_done(&done, name, command_id), json);
             Ok(())
         }
         Parsed::Show(order) => {
@@ -189,17 +218,17 @@ fn history(app: &App, order: OrderId, json: bool) -> Result<(), AppError> {
         let event =
             orderflow_schemas::decode_event(stored.event_type, stored.schema_version, &stored.payload)
                 .map_err(|e| AppError::Failure(format!("event at position {}: {e}", stored.position)))?;
+        let env = JsonEnvelope {
+            event_id: stored.event_id,
+            order_id: order,
+            position: stored.position,
+            version: stored.version,
+            recorded_at: orderflow_schemas::Timestamp(stored.recorded_at_us),
+        };
         if json {
-            let env = JsonEnvelope {
-                event_id: stored.event_id,
-                order_id: order,
-                position: stored.position,
-                version: stored.version,
-                recorded_at: orderflow_schemas::Timestamp(stored.recorded_at_us),
-            };
             crate::outln!("{}", orderflow_schemas::event_to_json(&event, &env));
         } else {
-            crate::outln!("{}", render::history_line(&stored, &event));
+            crate::outln!("{}", render::history_line(&env, &event));
         }
     }
     Ok(())

@@ -4,4 +4,5 @@
 
 mod bus;
 mod cli;
+mod service;
 mod support;

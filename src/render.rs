@@ -1,24 +1,17 @@
-//! Text and JSON renderings of command results, order state and history lines.
+//! Text and JSON renderings of command results, order state, history and feed lines: shared by
+//! the command line and the command service, so that a command run locally and one sent to a
+//! server print the same.
 
 use std::fmt::Write as _;
 
 use orderflow_commands::OrderState;
-use orderflow_engine::StoredEvent;
-use orderflow_schemas::{Event, EventBody, Money, Timestamp};
+use orderflow_schemas::{Event, JsonEnvelope, Money};
 use serde_json::{json, Value};
 
-use crate::app::Done;
-
-/// The complaint number a command opened, if it opened one.
-pub(super) fn complaint_id(events: &[Event]) -> Option<u32> {
-    events.iter().find_map(|e| match &e.body {
-        EventBody::ComplaintOpened(c) => Some(c.complaint_id),
-        _ => None,
-    })
-}
+use crate::service::protocol::CommandReply;
 
 /// One line saying what a command did.
-pub(super) fn done_line(done: &Done) -> String {
+pub(crate) fn done_line(done: &CommandReply) -> String {
     if done.duplicate {
         return format!(
             "order {}: already done by this command id (version {}); nothing written",
@@ -26,10 +19,9 @@ pub(super) fn done_line(done: &Done) -> String {
             done.version
         );
     }
-    let names: Vec<&str> = done.events.iter().map(|e| e.body.event_type().name).collect();
     let mut line =
-        format!("order {}: {} (version {})", done.order_id.short(), names.join(", "), done.version);
-    if let Some(id) = complaint_id(&done.events) {
+        format!("order {}: {} (version {})", done.order_id.short(), done.events.join(", "), done.version);
+    if let Some(id) = done.complaint_id {
         let _ = write!(line, "; complaint {id}");
     }
     line
@@ -43,7 +35,7 @@ fn money(minor: i64, state: &OrderState) -> String {
 }
 
 /// The order's state as JSON.
-pub(super) fn state_json(s: &OrderState, version: u64) -> Value {
+pub(crate) fn state_json(s: &OrderState, version: u64) -> Value {
     json!({
         "order_id": s.order_id,
         "version": version,
@@ -77,7 +69,7 @@ pub(super) fn state_json(s: &OrderState, version: u64) -> Value {
 }
 
 /// The order's state as readable text.
-pub(super) fn state_text(s: &OrderState, version: u64) -> String {
+pub(crate) fn state_text(s: &OrderState, version: u64) -> String {
     let mut o = String::new();
     let opt = |d: Option<orderflow_schemas::Date>| d.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
     let _ = writeln!(o, "order      {} ({})", s.order_id, s.status().as_str());
@@ -148,14 +140,28 @@ pub(super) fn state_text(s: &OrderState, version: u64) -> String {
 }
 
 /// One history line: position, version, time, actor, event.
-pub(super) fn history_line(stored: &StoredEvent, event: &Event) -> String {
+pub(crate) fn history_line(env: &JsonEnvelope, event: &Event) -> String {
     format!(
         "{:>8}  v{:<3} {}  {:<24} {} ({})",
-        stored.position,
-        stored.version,
+        env.position,
+        env.version,
         event.at,
         event.body.event_type().name,
         event.actor.name,
         event.actor.role,
-    ) + &format!("  recorded {}", Timestamp(stored.recorded_at_us))
+    ) + &format!("  recorded {}", env.recorded_at)
+}
+
+/// One line of a department's feed: a history line with the order's short id.
+pub(crate) fn feed_line(env: &JsonEnvelope, event: &Event) -> String {
+    format!(
+        "{:>8}  order {}  v{:<3} {}  {:<24} {} ({})",
+        env.position,
+        env.order_id.short(),
+        env.version,
+        event.at,
+        event.body.event_type().name,
+        event.actor.name,
+        event.actor.role,
+    )
 }

@@ -1,0 +1,66 @@
+//! `orderflow consume`: a department's durable consumer, printing its events as they come.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use tracing::info;
+
+use crate::app::AppError;
+use crate::bus::{consume, shutdown_channel, ConsumeError, ConsumerOptions, DeptEvent, RoutingTable};
+use crate::render;
+use crate::service::client;
+
+use super::signal::StopSignals;
+
+/// Options of `orderflow consume`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ConsumeArgs {
+    /// The department (sales, production, procurement, finance, warehouse, logistics, quality,
+    /// customer_service); its durable consumer is `orderflow-<dept>`.
+    #[arg(long)]
+    pub dept: String,
+    /// A routing file (JSON: {"departments": {"<dept>": ["<event type>", ...]}}) instead of the
+    /// built-in table.
+    #[arg(long)]
+    pub routing: Option<PathBuf>,
+}
+
+/// Prints the department's events, one line each (the event's JSON form with `--json`), each
+/// acknowledged after it is printed, until SIGINT or SIGTERM.
+pub(super) async fn run(url: &str, args: ConsumeArgs, json: bool) -> Result<(), AppError> {
+    let mut signals = StopSignals::register()?;
+    let routing = match &args.routing {
+        Some(path) => RoutingTable::load(path).map_err(|e| AppError::Invalid(e.to_string()))?,
+        None => RoutingTable::default(),
+    };
+    let nats = client::connect(url).await?;
+    let js = async_nats::jetstream::new(nats.clone());
+    let (stop, shutdown) = shutdown_channel();
+    let stopper = tokio::spawn(async move {
+        let s = signals.recv().await;
+        info!(signal = s, "Stopping.");
+        stop.trigger();
+    });
+    let handler = |event: DeptEvent| {
+        let line = if json {
+            String::from_utf8_lossy(&event.json).into_owned()
+        } else {
+            render::feed_line(&event.envelope, &event.event)
+        };
+        let mut out = std::io::stdout().lock();
+        let printed = writeln!(out, "{line}").and_then(|()| out.flush());
+        std::future::ready(printed.map_err(|e| format!("cannot print: {e}")))
+    };
+    let result = consume(&js, &args.dept, &routing, &ConsumerOptions::default(), shutdown, handler).await;
+    stopper.abort();
+    match result {
+        Ok(stats) => {
+            info!(handled = stats.handled_total, skipped = stats.skipped_total, "Consumer stopped.");
+            Ok(())
+        }
+        Err(e @ (ConsumeError::UnknownDepartment(_) | ConsumeError::Config(_))) => {
+            Err(AppError::Invalid(e.to_string()))
+        }
+        Err(e) => Err(AppError::Failure(e.to_string())),
+    }
+}

@@ -1,0 +1,373 @@
+//! The command service: the built binary run as `orderflow serve` (and `orderflow consume`, and
+//! `orderflow --nats URL order ...`) against a real nats-server, driven by request-reply.
+
+mod consume;
+mod crash;
+mod remote;
+mod requests;
+mod shutdown;
+
+use std::collections::HashSet;
+use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::Context;
+use bytes::Bytes;
+use orderflow::bus::subjects::EventHeaders;
+use orderflow_engine::EventLog;
+use orderflow_schemas::OrderId;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::bus::all_events;
+
+/// The binary under test.
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_orderflow");
+/// Every service test finishes within this or fails.
+pub(crate) const TEST_TIMEOUT: Duration = Duration::from_secs(180);
+/// How long `serve` may take to say it is ready.
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a stopped process may take to exit.
+pub(crate) const EXIT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a test waits for one reply.
+pub(crate) const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Lines of a child's standard output kept unread at most.
+const LINES_QUEUED_MAX: usize = 65_536;
+/// How often a waiting test looks again.
+const POLL_EVERY: Duration = Duration::from_millis(20);
+
+/// A child process of the binary: standard output read line by line, standard error in a file.
+pub(crate) struct Proc {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    stderr_path: PathBuf,
+    what: String,
+}
+
+impl Proc {
+    /// Starts `orderflow ARGS` with `ORDERFLOW_LOG=info`; `name` names its stderr file in `work`.
+    pub(crate) fn spawn(args: &[&str], work: &Path, name: &str) -> Self {
+        let stderr_path = work.join(format!("{name}.stderr"));
+        let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
+        let mut child = Command::new(BIN)
+            .args(args)
+            .env("ORDERFLOW_LOG", "info")
+            .env_remove("ORDERFLOW_NATS_URL")
+            .env_remove("ORDERFLOW_DATA_DIR")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {BIN}: {e}"));
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::channel(LINES_QUEUED_MAX);
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if tx.blocking_send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Self { child, lines, stderr_path, what: format!("orderflow {}", args.join(" ")) }
+    }
+
+    /// The process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Its standard error so far.
+    pub(crate) fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// The next line of standard output, within `timeout`.
+    pub(crate) async fn next_line(&mut self, timeout: Duration) -> Option<String> {
+        tokio::time::timeout(timeout, self.lines.recv()).await.ok().flatten()
+    }
+
+    /// SIGKILL (std's `Child::kill`), then waits for it.
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, through `kill -TERM <pid>` (no unsafe code in this workspace).
+    pub(crate) fn terminate(&self) {
+        let status =
+            Command::new("kill").args(["-TERM", &self.pid().to_string()]).status().expect("run kill -TERM");
+        assert!(status.success(), "kill -TERM {} failed", self.pid());
+    }
+
+    /// Waits for it to exit, at most `timeout`.
+    pub(crate) async fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                started.elapsed() < timeout,
+                "{} did not exit within {timeout:?}; stderr:\n{}",
+                self.what,
+                self.stderr()
+            );
+            tokio::time::sleep(POLL_EVERY).await;
+        }
+    }
+}
+
+/// Bytes of a child's standard error shown when a test fails.
+const STDERR_SHOWN_MAX: usize = 8192;
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+        if std::thread::panicking() {
+            let text = self.stderr();
+            let start = text.len().saturating_sub(STDERR_SHOWN_MAX);
+            let start = (start..text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(text.len());
+            eprintln!("--- {} (pid {}), end of stderr ---\n{}", self.what, self.pid(), &text[start..]);
+        }
+    }
+}
+
+/// `orderflow serve` on a data directory.
+pub(crate) struct Serve {
+    pub(crate) proc: Proc,
+    /// Its first line.
+    pub(crate) ready: String,
+}
+
+impl Serve {
+    /// Starts `orderflow --nats URL --data-dir DATA serve EXTRA` and waits for its ready line.
+    pub(crate) async fn start(url: &str, data: &Path, work: &Path, extra: &[&str]) -> Self {
+        let data = data.to_str().expect("UTF-8 path");
+        let mut args = vec!["--nats", url, "--data-dir", data, "serve"];
+        args.extend_from_slice(extra);
+        let n = std::fs::read_dir(work).map(|d| d.count()).unwrap_or(0);
+        let mut proc = Proc::spawn(&args, work, &format!("serve-{n}"));
+        let ready = proc.next_line(READY_TIMEOUT).await.unwrap_or_default();
+        assert!(
+            ready.starts_with("orderflow serve: ready on "),
+            "serve did not get ready (first line {ready:?}); stderr:\n{}",
+            proc.stderr()
+        );
+        Self { proc, ready }
+    }
+
+    /// SIGTERM, then the exit status and the rest of its output.
+    pub(crate) async fn stop(mut self) -> (ExitStatus, Vec<String>) {
+        self.proc.terminate();
+        let status = self.proc.wait_exit(EXIT_TIMEOUT).await;
+        let mut rest = Vec::new();
+        while let Some(line) = self.proc.next_line(Duration::from_secs(1)).await {
+            rest.push(line);
+        }
+        (status, rest)
+    }
+}
+
+/// Sends a request and parses the JSON reply.
+pub(crate) async fn request(client: &async_nats::Client, subject: &str, body: impl Into<Bytes>) -> Value {
+    let reply = tokio::time::timeout(REPLY_TIMEOUT, client.request(subject.to_string(), body.into()))
+        .await
+        .unwrap_or_else(|_| panic!("no reply on {subject} in time"))
+        .unwrap_or_else(|e| panic!("request on {subject}: {e}"));
+    serde_json::from_slice(&reply.payload).unwrap_or_else(|e| panic!("reply on {subject} is not JSON: {e}"))
+}
+
+/// A command body.
+pub(crate) fn body(order: Option<OrderId>, command_id: Uuid, command: Value) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "order_id": order, "command_id": command_id, "command": command }))
+        .expect("json")
+}
+
+/// The JSON of a `receive` command.
+pub(crate) fn receive(customer: &str) -> Value {
+    json!({
+        "command": "receive", "channel": "phone", "customer": customer, "contact": "buyer@example.com",
+        "lines": [{"sku": "MILK-1L", "quantity": 10, "unit": "pcs", "unit_price_minor": 1890}],
+        "currency": "EUR", "requested_date": in_days(60), "delivery_address": "Dock 1",
+    })
+}
+
+/// The JSON of an `approve` command.
+pub(crate) fn approve(department: &str) -> Value {
+    json!({ "command": "approve", "department": department })
+}
+
+/// The four reviewing departments.
+pub(crate) const REVIEWERS: [&str; 4] = ["production", "procurement", "finance", "warehouse"];
+
+/// A date `days` from today, as text.
+pub(crate) fn in_days(days: i32) -> String {
+    orderflow::app::now().date().plus_days(days).to_string()
+}
+
+/// Asserts an `ok` reply and returns it.
+pub(crate) fn ok(reply: Value) -> Value {
+    assert_eq!(reply["ok"], json!(true), "not ok: {reply}");
+    reply
+}
+
+/// Asserts an error reply of `kind` with the CLI's exit code and returns its message.
+pub(crate) fn error(reply: &Value, kind: &str) -> String {
+    let code = match kind {
+        "conflict" => 4,
+        "failure" => 1,
+        _ => 3,
+    };
+    assert_eq!(reply["ok"], json!(false), "not an error: {reply}");
+    assert_eq!(reply["error"], json!(kind), "{reply}");
+    assert_eq!(reply["exit_code"], json!(code), "{reply}");
+    reply["message"].as_str().expect("message").to_string()
+}
+
+/// One command sent by [`Load`]: its subject and body, and its reply when one came.
+#[derive(Clone, Debug)]
+pub(crate) struct Sent {
+    pub(crate) subject: String,
+    pub(crate) body: Vec<u8>,
+    pub(crate) order: OrderId,
+    pub(crate) command_id: Uuid,
+    pub(crate) reply: Option<Value>,
+    /// Why there is no reply.
+    pub(crate) error: Option<String>,
+}
+
+/// Clients streaming order lifecycles (receive, then the four approvals) at the service, until
+/// stopped. A command without a reply (no responder, timeout) ends its client: so each client
+/// leaves at most one command whose fate is unknown.
+pub(crate) struct Load {
+    stop: Arc<AtomicBool>,
+    sent: Arc<Mutex<Vec<Sent>>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// How long a load client waits for a reply: long enough for a debug build on a machine busy with
+/// the other tests; requests sent to a killed or stopped server fail at once (no responders).
+const LOAD_REPLY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Orders one load client works through at most.
+const LOAD_ORDERS_MAX: usize = 10_000;
+
+impl Load {
+    pub(crate) fn start(client: &async_nats::Client, clients: usize) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let sent: Arc<Mutex<Vec<Sent>>> = Arc::default();
+        let tasks = (0..clients)
+            .map(|c| {
+                let (client, stop, sent) = (client.clone(), Arc::clone(&stop), Arc::clone(&sent));
+                tokio::spawn(async move {
+                    for n in 0..LOAD_ORDERS_MAX {
+                        let receive_id = Uuid::new_v4();
+                        let order = OrderId::for_receive(receive_id);
+                        let mut steps =
+                            vec![("receive", None, receive_id, receive(&format!("Load {c}/{n}")))];
+                        for d in REVIEWERS {
+                            steps.push(("approve", Some(order), Uuid::new_v4(), approve(d)));
+                        }
+                        for (name, order_id, command_id, command) in steps {
+                            if stop.load(Ordering::Relaxed) {
+                                return;
+                            }
+                            let subject = format!("orderflow.cmd.{name}");
+                            let body = body(order_id, command_id, command);
+                            let req = async_nats::Request::new()
+                                .payload(body.clone().into())
+                                .timeout(Some(LOAD_REPLY_TIMEOUT));
+                            let (reply, error) = match client.send_request(subject.clone(), req).await {
+                                Ok(m) => {
+                                    let r: Value = serde_json::from_slice(&m.payload).expect("JSON reply");
+                                    assert_eq!(r["ok"], json!(true), "{subject}: {r}");
+                                    (Some(r), None)
+                                }
+                                Err(e) => (None, Some(e.to_string())),
+                            };
+                            let answered = reply.is_some();
+                            sent.lock().expect("lock").push(Sent {
+                                subject,
+                                body,
+                                order,
+                                command_id,
+                                reply,
+                                error,
+                            });
+                            if !answered {
+                                return;
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        Self { stop, sent, tasks }
+    }
+
+    /// Commands acknowledged so far.
+    pub(crate) fn acked(&self) -> usize {
+        self.sent.lock().expect("lock").iter().filter(|s| s.reply.is_some()).count()
+    }
+
+    /// Waits until `n` commands are acknowledged.
+    pub(crate) async fn wait_acked(&self, n: usize) {
+        let waited = tokio::time::timeout(TEST_TIMEOUT / 3, async {
+            while self.acked() < n {
+                if self.tasks.iter().any(|t| t.is_finished()) {
+                    let errors: Vec<String> =
+                        self.sent.lock().expect("lock").iter().filter_map(|s| s.error.clone()).collect();
+                    panic!("a load client stopped early: {errors:?}");
+                }
+                tokio::time::sleep(POLL_EVERY).await;
+            }
+        })
+        .await;
+        assert!(waited.is_ok(), "only {} of {n} commands acknowledged in time", self.acked());
+    }
+
+    /// Stops the clients and returns every command they sent.
+    pub(crate) async fn stop(self) -> Vec<Sent> {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.tasks {
+            t.await.expect("load client");
+        }
+        let sent = std::mem::take(&mut *self.sent.lock().expect("lock"));
+        sent
+    }
+}
+
+/// Every acknowledged command is in the log, with its reply's position and version.
+pub(crate) fn check_acknowledged_in_log(log: &EventLog, sent: &[Sent]) {
+    for s in sent {
+        let Some(reply) = &s.reply else { continue };
+        let commit = log
+            .find_command(s.order.0, s.command_id)
+            .expect("find command")
+            .unwrap_or_else(|| panic!("acknowledged {} of order {} is not in the log", s.subject, s.order));
+        assert_eq!(json!(commit.first_position), reply["first_position"], "{}", s.subject);
+        assert_eq!(json!(commit.last_version()), reply["version"], "{}", s.subject);
+    }
+}
+
+/// The stream holds exactly the log's events, once each, in log order: message count = last
+/// sequence = log head, and message `n` is the log's event at position `n` (same event id).
+pub(crate) async fn check_stream_is_log(js: &Context, log: &EventLog) {
+    let stream = js.get_stream("ORDERFLOW").await.expect("stream");
+    let info = stream.get_info().await.expect("stream info");
+    let events = all_events(log);
+    assert_eq!(info.state.messages, log.head(), "stream message count vs log head");
+    assert_eq!(info.state.last_sequence, log.head(), "stream last sequence vs log head");
+    let mut ids = HashSet::new();
+    for e in &events {
+        let m = stream.get_raw_message(e.position).await.expect("message");
+        let h = EventHeaders::parse(&m.headers).expect("headers");
+        assert_eq!((h.position, h.event_id), (e.position, e.event_id), "stream sequence {}", e.position);
+        assert!(ids.insert(h.event_id), "event {} twice in the stream", h.event_id);
+    }
+}

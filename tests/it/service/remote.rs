@@ -1,0 +1,172 @@
+//! (a) `orderflow --nats URL order ...` sends commands and reads to a running server, with the
+//! same output and exit codes as on the data directory.
+
+use std::process::Output;
+
+use tokio::process::Command;
+
+use super::*;
+use crate::support::NatsServer;
+
+/// How long one CLI run may take (connect 5 s + reply 10 s at most, plus start-up).
+const CLI_TIMEOUT: Duration = Duration::from_secs(40);
+
+async fn cli(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env_remove("ORDERFLOW_NATS_URL").env_remove("ORDERFLOW_DATA_DIR").kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    tokio::time::timeout(CLI_TIMEOUT, cmd.output())
+        .await
+        .unwrap_or_else(|_| panic!("orderflow {} took longer than {CLI_TIMEOUT:?}", args.join(" ")))
+        .expect("run orderflow")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_commands_over_nats_match_the_local_path() {
+    tokio::time::timeout(TEST_TIMEOUT, async {
+        let nats = NatsServer::start();
+        let url = nats.url();
+        let work = tempfile::tempdir().expect("temp dir");
+        let data = work.path().join("data");
+        let data_s = data.to_str().expect("UTF-8").to_string();
+        let serve = Serve::start(&url, &data, work.path(), &[]).await;
+        let due = in_days(40);
+
+        // --nats after the subcommand; receive prints the order id.
+        let o = cli(
+            &[
+                "order",
+                "receive",
+                "--customer",
+                "Acme Dairy",
+                "--line",
+                "MILK-1L:10:18.90",
+                "--due",
+                &due,
+                "--nats",
+                &url,
+            ],
+            &[],
+        )
+        .await;
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let order = stdout(&o).trim().to_string();
+        let order_id: orderflow_schemas::OrderId = order.parse().expect("an order id");
+        let short = order_id.short();
+
+        // --nats before the subcommand.
+        let o = cli(&["--nats", &url, "order", "approve", &order, "--dept", "production"], &[]).await;
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        assert_eq!(stdout(&o), format!("order {short}: review_approved (version 2)\n"));
+
+        // A rejection: exit 3, the rule on stderr, as text and as JSON.
+        let o = cli(&["--nats", &url, "order", "approve", &order, "--dept", "production"], &[]).await;
+        assert_eq!(code(&o), 3, "{}", stderr(&o));
+        assert!(stderr(&o).contains("production has already approved revision 1"), "{}", stderr(&o));
+        assert!(stdout(&o).is_empty());
+        let o = cli(
+            &["--nats", &url, "--json", "order", "ship", &order, "--carrier", "DHL", "--tracking", "7"],
+            &[],
+        )
+        .await;
+        assert_eq!(code(&o), 3);
+        let e: Value = serde_json::from_str(stderr(&o).trim()).expect("JSON error");
+        assert_eq!(e["error"], json!("rejected"));
+        assert!(e["message"].as_str().expect("message").contains("cannot ship"), "{e}");
+
+        // Invalid input found by the server (an effective time in the future): exit 3.
+        let o = cli(
+            &["--nats", &url, "order", "approve", &order, "--dept", "finance", "--at", "2999-01-01"],
+            &[],
+        )
+        .await;
+        assert_eq!(code(&o), 3, "{}", stderr(&o));
+        assert!(stderr(&o).contains("in the future"), "{}", stderr(&o));
+
+        // The environment variable; JSON output; a duplicate by command id.
+        let env = [("ORDERFLOW_NATS_URL", url.as_str())];
+        let id = Uuid::new_v4().to_string();
+        let o = cli(&["--json", "order", "approve", &order, "--dept", "finance", "--command-id", &id], &env)
+            .await;
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let done: Value = serde_json::from_str(stdout(&o).trim()).expect("JSON");
+        assert_eq!(done["events"], json!(["review_approved"]));
+        assert_eq!((done["command"].clone(), done["command_id"].clone()), (json!("approve"), json!(id)));
+        let remote_keys: Vec<String> = done.as_object().expect("object").keys().cloned().collect();
+        let o = cli(&["order", "approve", &order, "--dept", "finance", "--command-id", &id], &env).await;
+        assert_eq!(code(&o), 0);
+        assert_eq!(
+            stdout(&o),
+            format!("order {short}: already done by this command id (version 3); nothing written\n")
+        );
+
+        // Reads over NATS, kept to compare with the local path.
+        let reads: [&[&str]; 4] = [
+            &["order", "show", &order],
+            &["order", "history", &order],
+            &["--json", "order", "show", &order],
+            &["--json", "order", "history", &order],
+        ];
+        let mut remote = Vec::new();
+        for args in reads {
+            let o = cli(args, &env).await;
+            assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
+            remote.push(stdout(&o));
+        }
+        assert!(remote[0].contains("approval   waiting for procurement, warehouse"), "{}", remote[0]);
+        assert_eq!(remote[1].lines().count(), 3);
+        let o = cli(&["order", "show", &Uuid::new_v4().to_string()], &env).await;
+        assert_eq!(code(&o), 3);
+        assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
+
+        let (status, _) = serve.stop().await;
+        assert!(status.success(), "serve exited with {status}");
+
+        // No server: exit 1, saying so and how to retry safely.
+        let o = cli(&["order", "approve", &order, "--dept", "warehouse"], &env).await;
+        assert_eq!(code(&o), 1, "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("no orderflow server answers on orderflow.cmd.approve"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(stderr(&o).contains("retry with --command-id"), "{}", stderr(&o));
+
+        // The local path prints the same.
+        for (args, remote) in reads.iter().zip(&remote) {
+            let mut local_args = vec!["--data-dir", data_s.as_str()];
+            local_args.extend_from_slice(args);
+            let o = cli(&local_args, &[]).await;
+            assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
+            assert_eq!(&stdout(&o), remote, "{args:?}: local and remote differ");
+        }
+        let o =
+            cli(&["--data-dir", &data_s, "--json", "order", "approve", &order, "--dept", "warehouse"], &[])
+                .await;
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let local: Value = serde_json::from_str(stdout(&o).trim()).expect("JSON");
+        let local_keys: Vec<String> = local.as_object().expect("object").keys().cloned().collect();
+        assert_eq!(local_keys, remote_keys);
+
+        // serve without --nats is a usage error.
+        let o = cli(&["--data-dir", &data_s, "serve"], &[]).await;
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        assert!(stderr(&o).contains("--nats"), "{}", stderr(&o));
+    })
+    .await
+    .expect("test timed out");
+}
