@@ -24,8 +24,9 @@ fn parse_time(s: &str) -> Result<Timestamp, String> {
     Timestamp::parse(s)
 }
 
-/// `orderflow status`.
-#[derive(Args, Debug)]
+/// `orderflow status`; also the body of the `status` query over NATS.
+#[derive(Args, Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct StatusArgs {
     /// Only orders in this state (received, in_review, approved, confirmed, scheduled, ...).
     #[arg(long)]
@@ -36,9 +37,9 @@ pub struct StatusArgs {
     /// Only orders at risk: promise within --within days and not shipped, or ETA after the promise.
     #[arg(long)]
     at_risk: bool,
-    /// Days ahead for --at-risk.
-    #[arg(long, default_value_t = 7)]
-    within: i32,
+    /// Days ahead for --at-risk [default: 7].
+    #[arg(long)]
+    within: Option<i32>,
     /// Only orders with overdue approvals.
     #[arg(long)]
     overdue: bool,
@@ -51,7 +52,8 @@ pub struct StatusArgs {
 }
 
 /// `--by` of `orderflow kpi`.
-#[derive(ValueEnum, Clone, Copy, Debug)]
+#[derive(ValueEnum, Clone, Copy, Debug, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum By {
     /// Per customer.
     Customer,
@@ -61,8 +63,9 @@ pub enum By {
     Channel,
 }
 
-/// `orderflow kpi`.
-#[derive(Args, Debug)]
+/// `orderflow kpi`; also the body of the `kpi` query over NATS.
+#[derive(Args, Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct KpiArgs {
     /// Only this month (YYYY-MM).
     #[arg(long)]
@@ -197,11 +200,12 @@ pub fn caught_up<P: Projection>(app: &App, quiet: bool) -> Result<Runner<P>, App
     Ok(runner)
 }
 
-/// `orderflow status`.
-pub fn status(app: &App, args: &StatusArgs, json: bool) -> Result<(), AppError> {
-    let runner = caught_up::<StatusBoard>(app, json)?;
-    let board = runner.view();
-    let now = app::now();
+/// The board's rows that `args` selects, at `now`.
+pub fn select<'a>(
+    board: &'a StatusBoard,
+    args: &StatusArgs,
+    now: Timestamp,
+) -> Vec<&'a orderflow_projections::OrderRow> {
     let mut rows = match (&args.state, &args.customer) {
         (Some(s), _) => board.by_state(*s),
         (None, Some(c)) => board.by_customer(c),
@@ -212,7 +216,7 @@ pub fn status(app: &App, args: &StatusArgs, json: bool) -> Result<(), AppError> 
     }
     if args.at_risk {
         let risky: std::collections::HashSet<OrderId> =
-            board.at_risk(now, args.within).iter().map(|a| a.row.order_id).collect();
+            board.at_risk(now, args.within.unwrap_or(7)).iter().map(|a| a.row.order_id).collect();
         rows.retain(|r| risky.contains(&r.order_id));
     }
     if args.overdue {
@@ -228,6 +232,14 @@ pub fn status(app: &App, args: &StatusArgs, json: bool) -> Result<(), AppError> 
     if !args.all && args.state.is_none() {
         rows.retain(|r| r.is_active());
     }
+    rows
+}
+
+/// `orderflow status`.
+pub fn status(app: &App, args: &StatusArgs, json: bool) -> Result<(), AppError> {
+    let runner = caught_up::<StatusBoard>(app, json)?;
+    let now = app::now();
+    let rows = select(runner.view(), args, now);
     if json {
         crate::outln!("{}", StatusBoard::render_json(&rows, now));
     } else {
@@ -236,26 +248,33 @@ pub fn status(app: &App, args: &StatusArgs, json: bool) -> Result<(), AppError> 
     runner.close().map_err(runner_error)
 }
 
-/// `orderflow kpi`.
-pub fn kpi(app: &App, args: &KpiArgs, json: bool) -> Result<(), AppError> {
+/// Checks `--month`.
+pub fn check_month(args: &KpiArgs) -> Result<(), AppError> {
     if let Some(m) = &args.month {
         let ok = m.len() == 7 && orderflow_schemas::Date::parse(&format!("{m}-01")).is_ok();
         if !ok {
             return Err(AppError::Invalid(format!("'{m}' is not a month (expected YYYY-MM)")));
         }
     }
-    let runner = caught_up::<KpiFacts>(app, json)?;
+    Ok(())
+}
+
+/// The KPI report `args` asks for.
+pub fn kpi_report(facts: &KpiFacts, args: &KpiArgs) -> orderflow_projections::KpiReport {
     let group = match args.by {
         None => Group::Month,
         Some(By::Customer) => Group::Customer,
         Some(By::Product) => Group::Sku,
         Some(By::Channel) => Group::Channel,
     };
-    let report = runner.view().report(&KpiQuery {
-        group,
-        from_month: args.month.clone(),
-        to_month: args.month.clone(),
-    });
+    facts.report(&KpiQuery { group, from_month: args.month.clone(), to_month: args.month.clone() })
+}
+
+/// `orderflow kpi`.
+pub fn kpi(app: &App, args: &KpiArgs, json: bool) -> Result<(), AppError> {
+    check_month(args)?;
+    let runner = caught_up::<KpiFacts>(app, json)?;
+    let report = kpi_report(runner.view(), args);
     if json {
         crate::outln!("{}", report.render_json());
     } else {

@@ -1,6 +1,9 @@
 //! Queries the service answers on `orderflow.query.<name>`: reads, never writes.
 //!
-//! Built in: `show` (an order's current state) and `history` (an order's events, in pages).
+//! Built in: `show` (an order's current state), `history` (an order's events, in pages),
+//! `status` (the status board) and `kpi` (the KPIs). `status` and `kpi` are live read models:
+//! each query holds its projection's runner, opened once from its snapshot and caught up with
+//! the log before every answer (incrementally: only the events since the last answer).
 //!
 //! # Adding a query (the extension point)
 //! Implement [`Query`] (a name and an `answer` from the request body to the reply's fields) and
@@ -8,15 +11,19 @@
 //! that list with [`builtin_queries`] plus its own. The service answers
 //! `orderflow.query.<name>` for every query in the list, lists the names in the endpoint's
 //! metadata (`$SRV.INFO`), checks the body's size and encoding before calling `answer`, and turns
-//! an `Err` into an error reply. Planned: `status` (the status board) and `kpi` (on-time KPIs),
-//! answered from the read models of `orderflow-projections`.
+//! an `Err` into an error reply.
 
 use orderflow_commands::Rejection;
 use orderflow_schemas::{decode_event, event_to_json, JsonEnvelope, OrderId, Timestamp};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use std::sync::Mutex;
+
+use orderflow_projections::{KpiFacts, Projection, Runner, RunnerConfig, StatusBoard};
+
 use crate::app::{App, AppError};
+use crate::cli::read::{check_month, kpi_report, select, KpiArgs, StatusArgs};
 use crate::render;
 use crate::service::protocol::parse_body;
 
@@ -39,9 +46,79 @@ pub trait Query: Send + Sync + 'static {
     fn answer(&self, app: &App, body: &[u8]) -> Result<Value, AppError>;
 }
 
-/// The queries every server answers: `show` and `history`.
+/// The queries every server answers: `show`, `history`, `status` and `kpi`.
 pub fn builtin_queries() -> Vec<std::sync::Arc<dyn Query>> {
-    vec![std::sync::Arc::new(Show), std::sync::Arc::new(History)]
+    vec![
+        std::sync::Arc::new(Show),
+        std::sync::Arc::new(History),
+        std::sync::Arc::new(Live::<StatusBoard>::default()),
+        std::sync::Arc::new(Live::<KpiFacts>::default()),
+    ]
+}
+
+/// A read model kept live for queries: opened on first use, caught up before every answer.
+pub struct Live<P: Projection> {
+    runner: Mutex<Option<Runner<P>>>,
+}
+
+impl<P: Projection> Default for Live<P> {
+    fn default() -> Self {
+        Self { runner: Mutex::new(None) }
+    }
+}
+
+impl<P: Projection> std::fmt::Debug for Live<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Live").field("projection", &P::NAME).finish()
+    }
+}
+
+impl<P: Projection> Live<P> {
+    /// Runs `f` on the view caught up with the log.
+    fn with_view<T>(&self, app: &App, f: impl FnOnce(&P) -> T) -> Result<T, AppError> {
+        let failure = |e: orderflow_projections::RunnerError| AppError::Failure(e.to_string());
+        let mut guard =
+            self.runner.lock().map_err(|_| AppError::Failure(format!("{} view poisoned", P::NAME)))?;
+        if guard.is_none() {
+            *guard = Some(Runner::<P>::open(app.log(), RunnerConfig::default()).map_err(failure)?);
+        }
+        let runner = guard.as_mut().ok_or_else(|| AppError::Failure("no runner".into()))?;
+        runner.catch_up(&mut |_| {}).map_err(failure)?;
+        Ok(f(runner.view()))
+    }
+}
+
+/// `status`: the body is `orderflow status`'s options as JSON (`{"state"?, "customer"?,
+/// "at_risk"?, "within"?, "overdue"?, "late"?, "all"?}`) → `{"orders": [...], "text"}`.
+impl Query for Live<StatusBoard> {
+    fn name(&self) -> &'static str {
+        "status"
+    }
+
+    fn answer(&self, app: &App, body: &[u8]) -> Result<Value, AppError> {
+        let args: StatusArgs = parse_body(body)?;
+        let now = crate::app::now();
+        self.with_view(app, |board| {
+            let rows = select(board, &args, now);
+            json!({ "orders": StatusBoard::render_json(&rows, now), "text": StatusBoard::render_table(&rows, now) })
+        })
+    }
+}
+
+/// `kpi`: `{"month"?: "YYYY-MM", "by"?: "customer"|"product"|"channel"}` → `{"report", "text"}`.
+impl Query for Live<KpiFacts> {
+    fn name(&self) -> &'static str {
+        "kpi"
+    }
+
+    fn answer(&self, app: &App, body: &[u8]) -> Result<Value, AppError> {
+        let args: KpiArgs = parse_body(body)?;
+        check_month(&args)?;
+        self.with_view(app, |facts| {
+            let report = kpi_report(facts, &args);
+            json!({ "report": report.render_json(), "text": report.render_table() })
+        })
+    }
 }
 
 /// The body of `show`.

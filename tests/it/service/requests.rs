@@ -168,6 +168,22 @@ async fn commands_queries_and_bad_bodies() {
             assert!(error(&r, "rejected").contains("does not exist"), "{q}: {r}");
         }
 
+        // Live read models: the status board and the KPIs see the order just written.
+        let status = ok(request(&client, "orderflow.query.status", b"{}".to_vec()).await);
+        let rows = status["orders"].as_array().expect("orders");
+        assert_eq!(rows.len(), 1, "{status}");
+        assert_eq!(rows[0]["order_id"], json!(order));
+        assert!(status["text"].as_str().expect("text").contains("Acme Dairy"), "{status}");
+        let by_customer =
+            ok(request(&client, "orderflow.query.status", serde_json::to_vec(&json!({"customer": "Nobody"})).expect("json")).await);
+        assert_eq!(by_customer["orders"].as_array().expect("orders").len(), 0);
+        let kpi = ok(request(&client, "orderflow.query.kpi", serde_json::to_vec(&json!({"by": "channel"})).expect("json")).await);
+        assert!(kpi["text"].as_str().expect("text").contains("phone"), "{kpi}");
+        let r = request(&client, "orderflow.query.kpi", serde_json::to_vec(&json!({"month": "2026-13"})).expect("json")).await;
+        assert!(error(&r, "invalid").contains("not a month"), "{r}");
+        let r = request(&client, "orderflow.query.status", serde_json::to_vec(&json!({"colour": "red"})).expect("json")).await;
+        assert!(error(&r, "invalid").contains("unknown field"), "{r}");
+
         // Concurrent requests: all answered, each command once, positions without gaps.
         let before = 7u64;
         let replies = futures::future::join_all((0..64).map(|i| {
