@@ -11,6 +11,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::app::{default_actor, App, AppError, Request};
+use crate::outln;
 use crate::rng::Rng;
 
 /// Options of `orderflow bench`.
@@ -240,7 +241,7 @@ fn replay(app: &App) -> Result<(), AppError> {
         runner.catch_up(&mut |_| {}).map_err(|e| AppError::Failure(e.to_string()))?;
         let secs = started.elapsed().as_secs_f64().max(1e-9);
         let events = runner.checkpoint();
-        crate::outln!(
+        outln!(
             "{}",
             json!({ "step": "replay", "projection": P::NAME, "events": events,
                     "events_per_s": (events as f64 / secs).round(), "peak_rss_mib": peak_rss_mib() })
@@ -251,7 +252,7 @@ fn replay(app: &App) -> Result<(), AppError> {
     let (events, a) = one::<StatusBoard>(app)?;
     let (_, b) = one::<KpiFacts>(app)?;
     let (_, c) = one::<AuditView>(app)?;
-    crate::outln!(
+    outln!(
         "{}",
         json!({ "step": "replay", "projection": "all (one after another)", "events": events,
                 "events_per_s": (events as f64 / (a + b + c)).round() })
@@ -259,8 +260,32 @@ fn replay(app: &App) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Commands per second of the end-to-end latency step (the 1,000 commands/s).
+pub const E2E_RATE_PER_S: u64 = 1_000;
+/// Commands of the end-to-end latency step.
+pub const E2E_COMMANDS: u64 = 5_000;
+
+/// With `--nats`: publish the whole log to JetStream, then end-to-end latency (command
+/// acknowledged → a department consumer has the event) at a steady rate.
+async fn nats_steps(url: &str, app: Arc<App>) -> Result<(), AppError> {
+    let fail = |e: String| AppError::Failure(format!("bench over NATS: {e}"));
+    reset_peak_rss();
+    let per_s = crate::bench_nats::publish_log(url, app.log()).await.map_err(fail)?;
+    outln!(
+        "{}",
+        json!({ "step": "publish", "events": app.log().head(), "events_per_s": per_s.round(), "peak_rss_mib": peak_rss_mib() })
+    );
+    let (p50, p99) =
+        crate::bench_nats::end_to_end(url, app, E2E_RATE_PER_S, E2E_COMMANDS).await.map_err(fail)?;
+    outln!(
+        "{}",
+        json!({ "step": "end_to_end", "rate_per_s": E2E_RATE_PER_S, "commands": E2E_COMMANDS, "p50_us": p50, "p99_us": p99 })
+    );
+    Ok(())
+}
+
 /// Runs `orderflow bench`.
-pub async fn run(args: BenchArgs) -> Result<(), AppError> {
+pub async fn run(args: BenchArgs, nats: Option<String>) -> Result<(), AppError> {
     let temp;
     let root: &Path = match &args.bench_dir {
         Some(d) => d,
@@ -270,7 +295,20 @@ pub async fn run(args: BenchArgs) -> Result<(), AppError> {
         }
     };
     if args.raw {
-        return crate::bench_raw::run(root, args.orders * 11);
+        crate::bench_raw::run(root, args.orders * 11)?;
+        if let Some(url) = &nats {
+            // The real publisher sends the events' JSON form (~760 bytes); measure the same size.
+            let payload_bytes = 760;
+            let per_s = crate::bench_nats::raw_publish(url, args.orders * 11, payload_bytes)
+                .await
+                .map_err(|e| AppError::Failure(format!("raw JetStream publish: {e}")))?;
+            outln!(
+                "{}",
+                json!({ "raw": "jetstream_publish_acks_in_flight", "messages": args.orders * 11,
+                        "payload_bytes": payload_bytes, "per_s": per_s.round() })
+            );
+        }
+        return Ok(());
     }
     for &clients in &args.clients {
         let dir = root.join(format!("lifecycle-{clients}"));
@@ -285,9 +323,12 @@ pub async fn run(args: BenchArgs) -> Result<(), AppError> {
         let b = bar(args.orders, &format!("lifecycle clients={clients} orders"));
         let figures = run_lifecycle(app.clone(), args.orders, clients, &b).await?;
         b.finish_and_clear();
-        crate::outln!("{}", figures.to_json());
+        outln!("{}", figures.to_json());
         if Some(&clients) == args.clients.last() {
             replay(&app)?;
+            if let Some(url) = &nats {
+                nats_steps(url, app.clone()).await?;
+            }
         }
         app.close()?;
     }

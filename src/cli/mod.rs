@@ -150,7 +150,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             result
         }
         Top::Demo(args) => crate::demo::run(&cli.data_dir, args, cli.json).await,
-        Top::Bench(args) => crate::bench::run(args).await,
+        Top::Bench(args) => crate::bench::run(args, cli.nats.clone()).await,
         Top::Serve(args) => serve::run(&cli.data_dir, &nats_url(&cli.nats)?, args, cli.json).await,
         Top::Consume(args) => consume::run(&nats_url(&cli.nats)?, args, cli.json).await,
     }
