@@ -77,8 +77,10 @@ fn lock(path: &Path) -> Result<File, LogError> {
 
 fn check_format(path: &Path) -> Result<(), LogError> {
     let format_path = path.join(FORMAT_FILE);
-    match fs::read_to_string(&format_path) {
-        Ok(text) => {
+    match fs::read(&format_path) {
+        Ok(bytes) => {
+            // A damaged FORMAT file may hold anything, also bytes that are not text.
+            let text = String::from_utf8_lossy(&bytes);
             let text = text.trim();
             let known = text.strip_prefix(FORMAT_PREFIX).and_then(|v| v.parse::<u32>().ok());
             if known == Some(FORMAT_VERSION) {
@@ -86,7 +88,11 @@ fn check_format(path: &Path) -> Result<(), LogError> {
             } else {
                 Err(LogError::UnknownFormat {
                     path: path.to_path_buf(),
-                    found: text.chars().take(64).collect(),
+                    found: if text.is_empty() {
+                        "an empty FORMAT file".into()
+                    } else {
+                        text.chars().take(64).collect()
+                    },
                     known: FORMAT_VERSION,
                 })
             }
