@@ -3,4 +3,5 @@
 //! there is none.
 
 mod bus;
+mod faults;
 mod support;
