@@ -224,6 +224,12 @@ impl App {
         self.handler.log()
     }
 
+    /// How many times a command found its order changed by a concurrent one and was decided
+    /// again (see [`orderflow_engine::CommandHandler::conflicts_total`]).
+    pub fn conflicts_total(&self) -> u64 {
+        self.handler.conflicts_total()
+    }
+
     /// Runs one command through the aggregate and the log.
     pub async fn execute(&self, req: Request) -> Result<Done, AppError> {
         let clock = now();

@@ -3,6 +3,7 @@
 //! campaign that SIGKILLs the built binary. Each test checks afterwards, with the library, that
 //! nothing acknowledged was lost and that the log is intact.
 
+mod contention;
 mod hostile;
 
 use std::path::{Path, PathBuf};
