@@ -4,6 +4,7 @@
 //! nothing acknowledged was lost and that the log is intact.
 
 mod contention;
+mod disk;
 mod hostile;
 
 use std::path::{Path, PathBuf};
@@ -187,4 +188,56 @@ pub(crate) fn check_invariants(events: &[(StoredEvent, Event)]) -> Vec<OrderStat
         out.push(state);
     }
     out
+}
+
+/// A tmpfs mounted over a fresh temporary directory; unmounted on drop.
+pub(crate) struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+/// Runs mount; a busy mount point (a process that just exited, or sled's threads after a close,
+/// may hold a file for a moment) is retried for up to 5 s.
+fn mount(args: &[&str]) -> Result<(), String> {
+    let started = Instant::now();
+    loop {
+        let out = Command::new("mount").args(args).output().map_err(|e| format!("cannot run mount: {e}"))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        if !err.contains("busy") || started.elapsed() > Duration::from_secs(5) {
+            return Err(format!("mount {args:?} failed: {err}"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `kib` KiB. These tests need root (CI runs as root); without it they fail
+    /// with this message rather than pass without testing anything.
+    pub(crate) fn mount(kib: u64) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().to_str().expect("utf-8 temp path").to_string();
+        mount(&["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs", &path])
+            .unwrap_or_else(|e| panic!("{e}; the disk tests mount a small tmpfs and need root"));
+        Self { dir }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `mount -o remount,<options>`.
+    pub(crate) fn remount(&self, options: &str) {
+        let path = self.dir.path().to_str().expect("utf-8 temp path");
+        mount(&["-o", &format!("remount,{options}"), path]).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let path = self.dir.path().to_path_buf();
+        // Lazy: a process that still has a file open there must not make the unmount fail.
+        let _ = Command::new("umount").arg("-l").arg(&path).output();
+    }
 }
