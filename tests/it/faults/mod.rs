@@ -4,6 +4,7 @@
 //! nothing acknowledged was lost and that the log is intact.
 
 mod contention;
+mod corruption;
 mod disk;
 mod hostile;
 
