@@ -5,6 +5,7 @@
 
 mod contention;
 mod corruption;
+mod crash;
 mod disk;
 mod hostile;
 
