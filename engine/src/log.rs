@@ -261,9 +261,9 @@ impl EventLog {
     }
 
     /// Why the log stopped writing, if a write or flush failed (a full or read-only disk, an I/O
-    /// error). Every later append is refused; reads keep serving what was acknowledged. Drop
-    /// every handle on the data directory (also the read models' trees taken from [`Self::db`])
-    /// and open it again once the disk is writable.
+    /// error). Every later append is refused; reads may fail too, as sled keeps its first I/O
+    /// error. Drop every handle on the data directory (also the read models' trees taken from
+    /// [`Self::db`]) and open it again once the disk is writable: nothing acknowledged is lost.
     pub fn failure(&self) -> Option<String> {
         self.inner.failed.get().cloned()
     }
@@ -486,6 +486,7 @@ impl Drop for Inner {
 /// in its recovery, so a panic here is caught and reported as corruption too.
 fn open_and_recover(dir: &DataDir, config: &LogConfig) -> Result<(Arc<Trees>, u64, [u8; 32]), LogError> {
     let sled_path = dir.sled_path();
+    dir.remove_sled_crash_leftovers()?;
     let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let db = open_sled(dir, config)?;
         let trees = Trees {

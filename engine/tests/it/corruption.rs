@@ -511,3 +511,45 @@ fn a_damaged_meta_tree_refuses_with_a_position_or_recovers_every_intact_record()
         log.close().unwrap();
     }
 }
+
+/// The first snapshot file sled keeps in a log directory.
+fn snapshot_file(dir: &Path) -> PathBuf {
+    std::fs::read_dir(dir.join("log"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("snap.")))
+        .expect("a snapshot")
+}
+
+#[test]
+fn files_left_by_a_crash_inside_sled_do_not_brick_the_directory() {
+    // A snapshot interrupted while sled wrote it (the crash campaign killed a command there):
+    // sled 0.34.7 would read it as the newest snapshot and refuse the directory for good.
+    let dir = small_log();
+    let log = open(dir.path());
+    log.close().unwrap();
+    drop(log);
+    let snap = snapshot_file(dir.path());
+    let bytes = std::fs::read(&snap).unwrap();
+    let torn = dir.path().join("log").join("snap.FFFFFFFFFFFFFFFF.generating");
+    std::fs::write(&torn, &bytes[..bytes.len() / 2]).unwrap();
+    let log = open(dir.path());
+    assert_eq!(log.verify(&mut |_| {}).unwrap().events, 10);
+    log.close().unwrap();
+    assert!(!torn.exists());
+
+    // A config cut between sled's two writes of it, during the very first open.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("FORMAT"),
+        format!("orderflow-log {}\n", orderflow_engine::FORMAT_VERSION),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("log")).unwrap();
+    std::fs::write(dir.path().join("log/conf"), "segment_size: 524288\nuse_compression: false\nversion: 0.")
+        .unwrap();
+    let log = open(dir.path());
+    assert_eq!(log.head(), 0);
+    log.append_blocking(append_req(Uuid::from_u128(1), ExpectedVersion::Any, Uuid::from_u128(2), 1)).unwrap();
+    log.close().unwrap();
+}
