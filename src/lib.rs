@@ -5,7 +5,7 @@
 pub mod app;
 pub mod bench;
 mod bench_raw;
+pub mod bus;
 pub mod cli;
 pub mod demo;
 mod rng;
-pub mod bus;
