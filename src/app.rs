@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use orderflow_commands::{Command, Context, OrderHandler, OrderState, Rejection, Settings};
 use orderflow_engine::{CommandError, CommandOutcome, EventLog, HandlerConfig, LogConfig, LogError};
-use orderflow_schemas::{Actor, Event, OrderId, Role, Timestamp};
+use orderflow_schemas::{Actor, Date, Event, OrderId, Role, Timestamp};
 use uuid::Uuid;
 
 /// The data directory used when none is given.
@@ -119,6 +119,87 @@ pub fn now() -> Timestamp {
     Timestamp::from_datetime(chrono::Utc::now())
 }
 
+/// Limits of what the application accepts where a command enters (the command line, a request
+/// over NATS), beside the domain's own [`orderflow_commands::Limits`]: the actor's name, how far
+/// back an entry may be dated, how far ahead a date in a command may lie. Reaching one is
+/// [`AppError::Invalid`] (exit 3); nothing is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntryLimits {
+    /// Bytes of the actor's name (the domain's limit for names).
+    pub actor_name_bytes_max: usize,
+    /// Days an effective time (`--at`) may lie before now: back-dated entry of late paperwork.
+    pub backdate_days_max: i64,
+    /// Days a date of a command (requested, promised, planned finish, ETA) may lie after the
+    /// command's effective date.
+    pub date_days_ahead_max: i32,
+}
+
+impl EntryLimits {
+    /// The limits used unless configured otherwise.
+    pub const DEFAULT: EntryLimits = EntryLimits {
+        actor_name_bytes_max: orderflow_commands::Limits::DEFAULT.name_bytes_max,
+        backdate_days_max: 366,
+        date_days_ahead_max: 3_660,
+    };
+
+    /// Checks a request against these limits, given its effective time and the clock.
+    pub fn check(&self, req: &Request, at: Timestamp, clock: Timestamp) -> Result<(), AppError> {
+        let name = &req.actor.name;
+        if name.trim().is_empty() {
+            return Err(AppError::Invalid("the actor's name is required (--actor)".into()));
+        }
+        if name.len() > self.actor_name_bytes_max {
+            return Err(AppError::Invalid(format!(
+                "the actor's name has {} bytes (actor_name_bytes_max = {})",
+                name.len(),
+                self.actor_name_bytes_max
+            )));
+        }
+        if at > clock {
+            return Err(AppError::Invalid(format!(
+                "effective time {at} is in the future (now {clock}); back-dating is allowed, post-dating is not"
+            )));
+        }
+        let earliest = clock.plus_hours(self.backdate_days_max.saturating_mul(-24));
+        if at < earliest {
+            return Err(AppError::Invalid(format!(
+                "effective time {at} is more than {} days before now (backdate_days_max = {})",
+                self.backdate_days_max, self.backdate_days_max
+            )));
+        }
+        let latest = at.date().plus_days(self.date_days_ahead_max);
+        if let Some((field, date)) = command_dates(&req.command).into_iter().find(|(_, d)| *d > latest) {
+            return Err(AppError::Invalid(format!(
+                "{field} {date} is more than {} days after {} (date_days_ahead_max = {})",
+                self.date_days_ahead_max,
+                at.date(),
+                self.date_days_ahead_max
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl Default for EntryLimits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// The dates a command carries, named as the domain names them. (A command that gains a date
+/// must be added here.)
+fn command_dates(command: &Command) -> Vec<(&'static str, Date)> {
+    match command {
+        Command::ReceiveOrder(c) => vec![("requested date", c.requested_date)],
+        Command::ChangeOrder(c) => c.requested_date.map(|d| ("requested date", d)).into_iter().collect(),
+        Command::ConfirmOrder(c) => vec![("promised date", c.promised_date)],
+        Command::ScheduleProduction(c) => vec![("planned finish", c.planned_finish)],
+        Command::ShipOrder(c) => vec![("ETA", c.eta)],
+        Command::ReportDelay(c) => vec![("new ETA", c.new_eta)],
+        _ => Vec::new(),
+    }
+}
+
 /// An open data directory.
 #[derive(Debug)]
 pub struct App {
@@ -156,15 +237,17 @@ impl App {
         self.handler.log()
     }
 
+    /// How many times a command found its order changed by a concurrent one and was decided
+    /// again (see [`orderflow_engine::CommandHandler::conflicts_total`]).
+    pub fn conflicts_total(&self) -> u64 {
+        self.handler.conflicts_total()
+    }
+
     /// Runs one command through the aggregate and the log.
     pub async fn execute(&self, req: Request) -> Result<Done, AppError> {
         let clock = now();
         let at = req.at.unwrap_or(clock);
-        if at > clock {
-            return Err(AppError::Invalid(format!(
-                "effective time {at} is in the future (now {clock}); back-dating is allowed, post-dating is not"
-            )));
-        }
+        EntryLimits::DEFAULT.check(&req, at, clock)?;
         let order_id = match (&req.command, req.order_id) {
             (Command::ReceiveOrder(_), None) => OrderId::for_receive(req.command_id),
             (_, Some(id)) => id,

@@ -42,6 +42,43 @@ impl DataDir {
     pub(crate) fn sled_path(&self) -> PathBuf {
         self.path.join(SLED_DIR)
     }
+
+    /// Removes what a crash inside sled 0.34.7 can leave behind that would make sled refuse the
+    /// directory for good, although nothing acknowledged depends on it (found by the crash
+    /// campaign; see ARCHITECTURE.md, "Failure behaviour"):
+    /// - `snap.<lsn>.generating`: sled writes a snapshot there and renames it once complete, but
+    ///   on open it reads the lexicographically last `snap.*` file, so an interrupted one (which
+    ///   sorts after the snapshot it was replacing) fails its checksum on every later open;
+    /// - `conf` without `db`: sled writes its config with two unsynced writes before it creates
+    ///   the data file, and cannot parse a config cut between them. Without `db` nothing was ever
+    ///   written, so sled just writes the config again.
+    ///
+    /// Runs with the directory's LOCK held: no sled of another process is writing here.
+    pub(crate) fn remove_sled_crash_leftovers(&self) -> Result<(), LogError> {
+        let sled = self.sled_path();
+        let entries = match fs::read_dir(&sled) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(LogError::Storage(format!("cannot list {}: {e}", sled.display()))),
+        };
+        let mut leftovers = Vec::new();
+        for entry in entries {
+            let name = entry?.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with("snap.") && name.ends_with(".generating") {
+                leftovers.push(sled.join(&*name));
+            }
+        }
+        if !sled.join("db").exists() && sled.join("conf").exists() {
+            leftovers.push(sled.join("conf"));
+        }
+        for path in leftovers {
+            tracing::warn!(path = %path.display(), "Removing a file left by a crash inside sled.");
+            fs::remove_file(&path)
+                .map_err(|e| LogError::Storage(format!("cannot remove {}: {e}", path.display())))?;
+        }
+        Ok(())
+    }
 }
 
 fn lock(path: &Path) -> Result<File, LogError> {
@@ -80,8 +117,10 @@ fn lock(path: &Path) -> Result<File, LogError> {
 
 fn check_format(path: &Path) -> Result<(), LogError> {
     let format_path = path.join(FORMAT_FILE);
-    match fs::read_to_string(&format_path) {
-        Ok(text) => {
+    match fs::read(&format_path) {
+        Ok(bytes) => {
+            // A damaged FORMAT file may hold anything, also bytes that are not text.
+            let text = String::from_utf8_lossy(&bytes);
             let text = text.trim();
             let known = text.strip_prefix(FORMAT_PREFIX).and_then(|v| v.parse::<u32>().ok());
             if known == Some(FORMAT_VERSION) {
@@ -89,7 +128,11 @@ fn check_format(path: &Path) -> Result<(), LogError> {
             } else {
                 Err(LogError::UnknownFormat {
                     path: path.to_path_buf(),
-                    found: text.chars().take(64).collect(),
+                    found: if text.is_empty() {
+                        "an empty FORMAT file".into()
+                    } else {
+                        text.chars().take(64).collect()
+                    },
                     known: FORMAT_VERSION,
                 })
             }

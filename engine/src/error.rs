@@ -51,19 +51,43 @@ pub enum LogError {
 }
 
 impl From<sled::Error> for LogError {
+    /// Damage sled finds in its files (a bad checksum, a file cut short) is corruption, at
+    /// position 0 until the caller names the position it was reading; anything else is a storage
+    /// failure.
     fn from(e: sled::Error) -> Self {
         match e {
-            sled::Error::Corruption { at, .. } => {
-                LogError::Corrupted { position: 0, detail: format!("sled reports corruption at {at:?}") }
+            sled::Error::Corruption { at: Some(at), .. } => {
+                LogError::Corrupted { position: 0, detail: format!("sled finds its files damaged at {at:?}") }
             }
-            other => LogError::Storage(other.to_string()),
+            sled::Error::Corruption { at: None, .. } => {
+                LogError::Corrupted { position: 0, detail: "sled finds its files damaged".into() }
+            }
+            sled::Error::Io(io) if is_cut_short(&io) => LogError::Corrupted {
+                position: 0,
+                detail: format!("sled cannot read its files, they are cut short or garbled ({io})"),
+            },
+            other => LogError::Storage(sled_message(&other)),
         }
+    }
+}
+
+/// An I/O error that means a file holds less or other than what was written.
+pub(crate) fn is_cut_short(io: &std::io::Error) -> bool {
+    matches!(io.kind(), std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidData)
+}
+
+/// A sled error in words: I/O errors as the operating system says them ("No space left on
+/// device (os error 28)", "Read-only file system (os error 30)").
+pub(crate) fn sled_message(e: &sled::Error) -> String {
+    match e {
+        sled::Error::Io(io) => format!("I/O error: {io}"),
+        other => other.to_string(),
     }
 }
 
 impl From<std::io::Error> for LogError {
     fn from(e: std::io::Error) -> Self {
-        LogError::Storage(e.to_string())
+        LogError::Storage(format!("I/O error: {e}"))
     }
 }
 

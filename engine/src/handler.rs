@@ -2,6 +2,7 @@
 //! expected version, retry on conflict, deduplicate by command id.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use thiserror::Error;
@@ -112,6 +113,9 @@ pub struct CommandHandler<A: Aggregate> {
     log: EventLog,
     config: HandlerConfig,
     cache: Mutex<HashMap<Uuid, (u64, A::State)>>,
+    /// Appends that found their stream moved on (each was retried or, after the last attempt,
+    /// reported as [`CommandError::Conflict`]).
+    conflicts: AtomicU64,
 }
 
 impl<A: Aggregate> std::fmt::Debug for CommandHandler<A> {
@@ -123,7 +127,12 @@ impl<A: Aggregate> std::fmt::Debug for CommandHandler<A> {
 impl<A: Aggregate> CommandHandler<A> {
     /// A handler over `log`.
     pub fn new(log: EventLog, config: HandlerConfig) -> Self {
-        Self { log, config, cache: Mutex::new(HashMap::new()) }
+        Self { log, config, cache: Mutex::new(HashMap::new()), conflicts: AtomicU64::new(0) }
+    }
+
+    /// How many appends found their stream changed by another writer since this handler started.
+    pub fn conflicts_total(&self) -> u64 {
+        self.conflicts.load(Ordering::Relaxed)
     }
 
     /// The log.
@@ -208,6 +217,7 @@ impl<A: Aggregate> CommandHandler<A> {
                 }
                 Ok(Appended::Duplicate(commit)) => return Ok(CommandOutcome::Duplicate { commit }),
                 Ok(Appended::Conflict { actual, .. }) => {
+                    self.conflicts.fetch_add(1, Ordering::Relaxed);
                     debug!(%stream, attempt, expected = version, actual, "Conflict; retrying.");
                     self.forget(stream);
                 }

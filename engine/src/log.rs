@@ -1,7 +1,7 @@
 //! The event log handle: open and recover, append (through the writer), read, subscribe, close.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot, watch};
@@ -138,6 +138,8 @@ struct Inner {
     durable: watch::Receiver<u64>,
     sender: RwLock<Option<mpsc::Sender<Msg>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    /// Why the writer stopped after a failed write, if it did.
+    failed: Arc<OnceLock<String>>,
     path: PathBuf,
     _dir: DataDir,
 }
@@ -224,31 +226,19 @@ impl EventLog {
     /// the writer.
     pub fn open(config: LogConfig) -> Result<Self, LogError> {
         let dir = DataDir::open(&config.path, config.create)?;
-        let db = open_sled(&dir, &config)?;
-        let trees = Arc::new(Trees {
-            log: db.open_tree("log")?,
-            index: db.open_tree("streams")?,
-            meta: db.open_tree("meta")?,
-            db,
-        });
-        match trees.meta.get(META_FORMAT)? {
-            None => {
-                trees.meta.insert(META_FORMAT, &crate::record::FORMAT_VERSION.to_be_bytes())?;
-            }
-            Some(v) if v.as_ref() == crate::record::FORMAT_VERSION.to_be_bytes() => {}
-            Some(v) => {
-                return Err(LogError::UnknownFormat {
-                    path: config.path.clone(),
-                    found: format!("meta format {v:?}"),
-                    known: crate::record::FORMAT_VERSION,
-                })
-            }
-        }
-        let (head, last_log_hash) = recover(&trees)?;
+        let (trees, head, last_log_hash) = open_and_recover(&dir, &config)?;
         let (durable_tx, durable_rx) = watch::channel(head);
         let (tx, rx) = mpsc::channel(config.limits.queue_depth_max.max(1));
-        let writer =
-            Writer::new(Arc::clone(&trees), config.limits.clone(), head, last_log_hash, durable_tx, rx);
+        let failed = Arc::new(OnceLock::new());
+        let writer = Writer::new(
+            Arc::clone(&trees),
+            config.limits.clone(),
+            head,
+            last_log_hash,
+            durable_tx,
+            rx,
+            Arc::clone(&failed),
+        );
         let handle = std::thread::Builder::new()
             .name("orderflow-writer".into())
             .spawn(move || writer.run())
@@ -261,6 +251,7 @@ impl EventLog {
                 durable: durable_rx,
                 sender: RwLock::new(Some(tx)),
                 writer: Mutex::new(Some(handle)),
+                failed,
                 path: config.path,
                 _dir: dir,
             }),
@@ -280,6 +271,14 @@ impl EventLog {
     /// The underlying sled database, for read models that keep their own trees beside the log.
     pub fn db(&self) -> &sled::Db {
         &self.inner.trees.db
+    }
+
+    /// Why the log stopped writing, if a write or flush failed (a full or read-only disk, an I/O
+    /// error). Every later append is refused; reads may fail too, as sled keeps its first I/O
+    /// error. Drop every handle on the data directory (also the read models' trees taken from
+    /// [`Self::db`]) and open it again once the disk is writable: nothing acknowledged is lost.
+    pub fn failure(&self) -> Option<String> {
+        self.inner.failed.get().cloned()
     }
 
     /// The position of the last acknowledged (durable) event; 0 for an empty log.
@@ -354,12 +353,12 @@ impl EventLog {
         let log = &self.inner.trees.log;
         // The record holding `from` starts at or before it.
         let start = match log.range(..=position_key(from)).next_back() {
-            Some(kv) => key_position(&kv?.0)?,
+            Some(kv) => key_position(&kv.map_err(read_error(from))?.0)?,
             None => from,
         };
         let mut expected: Option<u64> = None;
         for kv in log.range(position_key(start)..) {
-            let (k, v) = kv?;
+            let (k, v) = kv.map_err(read_error(expected.unwrap_or(from)))?;
             let position = key_position(&k)?;
             if position > head || out.len() >= max {
                 break;
@@ -388,7 +387,7 @@ impl EventLog {
         let mut out = Vec::new();
         let mut expected_version = 1u64;
         for kv in self.inner.trees.index.scan_prefix(stream.as_bytes()) {
-            let (k, v) = kv?;
+            let (k, v) = kv.map_err(|e| index_error(stream, e))?;
             let entry = IndexEntry::decode(&k, &v)?;
             if entry.position > head {
                 break;
@@ -407,12 +406,16 @@ impl EventLog {
             if expected_version <= from_version {
                 continue;
             }
-            let bytes = self.inner.trees.log.get(position_key(entry.position))?.ok_or_else(|| {
-                LogError::Corrupted {
+            let bytes = self
+                .inner
+                .trees
+                .log
+                .get(position_key(entry.position))
+                .map_err(read_error(entry.position))?
+                .ok_or_else(|| LogError::Corrupted {
                     position: entry.position,
                     detail: format!("record of stream {stream} version {} is missing", entry.first_version),
-                }
-            })?;
+                })?;
             let before = out.len();
             decode_record(entry.position, &bytes, 0, &mut out)
                 .map_err(|detail| LogError::Corrupted { position: entry.position, detail })?;
@@ -457,6 +460,12 @@ impl EventLog {
         } else {
             return Ok(());
         }
+        if let Some(reason) = self.inner.failed.get() {
+            // Not marked clean: the next open checks what is on disk after the durable head.
+            return Err(LogError::Storage(format!(
+                "the log stopped writing after a disk error ({reason}); closed without marking it clean"
+            )));
+        }
         let t = &self.inner.trees;
         t.meta.insert(META_DURABLE, &self.head().to_be_bytes())?;
         t.meta.insert(META_CLEAN, &[1u8])?;
@@ -473,11 +482,91 @@ impl Drop for Inner {
         }
         if let Some(h) = self.writer.lock().ok().and_then(|mut h| h.take()) {
             let _ = h.join();
+            if self.failed.get().is_some() {
+                return;
+            }
             let head = *self.durable.borrow();
             let _ = self.trees.meta.insert(META_DURABLE, &head.to_be_bytes());
             let _ = self.trees.meta.insert(META_CLEAN, &[1u8]);
             let _ = self.trees.db.flush();
         }
+    }
+}
+
+/// Opens sled, checks the stored format and recovers. Damage to sled's own files is reported as
+/// [`LogError::Corrupted`] at position 0 (no event can be located): sled 0.34 reports some damage
+/// as `Corruption`, some as `Unsupported` or an unexpected end of file, and some by panicking
+/// in its recovery, so a panic here is caught and reported as corruption too.
+fn open_and_recover(dir: &DataDir, config: &LogConfig) -> Result<(Arc<Trees>, u64, [u8; 32]), LogError> {
+    let sled_path = dir.sled_path();
+    dir.remove_sled_crash_leftovers()?;
+    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let db = open_sled(dir, config)?;
+        let trees = Trees {
+            log: db.open_tree("log").map_err(|e| open_error(&sled_path, e))?,
+            index: db.open_tree("streams").map_err(|e| open_error(&sled_path, e))?,
+            meta: db.open_tree("meta").map_err(|e| open_error(&sled_path, e))?,
+            db,
+        };
+        match trees.meta.get(META_FORMAT)? {
+            None => {
+                trees.meta.insert(META_FORMAT, &crate::record::FORMAT_VERSION.to_be_bytes())?;
+            }
+            Some(v) if v.as_ref() == crate::record::FORMAT_VERSION.to_be_bytes() => {}
+            Some(v) => {
+                return Err(LogError::UnknownFormat {
+                    path: config.path.clone(),
+                    found: format!("meta format {v:?}"),
+                    known: crate::record::FORMAT_VERSION,
+                })
+            }
+        }
+        let (head, last_log_hash) = recover(&trees)?;
+        Ok((Arc::new(trees), head, last_log_hash))
+    }));
+    match opened {
+        Ok(result) => result,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into());
+            warn!(path = %sled_path.display(), %message, "sled panicked while opening the log.");
+            Err(damaged(&sled_path, &format!("sled panicked while reading them: {message}")))
+        }
+    }
+}
+
+/// Damage to sled's own files: no event position can be named, so position 0.
+fn damaged(sled_path: &std::path::Path, what: &str) -> LogError {
+    LogError::Corrupted {
+        position: 0,
+        detail: format!(
+            "the storage files under {} are damaged ({what}); no event can be read. Restore the data \
+             directory from a backup",
+            sled_path.display()
+        ),
+    }
+}
+
+/// A sled error while opening: damage (corruption, an unreadable config, a file cut short) is
+/// corruption; anything else (permissions, a full or read-only disk) a storage failure.
+fn open_error(sled_path: &std::path::Path, e: sled::Error) -> LogError {
+    match e {
+        sled::Error::Corruption { at: Some(at), .. } => {
+            damaged(sled_path, &format!("sled: corruption at {at:?}"))
+        }
+        sled::Error::Corruption { at: None, .. } => damaged(sled_path, "sled: corruption"),
+        sled::Error::Unsupported(m) | sled::Error::ReportableBug(m) => {
+            damaged(sled_path, &format!("sled: {m}"))
+        }
+        sled::Error::Io(io) if crate::error::is_cut_short(&io) => damaged(sled_path, &format!("sled: {io}")),
+        other => LogError::Storage(format!(
+            "cannot open the log under {}: {}",
+            sled_path.display(),
+            crate::error::sled_message(&other)
+        )),
     }
 }
 
@@ -500,8 +589,30 @@ fn open_sled(dir: &DataDir, config: &LogConfig) -> Result<sled::Db, LogError> {
                 }
                 std::thread::sleep(crate::dir::LOCK_RETRY_EVERY);
             }
-            Err(other) => return Err(LogError::from(other)),
+            Err(other) => return Err(open_error(&dir.sled_path(), other)),
         }
+    }
+}
+
+/// A sled error met while reading the stream index of `stream`: damage there is corruption at
+/// position 0 (the index is keyed by stream, so no position is known), anything else a storage
+/// failure.
+pub(crate) fn index_error(stream: Uuid, e: sled::Error) -> LogError {
+    match LogError::from(e) {
+        LogError::Corrupted { detail, .. } => LogError::Corrupted {
+            position: 0,
+            detail: format!("the stream index of {stream} is damaged: {detail}"),
+        },
+        other => other,
+    }
+}
+
+/// A sled error met while reading at `position`: damage there is corruption at that position,
+/// anything else a storage failure.
+pub(crate) fn read_error(position: u64) -> impl Fn(sled::Error) -> LogError {
+    move |e| match LogError::from(e) {
+        LogError::Corrupted { detail, .. } => LogError::Corrupted { position, detail },
+        other => other,
     }
 }
 
@@ -524,21 +635,29 @@ fn last_log_hash(trees: &Trees, position: u64) -> Result<[u8; 32], LogError> {
         return Ok(GENESIS_HASH);
     }
     let start = match trees.log.range(..=position_key(position)).next_back() {
-        Some(kv) => key_position(&kv?.0)?,
-        None => return Err(LogError::Corrupted { position, detail: "record is missing".into() }),
+        Some(kv) => key_position(&kv.map_err(read_error(position))?.0)?,
+        None => {
+            return Err(LogError::Corrupted {
+                position: 1,
+                detail: format!("the log is empty but {position} events were acknowledged"),
+            })
+        }
     };
     let bytes = trees
         .log
-        .get(position_key(start))?
+        .get(position_key(start))
+        .map_err(read_error(start))?
         .ok_or_else(|| LogError::Corrupted { position, detail: "record is missing".into() })?;
     let mut events = Vec::new();
-    decode_record(start, &bytes, position, &mut events)
+    let count = decode_record(start, &bytes, position, &mut events)
         .map_err(|detail| LogError::Corrupted { position: start, detail })?;
-    events
-        .first()
-        .filter(|e| e.position == position)
-        .map(|e| e.log_hash)
-        .ok_or_else(|| LogError::Corrupted { position, detail: "no event at this position".into() })
+    events.first().filter(|e| e.position == position).map(|e| e.log_hash).ok_or_else(|| {
+        let end = start + count - 1;
+        LogError::Corrupted {
+            position: end + 1,
+            detail: format!("the log ends at position {end} but {position} events were acknowledged"),
+        }
+    })
 }
 
 /// Brings the log to a consistent state after open: after an unclean shutdown, records beyond the
@@ -553,7 +672,7 @@ fn recover(trees: &Trees) -> Result<(u64, [u8; 32]), LogError> {
     if !clean {
         let mut truncate_from: Option<u64> = None;
         for kv in trees.log.range(position_key(durable + 1)..) {
-            let (k, v) = kv?;
+            let (k, v) = kv.map_err(read_error(expected))?;
             let position = key_position(&k)?;
             let mut events = Vec::new();
             let ok = position == expected

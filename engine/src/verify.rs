@@ -1,11 +1,12 @@
 //! The verify pass: reads every record and proves the log intact — checksums, gap-free
-//! positions, contiguous stream versions, both hash chains, and the stream index.
+//! positions, contiguous stream versions, both hash chains, and the stream index (every record's
+//! entry looked up as the record is read, so damage there is named by the record's position).
 
 use std::collections::HashMap;
 
 use uuid::Uuid;
 
-use crate::log::{key_position, EventLog, IndexEntry};
+use crate::log::{index_key, key_position, EventLog, IndexEntry};
 use crate::record::{decode_record, log_hash, stream_hash, HashInput, GENESIS_HASH};
 
 /// What a successful verify saw.
@@ -41,6 +42,7 @@ impl EventLog {
         let mut expected = 1u64;
         let mut records = 0u64;
         let mut events = Vec::new();
+        let index = self.db().open_tree("streams").map_err(|e| fail(0, e.to_string()))?;
         for kv in self.db().open_tree("log").map_err(|e| fail(expected, e.to_string()))?.iter() {
             let (k, v) = kv.map_err(|e| fail(expected, format!("cannot read: {e}")))?;
             let position = key_position(&k).map_err(|e| fail(expected, e.to_string()))?;
@@ -83,6 +85,7 @@ impl EventLog {
                     progress(e.position);
                 }
             }
+            check_index_entry(&index, position, &events)?;
             expected = position + events.len() as u64;
             records += 1;
         }
@@ -93,10 +96,13 @@ impl EventLog {
                 format!("log ends at {head} but {} events were acknowledged", self.head()),
             ));
         }
+        // Every record has its entry; now no entry may be left over. Damage found only here lies in
+        // entries no record owns: it is named after the last record.
+        let after = head + 1;
         let mut index_entries = 0u64;
-        for kv in self.db().open_tree("streams").map_err(|e| fail(0, e.to_string()))?.iter() {
-            let (k, v) = kv.map_err(|e| fail(0, format!("cannot read the stream index: {e}")))?;
-            let entry = IndexEntry::decode(&k, &v).map_err(|e| fail(0, e.to_string()))?;
+        for kv in index.iter() {
+            let (k, v) = kv.map_err(|e| fail(after, format!("cannot read the stream index: {e}")))?;
+            let entry = IndexEntry::decode(&k, &v).map_err(|e| fail(after, e.to_string()))?;
             if entry.position > head {
                 return Err(fail(entry.position, "stream index points past the end of the log".into()));
             }
@@ -111,4 +117,38 @@ impl EventLog {
         progress(head);
         Ok(VerifyReport { records, events: head, streams: streams.len() as u64, head_log_hash: prev_log })
     }
+}
+
+/// The stream index must hold exactly this record's entry under its stream and first version.
+fn check_index_entry(
+    index: &sled::Tree,
+    position: u64,
+    events: &[crate::record::StoredEvent],
+) -> Result<(), VerifyFailure> {
+    let fail = |detail: String| VerifyFailure { position, detail };
+    let Some(first) = events.first() else {
+        return Err(fail("record holds no event".into()));
+    };
+    let key = index_key(first.stream, first.version);
+    let want = IndexEntry {
+        first_version: first.version,
+        position,
+        count: u16::try_from(events.len()).unwrap_or(u16::MAX),
+        command_id: first.command_id,
+    };
+    let stored = index
+        .get(key)
+        .map_err(|e| {
+            fail(format!("cannot read the stream index entry of {} v{}: {e}", first.stream, first.version))
+        })?
+        .ok_or_else(|| fail(format!("stream index has no entry for {} v{}", first.stream, first.version)))?;
+    let got = IndexEntry::decode(&key, &stored).map_err(|e| fail(e.to_string()))?;
+    if got != want {
+        return Err(fail(format!(
+            "stream index entry of {} v{} says position {} ({} events, command {}), the record is at {position} \
+             ({} events, command {})",
+            first.stream, first.version, got.position, got.count, got.command_id, want.count, want.command_id
+        )));
+    }
+    Ok(())
 }

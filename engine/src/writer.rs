@@ -1,16 +1,19 @@
 //! The single writer: drains queued appends into a batch, writes one record per append, flushes
 //! once for the whole batch (group commit), then acknowledges. Nothing is acknowledged before
-//! the flush; a failed batch is rolled back and reported, and the writer carries on.
+//! the flush. A failed write or flush rolls the batch back, reports it, and stops the writer:
+//! sled 0.34 keeps the first I/O error and fails every later write of the same handle, and its
+//! memory may still hold what the rollback could not remove, so the writer refuses every later
+//! append (without touching sled) until the data directory is reopened.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, error, info_span};
 use uuid::Uuid;
 
-use crate::error::{AppendError, LogError};
+use crate::error::{sled_message, AppendError, LogError};
 use crate::limits::Limits;
 use crate::log::{
     index_key, position_key, AppendRequest, Appended, Commit, ExpectedVersion, IndexEntry, Trees,
@@ -77,6 +80,8 @@ pub(crate) struct Writer {
     streams: HashMap<Uuid, StreamState>,
     durable_tx: watch::Sender<u64>,
     rx: mpsc::Receiver<Msg>,
+    /// Why the writer stopped, once a write or flush failed.
+    failed: Arc<OnceLock<String>>,
 }
 
 fn now_us() -> i64 {
@@ -94,8 +99,19 @@ impl Writer {
         last_log_hash: [u8; 32],
         durable_tx: watch::Sender<u64>,
         rx: mpsc::Receiver<Msg>,
+        failed: Arc<OnceLock<String>>,
     ) -> Self {
-        Self { trees, limits, head, last_log_hash, durable: head, streams: HashMap::new(), durable_tx, rx }
+        Self {
+            trees,
+            limits,
+            head,
+            last_log_hash,
+            durable: head,
+            streams: HashMap::new(),
+            durable_tx,
+            rx,
+            failed,
+        }
     }
 
     pub(crate) fn run(mut self) {
@@ -107,6 +123,15 @@ impl Writer {
                     Ok(Msg::Append(req, reply)) => batch.push((req, reply)),
                     Err(_) => break,
                 }
+            }
+            if let Some(reason) = self.failed.get() {
+                for (_, reply) in batch.drain(..) {
+                    let _ = reply.send(Err(AppendError::Storage(format!(
+                        "the log stopped writing after a disk error ({reason}); nothing is written \
+                         until the data directory is reopened"
+                    ))));
+                }
+                continue;
             }
             self.commit_batch(&mut batch);
         }
@@ -227,8 +252,8 @@ impl Writer {
                 .insert(lkey, bytes)
                 .and_then(|_| self.trees.index.insert(ikey, &entry.encode()));
             if let Err(e) = res {
-                failure = Some(e.to_string());
-                results.push(Err(AppendError::Storage(e.to_string())));
+                failure = Some(sled_message(&e));
+                results.push(Err(AppendError::Storage(sled_message(&e))));
                 continue;
             }
             state.version += count;
@@ -251,12 +276,13 @@ impl Writer {
                 .insert(META_DURABLE, &self.durable.to_be_bytes())
                 .and_then(|_| self.trees.db.flush());
             if let Err(e) = flushed {
-                failure = Some(e.to_string());
+                failure = Some(sled_message(&e));
             }
         }
 
         if let Some(reason) = failure {
-            error!(error = %reason, appends = batch.len(), "Write batch failed; rolling back.");
+            error!(error = %reason, appends = batch.len(), "Write batch failed; rolling back and stopping the writer.");
+            let _ = self.failed.set(reason.clone());
             for (lkey, ikey) in &written {
                 let _ = self.trees.log.remove(lkey);
                 let _ = self.trees.index.remove(ikey);
@@ -268,7 +294,8 @@ impl Writer {
             for r in results.iter_mut() {
                 if !matches!(r, Ok(Appended::Conflict { .. }) | Err(AppendError::Limit(_))) {
                     *r = Err(AppendError::Storage(format!(
-                        "not written (the batch was rolled back): {reason}; retry with the same command id"
+                        "not acknowledged: the write failed and was rolled back ({reason}); retry with \
+                         the same command id once the disk is writable again, to apply it exactly once"
                     )));
                 }
             }

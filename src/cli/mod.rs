@@ -134,7 +134,14 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 Parsed::Show(_) | Parsed::History(_) => App::open_existing(&cli.data_dir)?,
             };
             let result = run_order(&app, parsed, cli.json).await;
-            app.close()?;
+            let closed = app.close();
+            if let (Ok(()), Err(e)) = (&result, closed) {
+                // What the command did was flushed before it was reported; failing to mark the
+                // clean shutdown only means the next open checks the log's tail.
+                eprintln!(
+                    "warning: the data directory was not closed cleanly ({e}); the next open checks it"
+                );
+            }
             result
         }
         Top::Audit { cmd: read::AuditCmd::VerifyExport { file } } => read::verify_export(&file, cli.json),
@@ -188,8 +195,16 @@ async fn run_order(app: &App, parsed: Parsed, json: bool) -> Result<(), AppError
                 Actor { name: common.actor.clone().unwrap_or_else(|| app::default_actor(role)), role };
             let command_id = common.command_id.unwrap_or_else(Uuid::new_v4);
             let name = command.name();
-            let done =
-                app.execute(Request { order_id: order, command_id, actor, at: common.at, command }).await?;
+            let done = app
+                .execute(Request { order_id: order, command_id, actor, at: common.at, command })
+                .await
+                .map_err(|e| match e {
+                    // The command may or may not be on disk: the same id applies it exactly once.
+                    AppError::Failure(m) => AppError::Failure(format!(
+                        "{m}; to retry, repeat the command with --command-id {command_id}"
+                    )),
+                    other => other,
+                })?;
             print_done(&CommandReply::from_done(&done, name, command_id), json);
             Ok(())
         }

@@ -24,8 +24,25 @@ use orderflow_engine::{EventLog, LogConfig};
 use serde_json::Value;
 use tempfile::TempDir;
 
+/// A test date moved into the year after next: never in the past, and always within the
+/// application's `date_days_ahead_max` (dates of commands may lie at most ~10 years ahead).
+/// `date` is written as `2099-MM-DD`; only its month and day are kept.
+fn future(date: &str) -> &'static str {
+    use chrono::Datelike;
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static MOVED: OnceLock<Mutex<HashMap<String, &'static str>>> = OnceLock::new();
+    let year = chrono::Utc::now().year() + 2;
+    let mut moved = MOVED.get_or_init(|| Mutex::new(HashMap::new())).lock().expect("lock");
+    moved
+        .entry(date.to_string())
+        .or_insert_with(|| Box::leak(format!("{year}{}", &date[4..]).into_boxed_str()))
+}
+
 /// The requested delivery date of the standard order: far enough ahead never to be in the past.
-const DUE: &str = "2099-01-31";
+fn due() -> &'static str {
+    future("2099-01-31")
+}
 
 /// The built binary with the environment it reads removed, running in `cwd` (so that a run
 /// without `--data-dir` can only ever write below `cwd`).
@@ -163,7 +180,7 @@ impl Desk {
     }
 
     /// Receives the standard order (line 1: 10 cases of MILK-1L at 18.90; line 2: 4 trays of
-    /// YOG-150 at 21.60), due on [`DUE`] unless `extra` says otherwise, by "sales desk", plus
+    /// YOG-150 at 21.60), due on [`due()`] unless `extra` says otherwise, by "sales desk", plus
     /// `extra` options; returns its id.
     #[track_caller]
     fn receive(&self, extra: &[&str]) -> String {
@@ -180,7 +197,7 @@ impl Desk {
             "YOG-150:4:21.60:tray",
         ];
         if !extra.contains(&"--due") {
-            args.extend(["--due", DUE]);
+            args.extend(["--due", due()]);
         }
         args.extend_from_slice(extra);
         let out = self.ok(&args);

@@ -4,5 +4,6 @@
 
 mod bus;
 mod cli;
+mod faults;
 mod service;
 mod support;

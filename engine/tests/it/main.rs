@@ -3,7 +3,9 @@
 #![allow(clippy::cast_possible_truncation)] // test data sizes are small
 
 mod basics;
+mod corruption;
 mod crash;
+mod disk;
 mod handler;
 mod model;
 mod tamper;

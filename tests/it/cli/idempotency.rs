@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{Desk, Stage, DUE};
+use super::{due, Desk, Stage};
 
 const COMMAND_ID: &str = "0b6f2a7e-4c1d-4e8a-9a55-3d2f1c0e9b71";
 
@@ -46,7 +46,7 @@ fn a_retried_receive_gives_the_same_order() {
         "--line",
         "MILK-5L:30:12.50:bag",
         "--due",
-        DUE,
+        due(),
         "--command-id",
         COMMAND_ID,
     ];
@@ -74,7 +74,7 @@ fn a_retried_receive_gives_the_same_order() {
 fn a_retry_the_rules_would_accept_is_still_written_once() {
     let desk = Desk::new();
     let id = desk.order_at(Stage::Received);
-    let confirm = ["order", "confirm", &id, "--promised", DUE, "--command-id", COMMAND_ID, "--json"];
+    let confirm = ["order", "confirm", &id, "--promised", due(), "--command-id", COMMAND_ID, "--json"];
     assert_eq!(desk.ok(&confirm).json()["duplicate"], false);
     let again = desk.ok(&confirm).json();
     assert_eq!(again["duplicate"], true);

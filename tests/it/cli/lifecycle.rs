@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{order_args, Desk, DUE};
+use super::{due, future, order_args, Desk};
 
 #[test]
 fn receive_prints_the_order_id_alone() {
@@ -18,7 +18,7 @@ fn receive_prints_the_order_id_alone() {
         "--line",
         "BUT-25:3:215:block",
         "--due",
-        DUE,
+        due(),
     ]);
     let id = out.stdout.trim_end();
     assert_eq!(out.stdout, format!("{id}\n"), "one line, the id only: {out:?}");
@@ -41,7 +41,7 @@ fn receive_with_json_prints_an_object_with_the_order_id() {
             "--line",
             "CRM-35:12:5.20:l:35% fat",
             "--due",
-            DUE,
+            due(),
             "--json",
         ])
         .json();
@@ -78,12 +78,12 @@ fn an_order_lives_from_receipt_to_closing() {
     assert_eq!(fourth.stdout, format!("order {short}: review_approved, order_approved (version 6)\n"));
 
     let steps: &[(&str, &[&str], &[&str])] = &[
-        ("confirm", &["--promised", DUE], &["order_confirmed"]),
-        ("schedule", &["--finish", "2099-01-20"], &["production_scheduled"]),
+        ("confirm", &["--promised", due()], &["order_confirmed"]),
+        ("schedule", &["--finish", future("2099-01-20")], &["production_scheduled"]),
         ("inspect", &[], &["quality_inspected"]),
         ("complete", &[], &["production_completed"]),
         ("ship", &["--carrier", "ColdLine Logistics", "--tracking", "CL-4711"], &["order_shipped"]),
-        ("delay", &["--eta", "2099-02-03", "--reason", "snow on the pass"], &["shipment_delayed"]),
+        ("delay", &["--eta", future("2099-02-03"), "--reason", "snow on the pass"], &["shipment_delayed"]),
         ("deliver", &[], &["order_delivered"]),
         ("sign", &["--by", "Mrs Chen"], &["order_signed"]),
         ("complain", &["--category", "quality", "--text", "two trays dented"], &["complaint_opened"]),
@@ -118,9 +118,9 @@ fn an_order_lives_from_receipt_to_closing() {
     assert_eq!(show["version"], 20);
     assert_eq!(show["revision"], 1);
     assert_eq!(show["total_minor"], 10 * 1_890 + 4 * 2_160);
-    assert_eq!(show["current_promise"], DUE);
+    assert_eq!(show["current_promise"], due());
     assert_eq!(show["shipment"]["carrier"], "ColdLine Logistics");
-    assert_eq!(show["shipment"]["eta"], "2099-02-03");
+    assert_eq!(show["shipment"]["eta"], future("2099-02-03"));
     assert_eq!(show["shipment"]["delays"], 1);
     assert_eq!(show["signed"]["by"], "Mrs Chen");
     assert_eq!(show["signed"]["full"], true);
@@ -134,7 +134,10 @@ fn an_order_lives_from_receipt_to_closing() {
         "customer   Bright Dairy Retail <on file>",
         "revision   1 (version 20)",
         "total      275.40 EUR",
-        "shipment   ColdLine Logistics road tracking CL-4711 eta 2099-02-03 (delayed 1x)",
+        &format!(
+            "shipment   ColdLine Logistics road tracking CL-4711 eta {} (delayed 1x)",
+            future("2099-02-03")
+        ),
         "signed     by Mrs Chen (full)",
         "complaints 1 (0 open)",
         "archive    kept until",

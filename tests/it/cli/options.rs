@@ -1,7 +1,7 @@
 //! Global options: `--data-dir` and `--json` before or after the subcommand, `ORDERFLOW_DATA_DIR`,
 //! the default data directory, errors as JSON, and a data directory that cannot be opened.
 
-use super::{exec, orderflow, Desk, Stage, DUE};
+use super::{due, exec, orderflow, Desk, Stage};
 
 const RECEIVE: &[&str] = &["order", "receive", "--customer", "Metro Hotels", "--line", "CHE-MOZ:40:9.40:kg"];
 
@@ -11,11 +11,11 @@ fn global_options_go_before_or_after_the_subcommand() {
     let data = desk.data.to_str().expect("a UTF-8 path");
 
     let mut before = orderflow(desk.root());
-    before.args(["--data-dir", data, "--json"]).args(RECEIVE).args(["--due", DUE]);
+    before.args(["--data-dir", data, "--json"]).args(RECEIVE).args(["--due", due()]);
     let first = exec(before).ok().json();
 
     let mut after = orderflow(desk.root());
-    after.args(RECEIVE).args(["--due", DUE, "--data-dir", data, "--json"]);
+    after.args(RECEIVE).args(["--due", due(), "--data-dir", data, "--json"]);
     let second = exec(after).ok().json();
 
     let mut mixed = orderflow(desk.root());
@@ -38,7 +38,7 @@ fn global_options_go_before_or_after_the_subcommand() {
 fn the_data_dir_comes_from_orderflow_data_dir_unless_given() {
     let desk = Desk::new();
     let mut cmd = orderflow(desk.root());
-    cmd.env("ORDERFLOW_DATA_DIR", &desk.data).args(RECEIVE).args(["--due", DUE]);
+    cmd.env("ORDERFLOW_DATA_DIR", &desk.data).args(RECEIVE).args(["--due", due()]);
     let id = exec(cmd).ok().stdout.trim().to_string();
     assert_eq!(desk.types(&id), ["order_received"], "written where ORDERFLOW_DATA_DIR points");
 
@@ -58,7 +58,7 @@ fn the_data_dir_comes_from_orderflow_data_dir_unless_given() {
 fn without_a_data_dir_the_default_is_orderflow_data_in_the_working_directory() {
     let desk = Desk::new();
     let mut cmd = orderflow(desk.root());
-    cmd.args(RECEIVE).args(["--due", DUE]);
+    cmd.args(RECEIVE).args(["--due", due()]);
     let id = exec(cmd).ok().stdout.trim().to_string();
     let default = desk.root().join("orderflow-data");
     assert!(default.is_dir(), "{} was not created", default.display());
@@ -93,7 +93,7 @@ fn a_data_dir_that_cannot_be_opened_fails_with_exit_1() {
     let desk = Desk::new();
     std::fs::write(&desk.data, "not a directory").expect("write a file");
     let mut args = RECEIVE.to_vec();
-    args.extend(["--due", DUE]);
+    args.extend(["--due", due()]);
     desk.run(&args).failed(1, &["cannot create data directory", &desk.data.display().to_string()]);
     assert_eq!(std::fs::read_to_string(&desk.data).expect("still the file"), "not a directory");
 }

@@ -2,18 +2,18 @@
 //! clerk's words on stderr naming the order, and nothing written. (Changes and re-approval are in
 //! `revision`; back-dating in `backdating`.)
 
-use super::{order_args, Desk, Stage, DUE};
+use super::{due, future, order_args, Desk, Stage};
 
 const UNKNOWN_ORDER: &str = "5f0c3a9e-2b7d-4c61-8e4f-a1b2c3d4e5f6";
 
-/// `order receive` with the given lines and extra options (due on [`DUE`] unless given).
+/// `order receive` with the given lines and extra options (due on [`due()`] unless given).
 fn receive_args<'a>(lines: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec!["order", "receive", "--customer", "Harbor Distribution"];
     for line in lines {
         args.extend(["--line", line]);
     }
     if !extra.contains(&"--due") {
-        args.extend(["--due", DUE]);
+        args.extend(["--due", due()]);
     }
     args.extend_from_slice(extra);
     args
@@ -45,7 +45,7 @@ fn an_auditor_issues_no_business_command() {
     let id = desk.order_at(Stage::Received);
     desk.refused(
         &id,
-        &["order", "confirm", &id, "--promised", DUE, "--role", "auditor", "--actor", "Audit Office"],
+        &["order", "confirm", &id, "--promised", due(), "--role", "auditor", "--actor", "Audit Office"],
         &["role auditor may not issue \"confirm\"", "allowed: sales"],
     );
     desk.refused(
@@ -114,7 +114,7 @@ fn shipping_needs_every_departments_approval() {
     desk.ok(&["order", "approve", &id, "--dept", "finance"]);
     desk.refused(
         &id,
-        &["order", "schedule", &id, "--finish", DUE],
+        &["order", "schedule", &id, "--finish", due()],
         &["cannot schedule production", "production, procurement, warehouse have not approved revision 1"],
     );
 }
@@ -125,7 +125,7 @@ fn shipping_needs_every_departments_approval() {
 fn production_cannot_complete_before_the_batch_passed_inspection() {
     let desk = Desk::new();
     let id = desk.order_at(Stage::Approved);
-    desk.ok(&["order", "schedule", &id, "--finish", DUE]);
+    desk.ok(&["order", "schedule", &id, "--finish", due()]);
     desk.refused(
         &id,
         &["order", "complete", &id],
@@ -143,7 +143,7 @@ fn production_cannot_complete_before_the_batch_passed_inspection() {
 fn a_failed_inspection_needs_its_cause() {
     let desk = Desk::new();
     let id = desk.order_at(Stage::Approved);
-    desk.ok(&["order", "schedule", &id, "--finish", DUE]);
+    desk.ok(&["order", "schedule", &id, "--finish", due()]);
     desk.refused(
         &id,
         &["order", "inspect", &id, "--result", "scrap"],
@@ -171,12 +171,12 @@ fn production_work_needs_production_scheduled() {
 fn completed_production_is_not_scheduled_again() {
     let desk = Desk::new();
     let id = desk.order_at(Stage::Approved);
-    desk.ok(&["order", "schedule", &id, "--finish", DUE]);
+    desk.ok(&["order", "schedule", &id, "--finish", due()]);
     desk.ok(&["order", "inspect", &id]);
     desk.ok(&["order", "complete", &id]);
     desk.refused(
         &id,
-        &["order", "schedule", &id, "--finish", DUE],
+        &["order", "schedule", &id, "--finish", due()],
         &["cannot schedule production: production is already completed"],
     );
 }
@@ -185,7 +185,7 @@ fn completed_production_is_not_scheduled_again() {
 fn scheduled_production_must_complete_before_shipping() {
     let desk = Desk::new();
     let id = desk.order_at(Stage::Approved);
-    desk.ok(&["order", "schedule", &id, "--finish", DUE]);
+    desk.ok(&["order", "schedule", &id, "--finish", due()]);
     desk.refused(
         &id,
         &order_args("ship", &id, SHIP),
@@ -231,12 +231,12 @@ fn a_delay_names_a_new_eta() {
     let desk = Desk::new();
     let id = desk.order_at(Stage::Approved);
     let mut ship = order_args("ship", &id, SHIP);
-    ship.extend(["--eta", "2099-03-01"]);
+    ship.extend(["--eta", future("2099-03-01")]);
     desk.ok(&ship);
     desk.refused(
         &id,
-        &["order", "delay", &id, "--eta", "2099-03-01", "--reason", "strike"],
-        &["new ETA 2099-03-01 is the current ETA already"],
+        &["order", "delay", &id, "--eta", future("2099-03-01"), "--reason", "strike"],
+        &[&format!("new ETA {} is the current ETA already", future("2099-03-01"))],
     );
 }
 
@@ -349,7 +349,7 @@ fn a_closed_order_takes_only_after_sales_work() {
         (&["close"], "cannot be closed: it is closed"),
         (&["cancel", "--reason", "late"], "cannot be cancelled: it is closed"),
         (&["change", "--reason", "more", "--qty", "1:12"], "cannot be changed: it is closed"),
-        (&["confirm", "--promised", DUE], "cannot be confirmed: it is closed"),
+        (&["confirm", "--promised", due()], "cannot be confirmed: it is closed"),
         (&["approve", "--dept", "finance"], "cannot be approved: it is closed"),
         (&["ship", "--carrier", "SF Express", "--tracking", "SF-2"], "cannot ship: it is closed"),
         (&["deliver"], "cannot be delivered: it is closed"),

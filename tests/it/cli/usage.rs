@@ -1,7 +1,7 @@
 //! Command lines the parser refuses: exit 2, the problem on stderr, and no data directory made.
 //! Help and version exit 0.
 
-use super::{Desk, DUE};
+use super::{due, Desk};
 
 const ORDER: &str = "5f0c3a9e-2b7d-4c61-8e4f-a1b2c3d4e5f6";
 
@@ -40,7 +40,7 @@ fn a_malformed_line_is_a_usage_error() {
         ("P7:10:1,50", "'1,50' is not a price"),
         ("P7:10:+5", "'+5' is not a price"),
     ] {
-        desk.usage(&receive_with(&["--line", line, "--due", DUE]), &["--line <LINES>", words]);
+        desk.usage(&receive_with(&["--line", line, "--due", due()]), &["--line <LINES>", words]);
     }
 }
 
@@ -56,7 +56,7 @@ fn a_bad_word_value_is_a_usage_error() {
         &["'boss' is not a role"],
     );
     desk.usage(
-        &receive_with(&["--line", "P7:1:1", "--due", DUE, "--channel", "fax"]),
+        &receive_with(&["--line", "P7:1:1", "--due", due(), "--channel", "fax"]),
         &["'fax' is not a channel"],
     );
     desk.usage(

@@ -1,0 +1,245 @@
+//! Faults and hostile input (issue 7): damaged data directories, hostile command lines and JSON,
+//! conflicting commands racing on the same orders, a full and a read-only disk, and a crash
+//! campaign that SIGKILLs the built binary. Each test checks afterwards, with the library, that
+//! nothing acknowledged was lost and that the log is intact.
+
+mod contention;
+mod corruption;
+mod crash;
+mod disk;
+mod hostile;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use orderflow::app::{default_actor, App, Request};
+use orderflow_commands::{replay, ApproveReview, Command as Cmd, NewLine, OrderState, ReceiveOrder, Status};
+use orderflow_engine::{EventLog, LogConfig, StoredEvent};
+use orderflow_schemas::{decode_event, Actor, Channel, Currency, Department, Event, EventBody, OrderId};
+use uuid::Uuid;
+
+/// The built `orderflow` binary.
+pub(crate) fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_orderflow"))
+}
+
+/// Runs the binary on `dir` with `args` and waits at most `timeout` (killed beyond it).
+pub(crate) fn run_bin<I, S>(dir: &Path, args: I, timeout: Duration) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut child = Command::new(bin())
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("ORDERFLOW_DATA_DIR")
+        .env_remove("ORDERFLOW_ACTOR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the orderflow binary");
+    let started = Instant::now();
+    while child.try_wait().expect("wait for orderflow").is_none() {
+        if started.elapsed() > timeout {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("collect orderflow output");
+            panic!(
+                "orderflow did not finish within {timeout:?}; stderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.wait_with_output().expect("collect orderflow output")
+}
+
+/// The exit code, or a panic naming the signal that ended the process.
+pub(crate) fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or_else(|| panic!("orderflow was killed by a signal: {}", out.status))
+}
+
+pub(crate) fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub(crate) fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The actor a command belongs to, under the default name of its role.
+pub(crate) fn actor_for(command: &Cmd) -> Actor {
+    let role = command.default_role();
+    Actor { name: default_actor(role), role }
+}
+
+/// A request for `command` on `order` with a fresh command id.
+pub(crate) fn request(order: Option<OrderId>, command: Cmd) -> Request {
+    Request { order_id: order, command_id: Uuid::new_v4(), actor: actor_for(&command), at: None, command }
+}
+
+/// A valid `receive`, due in 30 days.
+pub(crate) fn receive(customer: &str) -> Cmd {
+    Cmd::ReceiveOrder(receive_order(customer))
+}
+
+/// The body of a valid `receive`, due in 30 days.
+pub(crate) fn receive_order(customer: &str) -> ReceiveOrder {
+    let today = orderflow::app::now().date();
+    ReceiveOrder {
+        channel: Channel::Phone,
+        customer: customer.into(),
+        contact: "buyer".into(),
+        lines: vec![NewLine {
+            sku: "MILK-1L".into(),
+            spec: String::new(),
+            quantity: 10,
+            unit: "case".into(),
+            unit_price_minor: 1_890,
+        }],
+        currency: Currency::parse("EUR").expect("currency"),
+        requested_date: today.plus_days(30),
+        delivery_address: "Dock 1".into(),
+        special_requirements: String::new(),
+    }
+}
+
+pub(crate) fn approve(department: Department) -> Cmd {
+    Cmd::ApproveReview(ApproveReview { department, revision: None, note: String::new() })
+}
+
+/// Receives an order through the app; returns its id.
+pub(crate) async fn received(app: &App, customer: &str) -> OrderId {
+    app.execute(request(None, receive(customer))).await.expect("receive").order_id
+}
+
+/// Opens a data directory with the library (after the binary exited).
+pub(crate) fn open_log(dir: &Path) -> EventLog {
+    EventLog::open(LogConfig::new(dir)).expect("open the data directory with the library")
+}
+
+/// The log's head of a data directory, opened and closed with the library (0 when the directory
+/// holds no log yet).
+pub(crate) fn head_of(dir: &Path) -> u64 {
+    if !dir.join("log").exists() {
+        return 0;
+    }
+    let log = open_log(dir);
+    let head = log.head();
+    log.close().expect("close");
+    head
+}
+
+/// Every event of every stream, decoded: panics on a gap, a decode error or a failed verify.
+pub(crate) fn audit(log: &EventLog) -> Vec<(StoredEvent, Event)> {
+    let report = log.verify(&mut |_| {}).unwrap_or_else(|f| panic!("verify failed: {f}"));
+    assert_eq!(report.events, log.head(), "verify saw another head");
+    let stored = log.read_from(1, usize::MAX).expect("read the whole log");
+    assert_eq!(stored.len() as u64, log.head(), "the log has a gap");
+    stored
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            assert_eq!(s.position, i as u64 + 1, "positions are not gap-free");
+            let e = decode_event(s.event_type, s.schema_version, &s.payload)
+                .unwrap_or_else(|err| panic!("event at position {} does not decode: {err}", s.position));
+            (s, e)
+        })
+        .collect()
+}
+
+/// Replays every order of an audited log and checks the workflow's invariants on every prefix:
+/// versions contiguous from 1; never shipped without every department's approval of the
+/// revision current at the time; never both cancelled and shipped. Returns the final states.
+pub(crate) fn check_invariants(events: &[(StoredEvent, Event)]) -> Vec<OrderState> {
+    let mut by_order: std::collections::BTreeMap<Uuid, Vec<&(StoredEvent, Event)>> = Default::default();
+    for e in events {
+        by_order.entry(e.0.stream).or_default().push(e);
+    }
+    let mut out = Vec::new();
+    for (order, evs) in by_order {
+        let mut state = OrderState::new(OrderId(order));
+        let (mut shipped, mut cancelled) = (false, false);
+        for (i, (stored, event)) in evs.iter().enumerate() {
+            assert_eq!(stored.version, i as u64 + 1, "order {order}: versions are not contiguous");
+            match &event.body {
+                EventBody::OrderShipped(_) => {
+                    assert!(
+                        state.approvals_missing().is_empty(),
+                        "order {order} shipped at position {} with approvals missing for revision {}: {:?}",
+                        stored.position,
+                        state.revision,
+                        state.approvals_missing()
+                    );
+                    shipped = true;
+                }
+                EventBody::OrderCancelled(_) => cancelled = true,
+                _ => {}
+            }
+            assert!(!(shipped && cancelled), "order {order} is both shipped and cancelled");
+            orderflow_commands::evolve(&mut state, event);
+        }
+        let events: Vec<Event> = evs.iter().map(|(_, e)| e.clone()).collect();
+        let replayed = replay(OrderId(order), &events);
+        assert_eq!(replayed.status(), state.status(), "order {order}: replay differs");
+        if shipped {
+            assert_ne!(state.status(), Status::Cancelled);
+        }
+        out.push(state);
+    }
+    out
+}
+
+/// A tmpfs mounted over a fresh temporary directory; unmounted on drop.
+pub(crate) struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+/// Runs mount; a busy mount point (a process that just exited, or sled's threads after a close,
+/// may hold a file for a moment) is retried for up to 5 s.
+fn mount(args: &[&str]) -> Result<(), String> {
+    let started = Instant::now();
+    loop {
+        let out = Command::new("mount").args(args).output().map_err(|e| format!("cannot run mount: {e}"))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        if !err.contains("busy") || started.elapsed() > Duration::from_secs(5) {
+            return Err(format!("mount {args:?} failed: {err}"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `kib` KiB. These tests need root (CI runs as root); without it they fail
+    /// with this message rather than pass without testing anything.
+    pub(crate) fn mount(kib: u64) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().to_str().expect("utf-8 temp path").to_string();
+        mount(&["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs", &path])
+            .unwrap_or_else(|e| panic!("{e}; the disk tests mount a small tmpfs and need root"));
+        Self { dir }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `mount -o remount,<options>`.
+    pub(crate) fn remount(&self, options: &str) {
+        let path = self.dir.path().to_str().expect("utf-8 temp path");
+        mount(&["-o", &format!("remount,{options}"), path]).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let path = self.dir.path().to_path_buf();
+        // Lazy: a process that still has a file open there must not make the unmount fail.
+        let _ = Command::new("umount").arg("-l").arg(&path).output();
+    }
+}
