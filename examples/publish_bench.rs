@@ -15,7 +15,6 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
@@ -104,43 +103,6 @@ fn check(r: Option<Result<Appended, orderflow_engine::AppendError>>) -> anyhow::
     }
 }
 
-/// A nats-server of our own, killed on drop.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_server(store: &std::path::Path) -> anyhow::Result<(Server, String)> {
-    let bin = std::env::var_os("NATS_SERVER_BIN")
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("PATH")
-                .and_then(|p| std::env::split_paths(&p).map(|d| d.join("nats-server")).find(|p| p.is_file()))
-        })
-        .or_else(|| Some("/usr/sbin/nats-server".into()).filter(|p: &std::path::PathBuf| p.is_file()))
-        .context("nats-server not found: apt-get install nats-server, or set NATS_SERVER_BIN or NATS_URL")?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let child = Command::new(bin)
-        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-        .arg(store)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let server = Server(child);
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if started.elapsed() > Duration::from_secs(20) {
-            bail!("nats-server did not start");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Ok((server, format!("nats://127.0.0.1:{port}")))
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let events: usize = match std::env::args().nth(1) {
@@ -152,7 +114,9 @@ async fn main() -> anyhow::Result<()> {
     let (_server, url) = match std::env::var("NATS_URL") {
         Ok(url) => (None, url),
         Err(_) => {
-            let (s, url) = start_server(&dir.path().join("nats"))?;
+            let s = orderflow::bench_nats::ScratchServer::start(&dir.path().join("nats"))
+                .map_err(anyhow::Error::msg)?;
+            let url = s.url().to_string();
             (Some(s), url)
         }
     };

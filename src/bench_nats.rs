@@ -395,3 +395,64 @@ async fn timed_commands(
     latencies_us.sort_unstable();
     Ok((percentile(&latencies_us, 500), percentile(&latencies_us, 990)))
 }
+
+/// A `nats-server -js` of its own for the benchmark examples: a free port on 127.0.0.1, the store
+/// in the given directory, killed on drop. The binary comes from `NATS_SERVER_BIN`, `PATH` or
+/// `/usr/sbin/nats-server`.
+#[derive(Debug)]
+pub struct ScratchServer {
+    child: std::process::Child,
+    url: String,
+}
+
+/// How long a scratch server may take to accept connections.
+pub const SCRATCH_SERVER_START_MAX: std::time::Duration = std::time::Duration::from_secs(20);
+
+impl ScratchServer {
+    /// Starts the server and waits until it accepts connections.
+    pub fn start(store: &std::path::Path) -> Result<Self, String> {
+        let bin = std::env::var_os("NATS_SERVER_BIN")
+            .map(std::path::PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("PATH").and_then(|p| {
+                    std::env::split_paths(&p).map(|d| d.join("nats-server")).find(|p| p.is_file())
+                })
+            })
+            .or_else(|| Some("/usr/sbin/nats-server".into()).filter(|p: &std::path::PathBuf| p.is_file()))
+            .ok_or(
+                "nats-server not found: apt-get install nats-server, or set NATS_SERVER_BIN or NATS_URL",
+            )?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("no free port: {e}"))?
+            .port();
+        let child = std::process::Command::new(bin)
+            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+            .arg(store)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start nats-server: {e}"))?;
+        let server = Self { child, url: format!("nats://127.0.0.1:{port}") };
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if started.elapsed() > SCRATCH_SERVER_START_MAX {
+                return Err("nats-server did not start".into());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Ok(server)
+    }
+
+    /// The server's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for ScratchServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
