@@ -19,7 +19,7 @@ use orderflow_engine::{
 };
 use uuid::Uuid;
 
-use crate::{append_req, open};
+use crate::{append_req, open, small_log};
 
 const CHILD_ENV: &str = "ORDERFLOW_ENGINE_CORRUPTION_CHILD";
 const EXPECTED_ENV: &str = "ORDERFLOW_ENGINE_CORRUPTION_EXPECTED";
@@ -404,23 +404,6 @@ fn truncated_sled_files_never_panic_or_serve_a_wrong_event() {
         }));
     }
     summary("truncations", &outcomes);
-}
-
-/// Ten single-event records over three streams, closed cleanly.
-fn small_log() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let log = open(dir.path());
-    for i in 0..10u128 {
-        log.append_blocking(append_req(
-            Uuid::from_u128(i % 3 + 1),
-            ExpectedVersion::Any,
-            Uuid::from_u128(100 + i),
-            1,
-        ))
-        .unwrap();
-    }
-    log.close().unwrap();
-    dir
 }
 
 fn open_err(dir: &Path) -> LogError {

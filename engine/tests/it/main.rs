@@ -36,3 +36,20 @@ pub(crate) fn append_req(stream: Uuid, expected: ExpectedVersion, command: Uuid,
         events: (0..n).map(|i| event(command, i, n)).collect(),
     }
 }
+
+/// Ten single-event records over three streams, closed cleanly.
+pub(crate) fn small_log() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path());
+    for i in 0..10u128 {
+        log.append_blocking(append_req(
+            Uuid::from_u128(i % 3 + 1),
+            ExpectedVersion::Any,
+            Uuid::from_u128(100 + i),
+            1,
+        ))
+        .unwrap();
+    }
+    log.close().unwrap();
+    dir
+}

@@ -1,28 +1,10 @@
 //! Edits, deletions, insertions and reorderings of stored records are found, with their position.
 
-use orderflow_engine::{EventLog, ExpectedVersion, LogConfig, LogError};
-use uuid::Uuid;
+use orderflow_engine::{EventLog, LogConfig, LogError};
 
-use crate::{append_req, open};
+use crate::small_log;
 
 const PAYLOAD_OFFSET: usize = 1 + 16 + 8 + 16 + 8 + 2 + 2 + 2 + 4;
-
-/// Writes 10 single-event records over 3 streams and closes the log.
-fn written_log() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let log = open(dir.path());
-    for i in 0..10u128 {
-        log.append_blocking(append_req(
-            Uuid::from_u128(i % 3 + 1),
-            ExpectedVersion::Any,
-            Uuid::from_u128(100 + i),
-            1,
-        ))
-        .unwrap();
-    }
-    log.close().unwrap();
-    dir
-}
 
 fn with_raw_log(dir: &std::path::Path, f: impl FnOnce(&sled::Tree)) {
     let db = sled::open(dir.join("log")).unwrap();
@@ -50,7 +32,7 @@ fn verify_fails_at(dir: &std::path::Path) -> (u64, String) {
 
 #[test]
 fn a_flipped_byte_is_a_checksum_error_on_read_and_in_verify() {
-    let dir = written_log();
+    let dir = small_log();
     with_raw_log(dir.path(), |t| {
         let mut v = t.get(key(4)).unwrap().unwrap().to_vec();
         v[PAYLOAD_OFFSET] ^= 1;
@@ -66,7 +48,7 @@ fn a_flipped_byte_is_a_checksum_error_on_read_and_in_verify() {
 
 #[test]
 fn an_edit_with_a_recomputed_checksum_breaks_the_hash_chain() {
-    let dir = written_log();
+    let dir = small_log();
     with_raw_log(dir.path(), |t| {
         let mut v = t.get(key(6)).unwrap().unwrap().to_vec();
         v[PAYLOAD_OFFSET + 2] ^= 0x20;
@@ -79,7 +61,7 @@ fn an_edit_with_a_recomputed_checksum_breaks_the_hash_chain() {
 
 #[test]
 fn a_deleted_record_is_a_missing_position() {
-    let dir = written_log();
+    let dir = small_log();
     with_raw_log(dir.path(), |t| {
         t.remove(key(5)).unwrap();
     });
@@ -90,7 +72,7 @@ fn a_deleted_record_is_a_missing_position() {
 
 #[test]
 fn swapped_records_are_found() {
-    let dir = written_log();
+    let dir = small_log();
     with_raw_log(dir.path(), |t| {
         let a = t.get(key(3)).unwrap().unwrap();
         let b = t.get(key(7)).unwrap().unwrap();
@@ -103,7 +85,7 @@ fn swapped_records_are_found() {
 
 #[test]
 fn an_inserted_record_is_found() {
-    let dir = written_log();
+    let dir = small_log();
     with_raw_log(dir.path(), |t| {
         // Shift records 6..=10 up by one and put a copy of record 2 at 6.
         for p in (6..=10).rev() {
@@ -119,7 +101,7 @@ fn an_inserted_record_is_found() {
 
 #[test]
 fn a_removed_tail_refuses_to_open() {
-    let dir = written_log();
+    let dir = small_log();
     with_raw_log(dir.path(), |t| {
         t.remove(key(10)).unwrap();
     });

@@ -12,14 +12,14 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
-use super::{audit, bin, check_invariants};
+use super::{audit, check_invariants};
 
 const KILLS_DEFAULT: u64 = 20;
 /// Single commands a worker issues in one round at most (the round normally ends sooner).
@@ -59,17 +59,7 @@ enum End {
 }
 
 fn spawn(args: &[String], dir: &Path) -> Child {
-    Command::new(bin())
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("ORDERFLOW_DATA_DIR")
-        .env_remove("ORDERFLOW_ACTOR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start orderflow")
+    super::spawn_bin(dir, args)
 }
 
 /// Waits for `child`, killing it (SIGKILL) as soon as `stop` is set. `None` when it was killed.

@@ -25,12 +25,13 @@ pub(crate) fn bin() -> PathBuf {
 }
 
 /// Runs the binary on `dir` with `args` and waits at most `timeout` (killed beyond it).
-pub(crate) fn run_bin<I, S>(dir: &Path, args: I, timeout: Duration) -> Output
+/// Starts the built binary on `dir` with piped output and none of the environment it reads.
+pub(crate) fn spawn_bin<I, S>(dir: &Path, args: I) -> std::process::Child
 where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    let mut child = Command::new(bin())
+    Command::new(bin())
         .arg("--data-dir")
         .arg(dir)
         .args(args)
@@ -40,7 +41,15 @@ where
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("start the orderflow binary");
+        .expect("start the orderflow binary")
+}
+
+pub(crate) fn run_bin<I, S>(dir: &Path, args: I, timeout: Duration) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut child = spawn_bin(dir, args);
     let started = Instant::now();
     while child.try_wait().expect("wait for orderflow").is_none() {
         if started.elapsed() > timeout {
