@@ -33,11 +33,15 @@ pub enum AppError {
     /// Storage or anything else.
     #[error("{0}")]
     Failure(String),
+    /// A verification found the log or an export altered (an edited, removed, inserted or
+    /// reordered event); the message names where.
+    #[error("{0}")]
+    Tampered(String),
 }
 
 impl AppError {
     /// The exit code: 3 rejected (also invalid input and limits: the user's mistake, nothing
-    /// written), 4 conflict after retries, 1 anything else.
+    /// written), 4 conflict after retries, 5 a verification found tampering, 1 anything else.
     pub fn exit_code(&self) -> u8 {
         match self {
             AppError::Invalid(_)
@@ -45,6 +49,7 @@ impl AppError {
             | AppError::RejectedRemotely(_)
             | AppError::Limit(_) => 3,
             AppError::Conflict(_) => 4,
+            AppError::Tampered(_) => 5,
             AppError::Failure(_) => 1,
         }
     }
@@ -57,6 +62,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::Limit(_) => "limit",
             AppError::Failure(_) => "failure",
+            AppError::Tampered(_) => "tampered",
         }
     }
 }
@@ -75,6 +81,64 @@ impl From<CommandError<Rejection>> for AppError {
             CommandError::Limit(l) => AppError::Limit(format!("limit exceeded: {l}")),
             CommandError::Storage(s) => AppError::Failure(s),
         }
+    }
+}
+
+/// Hex digits an order-id prefix needs at least: 16^6 ≈ 16.7 million, so a prefix this long
+/// is unique among a year of a large plant's orders in all but rare cases (and refused, listing
+/// the candidates, when it is not).
+pub const ORDER_PREFIX_DIGITS_MIN: usize = 6;
+/// Candidates an ambiguous prefix lists at most.
+pub const AMBIGUOUS_CANDIDATES_MAX: usize = 10;
+
+/// An order as a person types it back: its whole id (with or without dashes), or a prefix of
+/// at least [`ORDER_PREFIX_DIGITS_MIN`] hex digits that [`App::resolve`] turns into the one
+/// order it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderRef {
+    /// Lowercase hex digits, no dashes.
+    digits: String,
+}
+
+impl OrderRef {
+    /// The typed text's hex digits (lowercase, no dashes).
+    pub fn digits(&self) -> &str {
+        &self.digits
+    }
+
+    /// The reference of a whole id.
+    pub fn of(id: OrderId) -> Self {
+        Self { digits: id.0.simple().to_string() }
+    }
+}
+
+impl std::str::FromStr for OrderRef {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let typed = s.trim();
+        let digits: String = typed.chars().filter(|c| *c != '-').collect::<String>().to_ascii_lowercase();
+        if let Some(bad) = digits.chars().find(|c| !c.is_ascii_hexdigit()) {
+            return Err(format!(
+                "'{typed}' is not an order id: '{bad}' is not a hex digit (an order id is 32 hex digits; \
+                 any unique prefix of at least {ORDER_PREFIX_DIGITS_MIN} will do)"
+            ));
+        }
+        if digits.len() < ORDER_PREFIX_DIGITS_MIN {
+            return Err(format!(
+                "'{typed}' is too short for an order id: type at least {ORDER_PREFIX_DIGITS_MIN} of its hex digits"
+            ));
+        }
+        if digits.len() > 32 {
+            return Err(format!("'{typed}' is not an order id: more than 32 hex digits"));
+        }
+        Ok(Self { digits })
+    }
+}
+
+impl std::fmt::Display for OrderRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.digits)
     }
 }
 
@@ -277,6 +341,26 @@ impl App {
     /// The current state of an order and its version.
     pub fn order(&self, order_id: OrderId) -> Result<(u64, OrderState), AppError> {
         Ok(self.handler.load(order_id.0)?)
+    }
+
+    /// The one order that `r` names: a whole id, or a prefix that exactly one order's id starts
+    /// with. No order → [`AppError::Invalid`] naming the prefix; several → [`AppError::Invalid`]
+    /// listing up to [`AMBIGUOUS_CANDIDATES_MAX`] of them. Nothing is written either way.
+    pub fn resolve(&self, r: &OrderRef) -> Result<OrderId, AppError> {
+        let found = self.log().streams_with_prefix(r.digits(), AMBIGUOUS_CANDIDATES_MAX + 1)?;
+        match found.as_slice() {
+            [one] => Ok(OrderId(*one)),
+            [] => Err(AppError::Invalid(format!("no order id starts with {r}"))),
+            many => {
+                let listed: Vec<String> =
+                    many.iter().take(AMBIGUOUS_CANDIDATES_MAX).map(|u| u.simple().to_string()).collect();
+                let more = if many.len() > AMBIGUOUS_CANDIDATES_MAX { ", and more" } else { "" };
+                Err(AppError::Invalid(format!(
+                    "{r} is the start of more than one order id: {}{more}; type more of the id",
+                    listed.join(", ")
+                )))
+            }
+        }
     }
 
     /// Flushes and closes the log.

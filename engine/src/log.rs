@@ -447,6 +447,53 @@ impl EventLog {
         Ok(0)
     }
 
+    /// The streams whose id, written as 32 lowercase hex digits, starts with `hex` (0 to 32 hex
+    /// digits, either case; anything else matches nothing), in id order, at most `max` of them (ask for one more than you can
+    /// show to learn that there are more). Only streams with a durable first event count.
+    /// Cost: one index seek per stream returned, plus the entries of those streams' first key.
+    pub fn streams_with_prefix(&self, hex: &str, max: usize) -> Result<Vec<Uuid>, LogError> {
+        let mut digits = Vec::with_capacity(32);
+        for c in hex.chars() {
+            // No id is written with anything but hex digits: such a prefix matches nothing.
+            let Some(d) = c.to_digit(16).and_then(|d| u8::try_from(d).ok()) else { return Ok(Vec::new()) };
+            digits.push(d);
+        }
+        if digits.len() > 32 {
+            return Ok(Vec::new());
+        }
+        let bound = |fill: u8| -> u128 {
+            let mut v = 0u128;
+            for i in 0..32 {
+                v = (v << 4) | u128::from(digits.get(i).copied().unwrap_or(fill));
+            }
+            v
+        };
+        let (low, high) = (bound(0), bound(15));
+        let head = self.head();
+        let mut out = Vec::new();
+        let mut next = Some(low);
+        while let Some(from) = next {
+            if out.len() >= max || from > high {
+                break;
+            }
+            let start = index_key(Uuid::from_u128(from), 0);
+            let Some(kv) = self.inner.trees.index.range(start..).next() else { break };
+            let (k, v) = kv?;
+            let entry = IndexEntry::decode(&k, &v)?;
+            let mut id = [0u8; 16];
+            id.copy_from_slice(&k[..16]);
+            let stream = Uuid::from_bytes(id);
+            if stream.as_u128() > high {
+                break;
+            }
+            if entry.first_version == 1 && entry.position <= head {
+                out.push(stream);
+            }
+            next = stream.as_u128().checked_add(1);
+        }
+        Ok(out)
+    }
+
     /// Stops the writer after the appends already queued, marks a clean shutdown and flushes.
     pub fn close(&self) -> Result<(), LogError> {
         if let Ok(mut s) = self.inner.sender.write() {

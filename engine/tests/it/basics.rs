@@ -188,3 +188,34 @@ fn closed_log_refuses_appends() {
     let r = log.append_blocking(append_req(Uuid::new_v4(), ExpectedVersion::Any, Uuid::new_v4(), 1));
     assert_eq!(r, Err(AppendError::Closed));
 }
+
+#[test]
+fn streams_are_found_by_any_hex_prefix_of_their_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path());
+    let ids = [
+        0xabc1_2300_0000_0000_0000_0000_0000_0001u128,
+        0xabc1_2400_0000_0000_0000_0000_0000_0002,
+        0xabc2_0000_0000_0000_0000_0000_0000_0003,
+        0x0000_0000_0000_0000_0000_0000_0000_0004,
+        0xffff_ffff_ffff_ffff_ffff_ffff_ffff_ffff,
+    ];
+    for (i, id) in ids.iter().enumerate() {
+        // Several appends per stream: each stream is still returned once.
+        let stream = Uuid::from_u128(*id);
+        log.append_blocking(append_req(stream, ExpectedVersion::NoStream, Uuid::new_v4(), 1)).unwrap();
+        log.append_blocking(append_req(stream, ExpectedVersion::Exact(1), Uuid::new_v4(), i + 1)).unwrap();
+    }
+    let found = |p: &str, max: usize| -> Vec<u128> {
+        log.streams_with_prefix(p, max).unwrap().into_iter().map(|u| u.as_u128()).collect()
+    };
+    assert_eq!(found("abc12", 10), vec![ids[0], ids[1]]);
+    assert_eq!(found("ABC123", 10), vec![ids[0]], "upper case is the same prefix");
+    assert_eq!(found("abc1", 10), vec![ids[0], ids[1]]);
+    assert_eq!(found("abc", 10), vec![ids[0], ids[1], ids[2]]);
+    assert_eq!(found("abc", 2), vec![ids[0], ids[1]], "at most max");
+    assert_eq!(found("", 10), vec![ids[3], ids[0], ids[1], ids[2], ids[4]]);
+    assert_eq!(found("ffffffffffffffffffffffffffffffff", 10), vec![ids[4]], "the last id; no overflow");
+    assert_eq!(found("abc3", 10), Vec::<u128>::new());
+    assert_eq!(found("abz", 10), Vec::<u128>::new(), "not hex: nothing");
+}
