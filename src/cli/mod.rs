@@ -190,6 +190,7 @@ fn with_app(dir: &std::path::Path, f: impl FnOnce(&App) -> Result<(), AppError>)
 async fn run_order(app: &App, parsed: Parsed, json: bool) -> Result<(), AppError> {
     match parsed {
         Parsed::Write { order, command, common } => {
+            let order = order.map(|r| app.resolve(&r)).transpose()?;
             let role = common.role.unwrap_or_else(|| command.default_role());
             let actor =
                 Actor { name: common.actor.clone().unwrap_or_else(|| app::default_actor(role)), role };
@@ -209,6 +210,7 @@ async fn run_order(app: &App, parsed: Parsed, json: bool) -> Result<(), AppError
             Ok(())
         }
         Parsed::Show(order) => {
+            let order = app.resolve(&order)?;
             let (version, state) = app.order(order)?;
             if !state.exists() {
                 return Err(AppError::Rejected(orderflow_commands::Rejection::OrderNotFound { order }));
@@ -220,7 +222,7 @@ async fn run_order(app: &App, parsed: Parsed, json: bool) -> Result<(), AppError
             }
             Ok(())
         }
-        Parsed::History(order) => history(app, order, json),
+        Parsed::History(order) => history(app, app.resolve(&order)?, json),
     }
 }
 

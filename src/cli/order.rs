@@ -3,10 +3,12 @@
 use clap::{Args, Subcommand};
 use orderflow_commands::*;
 use orderflow_schemas::{
-    Channel, ComplaintCategory, Currency, Date, Department, InspectionResult, LineQuantity, OrderId, Role,
-    Severity, ShipMode,
+    Channel, ComplaintCategory, Currency, Date, Department, InspectionResult, LineQuantity, Role, Severity,
+    ShipMode,
 };
 use uuid::Uuid;
+
+use crate::app::OrderRef;
 
 /// Options every command takes.
 #[derive(Args, Debug, Clone)]
@@ -33,7 +35,7 @@ fn parse_date(s: &str) -> Result<Date, String> {
     Date::parse(s)
 }
 
-fn parse_order(s: &str) -> Result<OrderId, String> {
+fn parse_order(s: &str) -> Result<OrderRef, String> {
     s.parse()
 }
 
@@ -129,7 +131,7 @@ pub enum OrderCmd {
     /// Approve the current revision for a department.
     Approve {
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
         #[arg(long)]
         dept: Department,
         /// The revision reviewed (refused if the order moved on).
@@ -143,7 +145,7 @@ pub enum OrderCmd {
     /// Reject the current revision for a department (rejects the order).
     Reject {
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
         #[arg(long)]
         dept: Department,
         #[arg(long)]
@@ -156,7 +158,7 @@ pub enum OrderCmd {
     /// Confirm with the customer: the promised date.
     Confirm {
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
         #[arg(long, value_parser = parse_date)]
         promised: Date,
         #[arg(long, default_value = "")]
@@ -167,7 +169,7 @@ pub enum OrderCmd {
     /// Record a change request; a change of lines, quantity, spec, price or date needs re-approval.
     Change {
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
         #[arg(long)]
         reason: String,
         /// New quantity of a line: LINE:QTY. Repeat.
@@ -197,7 +199,7 @@ pub enum OrderCmd {
     /// Cancel the order.
     Cancel {
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
         #[arg(long)]
         reason: String,
         #[command(flatten)]
@@ -206,7 +208,7 @@ pub enum OrderCmd {
     /// Schedule production.
     Schedule {
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
         /// Planned finish date.
         #[arg(long, value_parser = parse_date)]
         finish: Date,
@@ -218,7 +220,7 @@ pub enum OrderCmd {
     /// Record a quality inspection.
     Inspect {
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
         #[arg(long, default_value = "pass")]
         result: InspectionResult,
         #[arg(long, default_value = "")]
@@ -229,7 +231,7 @@ pub enum OrderCmd {
     /// Complete production (after a passed inspection).
     Complete {
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
         #[arg(long, default_value = "")]
         note: String,
         #[command(flatten)]
@@ -238,7 +240,7 @@ pub enum OrderCmd {
     /// Ship, and notify the customer.
     Ship {
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
         #[arg(long)]
         carrier: String,
         #[arg(long)]
@@ -254,7 +256,7 @@ pub enum OrderCmd {
     /// Report a shipment delay with a new ETA.
     Delay {
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
         #[arg(long, value_parser = parse_date)]
         eta: Date,
         #[arg(long)]
@@ -265,7 +267,7 @@ pub enum OrderCmd {
     /// Record the delivery.
     Deliver {
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
         #[arg(long, default_value = "")]
         note: String,
         #[command(flatten)]
@@ -274,7 +276,7 @@ pub enum OrderCmd {
     /// Record the customer's sign-off.
     Sign {
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
         /// Who signed at the customer.
         #[arg(long)]
         by: String,
@@ -289,7 +291,7 @@ pub enum OrderCmd {
     /// Record that the customer refused the delivery.
     Refuse {
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
         #[arg(long)]
         by: String,
         #[arg(long)]
@@ -300,7 +302,7 @@ pub enum OrderCmd {
     /// Open an after-sales complaint; prints its number.
     Complain {
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
         #[arg(long)]
         category: ComplaintCategory,
         #[arg(long, default_value = "medium")]
@@ -313,7 +315,7 @@ pub enum OrderCmd {
     /// Resolve a complaint.
     Resolve {
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
         #[arg(long)]
         complaint: u32,
         #[arg(long)]
@@ -327,7 +329,7 @@ pub enum OrderCmd {
     /// Reopen a resolved complaint.
     Reopen {
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
         #[arg(long)]
         complaint: u32,
         #[arg(long)]
@@ -338,7 +340,7 @@ pub enum OrderCmd {
     /// Record a follow-up visit's satisfaction score (1-5).
     Feedback {
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
         #[arg(long)]
         score: u8,
         #[arg(long, default_value = "")]
@@ -349,19 +351,19 @@ pub enum OrderCmd {
     /// Close the order (archived for the retention period).
     Close {
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
         #[command(flatten)]
         common: CommonArgs,
     },
     /// Show an order's current state.
     Show {
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
     },
     /// Every event of an order, in order.
     History {
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
     },
 }
 
@@ -373,18 +375,18 @@ fn line_update(line_no: u16) -> LineUpdate {
 #[derive(Debug)]
 pub enum Parsed {
     /// A command to execute.
-    Write { order: Option<OrderId>, command: Command, common: CommonArgs },
+    Write { order: Option<OrderRef>, command: Command, common: CommonArgs },
     /// `show`.
-    Show(OrderId),
+    Show(OrderRef),
     /// `history`.
-    History(OrderId),
+    History(OrderRef),
 }
 
 impl OrderCmd {
     /// Turns the arguments into a domain command.
     pub fn into_parsed(self) -> Result<Parsed, String> {
         use OrderCmd as O;
-        let w = |order: OrderId, command: Command, common: CommonArgs| Parsed::Write {
+        let w = |order: OrderRef, command: Command, common: CommonArgs| Parsed::Write {
             order: Some(order),
             command,
             common,

@@ -23,7 +23,7 @@ pub(super) async fn run_order(url: &str, parsed: Parsed, json: bool) -> Result<(
             let actor =
                 ActorBody { name: common.actor.clone().unwrap_or_else(|| app::default_actor(role)), role };
             let request = CommandRequest {
-                order_id: order,
+                order_id: order.map(|r| whole(&r)).transpose()?,
                 command_id: common.command_id.unwrap_or_else(Uuid::new_v4),
                 actor: Some(actor),
                 at: common.at,
@@ -33,17 +33,25 @@ pub(super) async fn run_order(url: &str, parsed: Parsed, json: bool) -> Result<(
             super::print_done(&reply, json);
         }
         Parsed::Show(order) => {
-            let reply = client::query(&nats, "show", &json!({ "order_id": order })).await?;
+            let reply = client::query(&nats, "show", &json!({ "order_id": whole(&order)? })).await?;
             if json {
                 crate::outln!("{}", field(&reply, "state")?);
             } else {
                 crate::out!("{}", field(&reply, "text")?.as_str().unwrap_or_default());
             }
         }
-        Parsed::History(order) => history(&nats, order, json).await?,
+        Parsed::History(order) => history(&nats, whole(&order)?, json).await?,
     }
     let _ = nats.flush().await;
     Ok(())
+}
+
+/// The whole id of a reference. (Prefixes are resolved by the server once its protocol takes
+/// them.)
+fn whole(r: &crate::app::OrderRef) -> Result<OrderId, AppError> {
+    r.digits().parse().map_err(|_| {
+        AppError::Invalid(format!("over NATS, give the whole order id ({r} is only the start of one)"))
+    })
 }
 
 fn field<'a>(reply: &'a Value, name: &str) -> Result<&'a Value, AppError> {
