@@ -32,6 +32,10 @@ pub struct DemoArgs {
     /// Orders driven at the same time.
     #[arg(long, default_value_t = 16)]
     pub concurrency: usize,
+    /// Add the demo's made-up orders even though the data directory already holds events.
+    /// They can never be removed again: use this only on a directory meant for trying things.
+    #[arg(long)]
+    pub force_new: bool,
 }
 
 const CUSTOMERS: &[&str] = &[
@@ -47,6 +51,8 @@ const CUSTOMERS: &[&str] = &[
     "Jade Garden Restaurants",
     "Pioneer Ice Cream",
     "City Hospital Kitchens",
+    "光明乳业",
+    "上海华联超市",
 ];
 const PRODUCTS: &[(&str, &str, &str, i64)] = &[
     ("MILK-1L", "UHT whole milk 1 l, 12 per case", "case", 1_890),
@@ -475,6 +481,14 @@ pub async fn run(data_dir: &Path, args: DemoArgs, json: bool) -> Result<(), AppE
     let started = Instant::now();
     let app = Arc::new(App::open(data_dir)?);
     let head_before = app.log().head();
+    if head_before > 0 && !args.force_new {
+        app.close()?;
+        return Err(AppError::Invalid(format!(
+            "{} already holds {head_before} events; the demo writes made-up orders that can never be \
+             removed: give it a fresh directory (--data-dir), or --force-new to add them anyway",
+            data_dir.display()
+        )));
+    }
     // A second demo on the same directory adds new orders rather than repeating the first.
     let seed = args.seed ^ head_before.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     let now = crate::app::now();

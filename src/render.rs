@@ -4,8 +4,9 @@
 
 use std::fmt::Write as _;
 
-use orderflow_commands::OrderState;
-use orderflow_schemas::{Event, JsonEnvelope, Money};
+use orderflow_commands::{ComplaintStatus, OrderState};
+use orderflow_projections::TableWidth;
+use orderflow_schemas::{Event, JsonEnvelope, Money, OrderStatus};
 use serde_json::{json, Value};
 
 use crate::service::protocol::CommandReply;
@@ -34,7 +35,20 @@ fn money(minor: i64, state: &OrderState) -> String {
     }
 }
 
-/// The order's state as JSON.
+fn reviews_json(s: &OrderState) -> Value {
+    Value::Array(
+        s.reviews
+            .iter()
+            .map(|r| {
+                json!({ "revision": r.revision, "department": r.department, "decision": r.decision.to_string(),
+                        "by": r.by, "at": r.at, "note": r.note })
+            })
+            .collect(),
+    )
+}
+
+/// The order's state as JSON: everything the order holds; `status` is the order-state word of
+/// the status board (`orderflow status --state`).
 pub(crate) fn state_json(s: &OrderState, version: u64) -> Value {
     json!({
         "order_id": s.order_id,
@@ -44,6 +58,8 @@ pub(crate) fn state_json(s: &OrderState, version: u64) -> Value {
         "customer": s.customer,
         "contact": s.contact,
         "channel": s.channel,
+        "received_at": s.received_at,
+        "received_by": s.received_by,
         "currency": s.currency,
         "total_minor": s.total_minor,
         "lines": s.lines,
@@ -51,16 +67,27 @@ pub(crate) fn state_json(s: &OrderState, version: u64) -> Value {
         "original_promise": s.original_promise,
         "current_promise": s.current_promise,
         "delivery_address": s.delivery_address,
+        "special_requirements": s.special_requirements,
         "review_due": s.review_due,
         "approved_revision": s.approved_revision,
-        "approvals_missing": s.approvals_missing(),
+        "approvals_missing": if awaiting_review(s) { s.approvals_missing() } else { Vec::new() },
+        "reviews": reviews_json(s),
+        "rejection": s.rejection.as_ref().map(|r| json!({ "department": r.department, "revision": r.revision, "reason": r.reason })),
+        "cancellation": s.cancellation,
+        "production": s.production.as_ref().map(|p| json!({
+            "planned_finish": p.planned_finish, "inspections": p.inspections,
+            "last_inspection": p.last_inspection, "completed": p.completed,
+        })),
         "shipment": s.shipment.as_ref().map(|sh| json!({
-            "carrier": sh.carrier, "mode": sh.mode, "tracking_number": sh.tracking_number,
-            "eta": sh.eta, "first_eta": sh.first_eta, "delays": sh.delays,
+            "shipped_at": sh.shipped_at, "carrier": sh.carrier, "mode": sh.mode, "tracking_number": sh.tracking_number,
+            "eta": sh.eta, "first_eta": sh.first_eta, "delays": sh.delays, "lines": sh.lines,
         })),
         "delivered_at": s.delivered_at,
-        "signed": s.sign_off.as_ref().map(|so| json!({ "by": so.signed_by, "full": so.full, "accepted": so.accepted })),
-        "refused": s.refusal.as_ref().map(|r| json!({ "by": r.refused_by, "reason": r.reason })),
+        "signed": s.sign_off.as_ref().map(|so| json!({ "at": so.signed_at, "by": so.signed_by, "full": so.full, "accepted": so.accepted })),
+        "refused": s.refusal.as_ref().map(|r| json!({ "at": r.refused_at, "by": r.refused_by, "reason": r.reason })),
+        "complaints": s.complaints.iter().map(|(id, c)| json!({
+            "complaint_id": id, "category": c.category, "severity": c.severity, "status": complaint_status(c.status),
+        })).collect::<Vec<_>>(),
         "open_complaints": s.open_complaints(),
         "feedback_count": s.feedback_count,
         "retention_until": s.retention_until,
@@ -68,98 +95,225 @@ pub(crate) fn state_json(s: &OrderState, version: u64) -> Value {
     })
 }
 
-/// The order's state as readable text.
+/// Whether the departments are still to decide on the current revision (a rejected or
+/// cancelled order waits for nobody).
+fn awaiting_review(s: &OrderState) -> bool {
+    matches!(s.status(), OrderStatus::Received | OrderStatus::InReview)
+}
+
+fn complaint_status(c: ComplaintStatus) -> &'static str {
+    match c {
+        ComplaintStatus::Open => "open",
+        ComplaintStatus::Resolved { customer_satisfied: true } => "resolved, customer satisfied",
+        ComplaintStatus::Resolved { customer_satisfied: false } => "resolved, customer not satisfied",
+        ComplaintStatus::Reopened => "reopened",
+    }
+}
+
+/// A labelled line of `order show`: the label in a column of its own, the text after it.
+fn fact(o: &mut String, label: &str, text: impl std::fmt::Display) {
+    let _ = writeln!(o, "{label:<13}{text}");
+}
+
+/// The order's state as readable text: every fact the order holds, lines and reviews as
+/// tables, within 120 columns.
 pub(crate) fn state_text(s: &OrderState, version: u64) -> String {
     let mut o = String::new();
-    let opt = |d: Option<orderflow_schemas::Date>| d.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
-    let _ = writeln!(o, "order      {} ({})", s.order_id, s.status().as_str());
-    let _ = writeln!(
-        o,
-        "customer   {} {}",
-        s.customer,
-        if s.contact.is_empty() { String::new() } else { format!("<{}>", s.contact) }
+    let date = |d: Option<orderflow_schemas::Date>| d.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
+    let or_dash = |t: &str| if t.trim().is_empty() { "-".to_string() } else { t.to_string() };
+    fact(&mut o, "order", s.order_id);
+    fact(&mut o, "state", format!("{} (revision {}, version {version})", s.status().as_str(), s.revision));
+    fact(&mut o, "customer", &s.customer);
+    fact(&mut o, "contact", or_dash(&s.contact));
+    fact(&mut o, "channel", s.channel.map(|c| c.to_string()).unwrap_or_else(|| "-".into()));
+    fact(&mut o, "address", or_dash(&s.delivery_address));
+    fact(&mut o, "requirements", or_dash(&s.special_requirements));
+    if let Some(at) = s.received_at {
+        fact(&mut o, "received", format!("{} by {}", at.to_minute(), s.received_by));
+    }
+    fact(
+        &mut o,
+        "dates",
+        format!(
+            "requested {}, promised {} (originally {})",
+            date(s.requested_date),
+            date(s.current_promise),
+            date(s.original_promise)
+        ),
     );
-    let _ = writeln!(o, "revision   {} (version {version})", s.revision);
-    for l in &s.lines {
-        let _ = writeln!(
-            o,
-            "line {:<4}  {:<10} {:>8} {:<4} x {:>14}  {}",
-            l.line_no,
-            l.sku,
-            l.quantity,
-            l.unit,
-            money(l.unit_price_minor, s),
-            l.spec
-        );
-    }
-    let _ = writeln!(o, "total      {}", money(s.total_minor, s));
-    let _ = writeln!(
-        o,
-        "dates      requested {}, promised {} (originally {})",
-        opt(s.requested_date),
-        opt(s.current_promise),
-        opt(s.original_promise)
-    );
-    let missing = s.approvals_missing();
-    if s.is_approved() {
-        let _ = writeln!(o, "approval   revision {} approved", s.revision);
-    } else if !missing.is_empty() {
-        let names: Vec<&str> = missing.iter().map(|d| d.as_str()).collect();
-        let due = s.review_due.map(|t| t.to_string()).unwrap_or_default();
-        let _ = writeln!(o, "approval   waiting for {} (due {due})", names.join(", "));
-    }
-    if let Some(sh) = &s.shipment {
-        let _ = writeln!(
-            o,
-            "shipment   {} {} tracking {} eta {}{}",
-            sh.carrier,
-            sh.mode,
-            sh.tracking_number,
-            sh.eta,
-            if sh.delays > 0 { format!(" (delayed {}x)", sh.delays) } else { String::new() }
-        );
-    }
-    if let Some(so) = &s.sign_off {
-        let _ = writeln!(o, "signed     by {} ({})", so.signed_by, if so.full { "full" } else { "partial" });
-    }
-    if let Some(r) = &s.refusal {
-        let _ = writeln!(o, "refused    by {}: {}", r.refused_by, r.reason);
-    }
-    let open = s.open_complaints();
-    if !s.complaints.is_empty() {
-        let _ = writeln!(o, "complaints {} ({} open)", s.complaints.len(), open.len());
-    }
-    if let Some(r) = s.retention_until {
-        let _ = writeln!(
-            o,
-            "archive    kept until {r}{}",
-            s.hold.as_ref().map(|h| format!(", on hold: {h}")).unwrap_or_default()
-        );
-    }
+    o.push('\n');
+    o.push_str(&lines_table(s));
+    fact(&mut o, "total", money(s.total_minor, s));
+    o.push('\n');
+    reviews_text(s, &mut o);
+    progress_text(s, &mut o);
     o
 }
 
-/// One history line: position, version, time, actor, event.
+fn lines_table(s: &OrderState) -> String {
+    use orderflow_projections::table::{left, render, right};
+    let columns = [
+        right("LINE").key(),
+        left("SKU").key(),
+        left("SPEC").wrap(),
+        right("ORDERED"),
+        right("SHIPPED"),
+        right("ACCEPTED"),
+        left("UNIT"),
+        right("UNIT PRICE"),
+        right("AMOUNT"),
+    ];
+    let shipped = |line_no: u16| s.shipment.as_ref().map(|sh| sh.quantity(line_no).to_string());
+    let accepted = |line_no: u16| {
+        s.sign_off
+            .as_ref()
+            .map(|so| so.accepted.iter().find(|a| a.line_no == line_no).map_or(0, |a| a.quantity).to_string())
+    };
+    let rows: Vec<Vec<String>> = s
+        .lines
+        .iter()
+        .map(|l| {
+            vec![
+                l.line_no.to_string(),
+                l.sku.clone(),
+                l.spec.clone(),
+                l.quantity.to_string(),
+                shipped(l.line_no).unwrap_or_else(|| "-".into()),
+                accepted(l.line_no).unwrap_or_else(|| "-".into()),
+                l.unit.clone(),
+                money(l.unit_price_minor, s),
+                l.amount_minor().map(|m| money(m, s)).unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    render(&columns, &rows, TableWidth::DEFAULT)
+}
+
+fn reviews_text(s: &OrderState, o: &mut String) {
+    use orderflow_projections::table::{left, render, right};
+    if awaiting_review(s) {
+        let names: Vec<&str> = s.approvals_missing().iter().map(|d| d.as_str()).collect();
+        let due = s.review_due.map(|t| format!(" (due {})", t.to_minute())).unwrap_or_default();
+        fact(o, "reviews", format!("revision {} waiting for {}{due}", s.revision, names.join(", ")));
+    } else if s.is_approved() {
+        fact(o, "reviews", format!("revision {} approved by every department", s.revision));
+    }
+    if let Some(r) = &s.rejection {
+        fact(o, "rejected", format!("by {} on revision {}: {}", r.department, r.revision, r.reason));
+    }
+    if s.reviews.is_empty() {
+        return;
+    }
+    let columns = [
+        right("REV").key(),
+        left("DEPARTMENT").key(),
+        left("DECISION"),
+        left("BY").wrap(),
+        left("AT (UTC)"),
+        left("NOTE").wrap(),
+    ];
+    let rows: Vec<Vec<String>> = s
+        .reviews
+        .iter()
+        .map(|r| {
+            vec![
+                r.revision.to_string(),
+                r.department.to_string(),
+                r.decision.to_string(),
+                r.by.clone(),
+                r.at.to_datetime().format("%Y-%m-%d %H:%M").to_string(),
+                r.note.clone(),
+            ]
+        })
+        .collect();
+    o.push_str(&render(&columns, &rows, TableWidth::DEFAULT));
+    o.push('\n');
+}
+
+fn progress_text(s: &OrderState, o: &mut String) {
+    if let Some(reason) = &s.cancellation {
+        fact(o, "cancelled", reason);
+    }
+    if let Some(p) = &s.production {
+        let inspections = match (p.inspections, p.last_inspection) {
+            (0, _) | (_, None) => "no inspection yet".to_string(),
+            (n, Some(last)) => format!("{n} inspection(s), last {last}"),
+        };
+        let done = if p.completed { "; completed" } else { "" };
+        fact(o, "production", format!("planned finish {}; {inspections}{done}", p.planned_finish));
+    }
+    if let Some(sh) = &s.shipment {
+        let delays = match sh.delays {
+            0 => String::new(),
+            n => format!(" (first ETA {}, delayed {n} time(s))", sh.first_eta),
+        };
+        fact(
+            o,
+            "shipment",
+            format!(
+                "{} by {} ({}), tracking {}, ETA {}{delays}",
+                sh.shipped_at.to_minute(),
+                sh.carrier,
+                sh.mode,
+                sh.tracking_number,
+                sh.eta
+            ),
+        );
+    }
+    if let Some(at) = s.delivered_at {
+        fact(o, "delivered", at.to_minute());
+    }
+    if let Some(so) = &s.sign_off {
+        let extent = if so.full { "in full" } else { "partially: see ACCEPTED" };
+        fact(o, "signed", format!("{} by {}, {extent}", so.signed_at.to_minute(), so.signed_by));
+    }
+    if let Some(r) = &s.refusal {
+        fact(o, "refused", format!("{} by {}: {}", r.refused_at.to_minute(), r.refused_by, r.reason));
+    }
+    for (id, c) in &s.complaints {
+        fact(
+            o,
+            &format!("complaint {id}"),
+            format!("{}, {}: {}", c.category, c.severity, complaint_status(c.status)),
+        );
+    }
+    if s.feedback_count > 0 {
+        fact(o, "feedback", format!("{} record(s)", s.feedback_count));
+    }
+    if let Some(r) = s.retention_until {
+        let hold = s.hold.as_ref().map(|h| format!("; on hold: {h}")).unwrap_or_default();
+        fact(o, "archive", format!("kept until {r}{hold}"));
+    } else if let Some(h) = &s.hold {
+        fact(o, "archive", format!("on hold: {h}"));
+    }
+}
+
+/// One history line: position, version, effective time, event, actor (role); for an entry
+/// recorded more than a minute after its effective time (back-dated), when it was entered.
 pub(crate) fn history_line(env: &JsonEnvelope, event: &Event) -> String {
-    format!(
-        "{:>8}  v{:<3} {}  {:<24} {} ({})",
+    let mut line = format!(
+        "{:>8}  v{:<3} {}  {:<22} {} ({})",
         env.position,
         env.version,
-        event.at,
+        event.at.to_minute(),
         event.body.event_type().name,
         event.actor.name,
         event.actor.role,
-    ) + &format!("  recorded {}", env.recorded_at)
+    );
+    if env.recorded_at.0 - event.at.0 > 60_000_000 {
+        let _ = write!(line, "  entered {}", env.recorded_at.to_minute());
+    }
+    line
 }
 
 /// One line of a department's feed: a history line with the order's short id.
 pub(crate) fn feed_line(env: &JsonEnvelope, event: &Event) -> String {
     format!(
-        "{:>8}  order {}  v{:<3} {}  {:<24} {} ({})",
+        "{:>8}  order {}  v{:<3} {}  {:<22} {} ({})",
         env.position,
         env.order_id.short(),
         env.version,
-        event.at,
+        event.at.to_minute(),
         event.body.event_type().name,
         event.actor.name,
         event.actor.role,

@@ -215,7 +215,7 @@ impl Rules<'_> {
                 decision: *decision,
             });
         }
-        self.require(self.s.status() == Status::InReview)?;
+        self.require(matches!(self.s.status(), Status::Received | Status::InReview))?;
         Ok(current)
     }
 

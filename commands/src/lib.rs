@@ -34,6 +34,6 @@ pub use limits::Limits;
 pub use rejection::Rejection;
 pub use role::{allowed_roles, may_issue};
 pub use state::{
-    evolve, replay, Complaint, ComplaintStatus, Decision, OrderState, Production, Refusal, ReviewRejection,
-    Shipment, SignOff, Status,
+    evolve, replay, Complaint, ComplaintStatus, Decision, OrderState, Production, Refusal, ReviewRecord,
+    ReviewRejection, Shipment, SignOff, Status,
 };

@@ -8,7 +8,7 @@ use std::fmt;
 
 use orderflow_schemas::{
     Channel, ComplaintCategory, Currency, Date, Department, Event, EventBody, InspectionResult, LineQuantity,
-    OrderId, OrderLine, Severity, ShipMode, Timestamp,
+    OrderId, OrderLine, Severity, ShipMode, StatusFold, Timestamp,
 };
 
 /// A department's decision on a revision.
@@ -29,67 +29,9 @@ impl fmt::Display for Decision {
     }
 }
 
-/// Where the order stands, derived from its facts by [`OrderState::status`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Status {
-    /// Nothing was received under this id.
-    New,
-    /// Received or changed; the departments review the current revision.
-    InReview,
-    /// Every department approved the current revision; production not scheduled (served from
-    /// stock, or not planned yet).
-    Approved,
-    /// Approved and production scheduled, not completed.
-    InProduction,
-    /// Approved and production completed.
-    ReadyToShip,
-    /// Shipped, not delivered.
-    Shipped,
-    /// Delivered; the customer has neither signed nor refused.
-    Delivered,
-    /// The customer signed for the goods.
-    Signed,
-    /// The customer refused the delivery.
-    Refused,
-    /// A department rejected the order.
-    Rejected,
-    /// Cancelled.
-    Cancelled,
-    /// Closed and archived.
-    Closed,
-}
-
-impl Status {
-    /// The status in a clerk's words.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::New => "not received",
-            Status::InReview => "in review",
-            Status::Approved => "approved",
-            Status::InProduction => "in production",
-            Status::ReadyToShip => "ready to ship",
-            Status::Shipped => "shipped",
-            Status::Delivered => "delivered",
-            Status::Signed => "signed",
-            Status::Refused => "refused",
-            Status::Rejected => "rejected",
-            Status::Cancelled => "cancelled",
-            Status::Closed => "closed",
-        }
-    }
-
-    /// Received and not yet shipped, rejected or cancelled: the order may still be confirmed,
-    /// changed, cancelled, produced and shipped.
-    pub fn is_open(self) -> bool {
-        matches!(self, Status::InReview | Status::Approved | Status::InProduction | Status::ReadyToShip)
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// Where the order stands: the one vocabulary of order states (`orderflow_schemas::OrderStatus`),
+/// derived by the same fold the status board uses.
+pub use orderflow_schemas::OrderStatus as Status;
 
 /// A department's rejection, which rejected the order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,6 +96,23 @@ pub struct SignOff {
     pub accepted: Vec<LineQuantity>,
     /// Whether every shipped unit was accepted.
     pub full: bool,
+}
+
+/// One department's decision on one revision, as recorded: who, when, with what note.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReviewRecord {
+    /// The revision decided.
+    pub revision: u32,
+    /// The department.
+    pub department: Department,
+    /// Approved or rejected.
+    pub decision: Decision,
+    /// Who decided.
+    pub by: String,
+    /// When (effective time).
+    pub at: Timestamp,
+    /// The note of an approval, the reason of a rejection.
+    pub note: String,
 }
 
 /// The customer's refusal of the delivery.
@@ -238,6 +197,10 @@ pub struct OrderState {
     pub review_due: Option<Timestamp>,
     /// The departments' decisions on the current revision; older revisions' decisions are gone.
     pub decisions: BTreeMap<Department, Decision>,
+    /// Every department's decision on every revision, in the order recorded.
+    pub reviews: Vec<ReviewRecord>,
+    /// Where the order stands, folded from its events.
+    pub progress: StatusFold,
     /// The last revision every department approved (`OrderApproved`).
     pub approved_revision: Option<u32>,
     /// The rejection that rejected the order.
@@ -289,6 +252,8 @@ impl OrderState {
             revision_entered_by: String::new(),
             review_due: None,
             decisions: BTreeMap::new(),
+            reviews: Vec::new(),
+            progress: StatusFold::default(),
             approved_revision: None,
             rejection: None,
             original_promise: None,
@@ -341,39 +306,16 @@ impl OrderState {
         self.lines.iter().find(|l| l.line_no == line_no)
     }
 
-    /// Where the order stands, derived from its facts.
+    /// Where the order stands (derived from its events by the status board's own fold).
     pub fn status(&self) -> Status {
-        if !self.exists() {
-            Status::New
-        } else if self.retention_until.is_some() {
-            Status::Closed
-        } else if self.cancellation.is_some() {
-            Status::Cancelled
-        } else if self.rejection.is_some() {
-            Status::Rejected
-        } else if self.refusal.is_some() {
-            Status::Refused
-        } else if self.sign_off.is_some() {
-            Status::Signed
-        } else if self.delivered_at.is_some() {
-            Status::Delivered
-        } else if self.shipment.is_some() {
-            Status::Shipped
-        } else if !self.is_approved() {
-            Status::InReview
-        } else {
-            match &self.production {
-                None => Status::Approved,
-                Some(p) if p.completed => Status::ReadyToShip,
-                Some(_) => Status::InProduction,
-            }
-        }
+        self.progress.status
     }
 }
 
 /// Applies one event to the state. No rules; cannot fail. An event that does not fit the state
 /// (which `decide` never produces) is recorded as far as it makes sense, never refused.
 pub fn evolve(state: &mut OrderState, event: &Event) {
+    state.progress.apply(&event.body);
     match &event.body {
         EventBody::OrderReceived(e) => {
             state.received_at = Some(event.at);
@@ -397,11 +339,27 @@ pub fn evolve(state: &mut OrderState, event: &Event) {
             if e.revision == state.revision {
                 state.decisions.insert(e.department, Decision::Approved);
             }
+            state.reviews.push(ReviewRecord {
+                revision: e.revision,
+                department: e.department,
+                decision: Decision::Approved,
+                by: event.actor.name.clone(),
+                at: event.at,
+                note: e.note.clone(),
+            });
         }
         EventBody::ReviewRejected(e) => {
             if e.revision == state.revision {
                 state.decisions.insert(e.department, Decision::Rejected);
             }
+            state.reviews.push(ReviewRecord {
+                revision: e.revision,
+                department: e.department,
+                decision: Decision::Rejected,
+                by: event.actor.name.clone(),
+                at: event.at,
+                note: e.reason.clone(),
+            });
         }
         EventBody::OrderApproved(e) => state.approved_revision = Some(e.revision),
         EventBody::OrderRejected(e) => {

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::runner::{Projection, ProjectionError};
 use crate::status::OrderRow;
-use crate::table::{free, left, render, right};
+use crate::table::{left, render, right, TableWidth};
 
 /// The `format` field of an export file.
 pub const EXPORT_FORMAT: &str = "orderflow-order-export";
@@ -418,16 +418,19 @@ pub fn history(log: &EventLog, order: OrderId) -> Result<Vec<TimelineEntry>, Aud
         .collect())
 }
 
-/// A history as a fixed-width table (effective times, UTC; recorded times are left out).
-pub fn render_timeline(entries: &[TimelineEntry]) -> String {
+/// A history as a text table fitting `width` (effective times, UTC; recorded times are left
+/// out): the actor's name and role, the event and its description wrap, never cut.
+pub fn render_timeline(entries: &[TimelineEntry], width: TableWidth) -> String {
+    if entries.is_empty() {
+        return "no events\n".into();
+    }
     let columns = [
-        left("AT", 16),
-        right("V", 3),
-        right("REV", 3),
-        left("ACTOR", 12),
-        left("ROLE", 16),
-        left("EVENT", 21),
-        free("DESCRIPTION"),
+        left("AT (UTC)").key(),
+        right("V").key(),
+        right("REV"),
+        left("ACTOR (ROLE)").wrap(),
+        left("EVENT").wrap(),
+        left("DESCRIPTION").wrap(),
     ];
     let rows: Vec<Vec<String>> = entries
         .iter()
@@ -436,14 +439,43 @@ pub fn render_timeline(entries: &[TimelineEntry]) -> String {
                 e.at.to_datetime().format("%Y-%m-%d %H:%M").to_string(),
                 e.version.to_string(),
                 e.revision.to_string(),
-                e.actor.clone(),
-                e.role.to_string(),
-                e.event_type.clone(),
+                format!("{} ({})", e.actor, e.role),
+                e.event_type.replace('_', " "),
                 e.description.clone(),
             ]
         })
         .collect();
-    render(&columns, &rows)
+    render(&columns, &rows, width)
+}
+
+/// Archive reads as a text table fitting `width`, in the order given. An empty list says so.
+pub fn render_access(entries: &[&Access], width: TableWidth) -> String {
+    if entries.is_empty() {
+        return "no archive reads recorded\n".into();
+    }
+    let columns = [
+        left("AT (UTC)").key(),
+        left("ORDER").key(),
+        left("READ"),
+        left("BY (ROLE)").wrap(),
+        left("DETAIL").wrap(),
+        right("POSITION").optional(0),
+    ];
+    let digits = OrderId::distinct_digits(entries.iter().map(|a| &a.order_id));
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|a| {
+            vec![
+                a.at.to_datetime().format("%Y-%m-%d %H:%M").to_string(),
+                a.order_id.prefix(digits),
+                a.access.to_string(),
+                format!("{} ({})", a.actor.name, a.actor.role),
+                a.detail.clone(),
+                a.position.to_string(),
+            ]
+        })
+        .collect();
+    render(&columns, &rows, width)
 }
 
 fn to_hex(bytes: &[u8]) -> String {

@@ -58,7 +58,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::runner::{Projection, ProjectionError};
-use crate::table::{left, render, right};
+use crate::table::{left, render, right, TableWidth};
 
 const MICROS_PER_HOUR: f64 = 3_600_000_000.0;
 
@@ -348,6 +348,18 @@ pub enum Group {
     Sku,
     /// Per month and channel.
     Channel,
+}
+
+impl Group {
+    /// The header of the key column.
+    fn key_header(self) -> &'static str {
+        match self {
+            Group::Month => "MONTH",
+            Group::Customer => "CUSTOMER",
+            Group::Sku => "SKU",
+            Group::Channel => "CHANNEL",
+        }
+    }
 }
 
 impl std::str::FromStr for Group {
@@ -687,26 +699,34 @@ fn finish(month: String, key: String, a: Acc) -> KpiRow {
 }
 
 impl KpiReport {
-    /// The report as a fixed-width table. Durations are `mean/p90 nN` in hours; ratios
-    /// `pct num/den`; `-` where the population is empty.
-    pub fn render_table(&self) -> String {
-        let columns = [
-            left("MONTH", 7),
-            left("KEY", 12),
-            right("RECV", 4),
-            right("SALES", 26),
-            right("OTD", 12),
-            right("OTD-ORIG", 12),
-            right("OTIF", 12),
-            right("CYCLE h", 14),
-            right("APPROVAL h", 14),
-            right("CHANGE", 12),
-            right("CANCEL", 12),
-            right("FPY", 12),
-            right("COMPLAINTS", 12),
-            right("RESOLVE h", 14),
-            right("CSAT", 18),
-        ];
+    /// The report as a text table fitting `width` (see [`TableWidth`]): too wide for it, the
+    /// figures are stacked in blocks, each led by the month (and key); one line per currency of sales. Durations are
+    /// `mean/p90 nN` in hours; ratios `pct num/den`; `-` where the population is empty. An empty
+    /// report says so.
+    pub fn render_table(&self, width: TableWidth) -> String {
+        if self.rows.is_empty() {
+            return "no KPI figures for this selection\n".into();
+        }
+        let by_key = self.group != Group::Month;
+        let mut columns = vec![left("MONTH").key()];
+        if by_key {
+            columns.push(left(self.group.key_header()).key().wrap());
+        }
+        columns.extend([
+            right("RECV"),
+            right("SALES"),
+            right("OTD"),
+            right("OTD-ORIG"),
+            right("OTIF"),
+            right("CYCLE h"),
+            right("APPROVAL h"),
+            right("CHANGE"),
+            right("CANCEL"),
+            right("FPY"),
+            right("COMPLAINTS"),
+            right("RESOLVE h"),
+            right("CSAT"),
+        ]);
         let cells: Vec<Vec<String>> = self
             .rows
             .iter()
@@ -716,11 +736,13 @@ impl KpiReport {
                     .iter()
                     .map(|(c, m)| Money { minor: *m, currency: *c }.to_string())
                     .collect();
-                vec![
-                    r.month.clone(),
-                    r.key.clone(),
+                let mut row = vec![r.month.clone()];
+                if by_key {
+                    row.push(r.key.clone());
+                }
+                row.extend([
                     r.orders_received.to_string(),
-                    if sales.is_empty() { "-".into() } else { sales.join("; ") },
+                    if sales.is_empty() { "-".into() } else { sales.join("\n") },
                     r.otd_current.cell(),
                     r.otd_original.cell(),
                     r.otif.cell(),
@@ -732,10 +754,11 @@ impl KpiReport {
                     r.complaint_rate.cell(),
                     r.resolve_time.cell(),
                     r.satisfaction.cell(),
-                ]
+                ]);
+                row
             })
             .collect();
-        render(&columns, &cells)
+        render(&columns, &cells, width)
     }
 
     /// The report as JSON.

@@ -16,12 +16,12 @@ mod audit;
 mod kpi;
 mod runner;
 mod status;
-mod table;
+pub mod table;
 
 pub use audit::{
-    export, history, render_timeline, replay, verify_export, Access, AsOf, AuditError, AuditView,
-    ExportError, ExportSummary, Hold, Replay, ReplayedEvent, Retention, RetentionStatus, TimelineEntry,
-    EXPORT_FORMAT, EXPORT_FORMAT_VERSION,
+    export, history, render_access, render_timeline, replay, verify_export, Access, AsOf, AuditError,
+    AuditView, ExportError, ExportSummary, Hold, Replay, ReplayedEvent, Retention, RetentionStatus,
+    TimelineEntry, EXPORT_FORMAT, EXPORT_FORMAT_VERSION,
 };
 pub use kpi::{
     DurationStats, Group, KpiFacts, KpiQuery, KpiReport, KpiRow, LineFacts, OrderFacts, Ratio, Satisfaction,
@@ -32,5 +32,6 @@ pub use runner::{
 };
 pub use status::{
     AtRisk, Complaint, LateOrder, OrderRow, OrderState, OverdueApproval, PendingApproval, RiskReason,
-    Shipment, StatusBoard,
+    Shipment, StatusBoard, AT_RISK_DAYS_DEFAULT,
 };
+pub use table::{display_width, TableWidth};

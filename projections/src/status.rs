@@ -24,127 +24,19 @@
 //! Complaints, feedback, holds and shipment delays change flags, not the state.
 
 use std::collections::HashMap;
-use std::fmt;
-use std::str::FromStr;
 
 use orderflow_engine::StoredEvent;
 use orderflow_schemas::{
     Channel, ComplaintCategory, Currency, Date, Department, Event, EventBody, Money, OrderId, ShipMode,
-    Timestamp,
+    StatusFold, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::runner::{Projection, ProjectionError};
-use crate::table::{left, render, right};
+use crate::table::{left, render, right, TableWidth};
 
-/// The derived state of an order.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderState {
-    /// Recorded; no department has decided on it yet.
-    Received,
-    /// Department reviews of the current revision are under way.
-    InReview,
-    /// Every department approved the current revision.
-    Approved,
-    /// A department rejected it (final).
-    Rejected,
-    /// Approved and confirmed with the customer, with a promised date.
-    Confirmed,
-    /// Production is scheduled.
-    Scheduled,
-    /// Produced and being inspected (rework or scrap keep it here).
-    InProduction,
-    /// Production completed after a passed inspection.
-    ReadyToShip,
-    /// The goods left.
-    Shipped,
-    /// The goods arrived.
-    Delivered,
-    /// The customer signed for them.
-    Signed,
-    /// The customer refused them.
-    Refused,
-    /// Cancelled (final).
-    Cancelled,
-    /// Closed and archived.
-    Closed,
-}
-
-impl OrderState {
-    /// Every state, in workflow order.
-    pub const ALL: &'static [OrderState] = &[
-        OrderState::Received,
-        OrderState::InReview,
-        OrderState::Approved,
-        OrderState::Rejected,
-        OrderState::Confirmed,
-        OrderState::Scheduled,
-        OrderState::InProduction,
-        OrderState::ReadyToShip,
-        OrderState::Shipped,
-        OrderState::Delivered,
-        OrderState::Signed,
-        OrderState::Refused,
-        OrderState::Cancelled,
-        OrderState::Closed,
-    ];
-
-    /// The word used on the command line and in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderState::Received => "received",
-            OrderState::InReview => "in_review",
-            OrderState::Approved => "approved",
-            OrderState::Rejected => "rejected",
-            OrderState::Confirmed => "confirmed",
-            OrderState::Scheduled => "scheduled",
-            OrderState::InProduction => "in_production",
-            OrderState::ReadyToShip => "ready_to_ship",
-            OrderState::Shipped => "shipped",
-            OrderState::Delivered => "delivered",
-            OrderState::Signed => "signed",
-            OrderState::Refused => "refused",
-            OrderState::Cancelled => "cancelled",
-            OrderState::Closed => "closed",
-        }
-    }
-
-    /// Rank along the happy path, for "further on" comparisons.
-    fn rank(self) -> u8 {
-        match self {
-            OrderState::Received => 0,
-            OrderState::InReview => 1,
-            OrderState::Approved | OrderState::Rejected => 2,
-            OrderState::Confirmed => 3,
-            OrderState::Scheduled => 4,
-            OrderState::InProduction => 5,
-            OrderState::ReadyToShip => 6,
-            OrderState::Shipped => 7,
-            OrderState::Delivered => 8,
-            OrderState::Signed | OrderState::Refused | OrderState::Cancelled => 9,
-            OrderState::Closed => 10,
-        }
-    }
-}
-
-impl fmt::Display for OrderState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for OrderState {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let t = s.trim().to_ascii_lowercase().replace('-', "_");
-        OrderState::ALL.iter().copied().find(|st| st.as_str() == t).ok_or_else(|| {
-            let all: Vec<&str> = OrderState::ALL.iter().map(|s| s.as_str()).collect();
-            format!("'{s}' is not an order state; expected one of: {}", all.join(", "))
-        })
-    }
-}
+pub use orderflow_schemas::OrderStatus as OrderState;
 
 /// The shipment of an order.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -329,6 +221,14 @@ impl OrderRow {
     /// leaves the row as it was.
     pub fn apply(&mut self, version: u64, event: &Event) -> Result<(), ProjectionError> {
         let order = self.order_id;
+        let mut fold = StatusFold {
+            status: self.state,
+            resume: self.resume_state,
+            confirmed: self.confirmed,
+            revision: self.revision,
+        };
+        fold.apply(&event.body);
+        (self.state, self.resume_state, self.confirmed) = (fold.status, fold.resume, fold.confirmed);
         match &event.body {
             EventBody::OrderReceived(_) => {
                 return Err(invalid(format!("order {order} received a second time")));
@@ -337,30 +237,17 @@ impl OrderRow {
                 if r.revision == self.revision && !self.approved_departments.contains(&r.department) {
                     self.approved_departments.push(r.department);
                 }
-                self.start_review();
             }
-            EventBody::ReviewRejected(_) => self.start_review(),
+            EventBody::ReviewRejected(_) => {}
             EventBody::OrderApproved(a) => {
                 if a.revision == self.revision {
                     self.reviewing = false;
-                    let base = if self.confirmed { OrderState::Confirmed } else { OrderState::Approved };
-                    self.state = match self.resume_state.take() {
-                        Some(s) if s.rank() > base.rank() => s,
-                        _ => base,
-                    };
                 }
             }
-            EventBody::OrderRejected(_) => {
-                self.reviewing = false;
-                self.state = OrderState::Rejected;
-            }
+            EventBody::OrderRejected(_) => self.reviewing = false,
             EventBody::OrderConfirmed(c) => {
-                self.confirmed = true;
                 self.original_promise = self.original_promise.or(Some(c.promised_date));
                 self.current_promise = Some(c.promised_date);
-                if self.state == OrderState::Approved {
-                    self.state = OrderState::Confirmed;
-                }
             }
             EventBody::OrderChanged(c) => {
                 self.revision = c.revision;
@@ -372,21 +259,13 @@ impl OrderRow {
                     self.approved_departments.clear();
                     self.reviewing = true;
                     self.review_due = c.review_due;
-                    if self.state.rank() > OrderState::InReview.rank() {
-                        self.resume_state = Some(self.resume_state.unwrap_or(self.state));
-                    }
-                    self.state = OrderState::InReview;
                 }
             }
-            EventBody::OrderCancelled(_) => {
-                self.reviewing = false;
-                self.state = OrderState::Cancelled;
-            }
-            EventBody::ProductionScheduled(_) => self.state = OrderState::Scheduled,
-            EventBody::QualityInspected(_) => self.state = OrderState::InProduction,
-            EventBody::ProductionCompleted(_) => self.state = OrderState::ReadyToShip,
+            EventBody::OrderCancelled(_) => self.reviewing = false,
+            EventBody::ProductionScheduled(_)
+            | EventBody::QualityInspected(_)
+            | EventBody::ProductionCompleted(_) => {}
             EventBody::OrderShipped(s) => {
-                self.state = OrderState::Shipped;
                 self.shipment = Some(Shipment {
                     carrier: s.carrier.clone(),
                     mode: s.mode,
@@ -406,11 +285,9 @@ impl OrderRow {
                 s.delay_reason = Some(d.reason.clone());
             }
             EventBody::OrderDelivered(_) => {
-                self.state = OrderState::Delivered;
                 self.delivered_on = Some(event.at.date());
             }
-            EventBody::OrderSigned(_) => self.state = OrderState::Signed,
-            EventBody::OrderRefused(_) => self.state = OrderState::Refused,
+            EventBody::OrderSigned(_) | EventBody::OrderRefused(_) => {}
             EventBody::ComplaintOpened(c) => {
                 if self.complaints.iter().any(|x| x.complaint_id == c.complaint_id) {
                     return Err(invalid(format!(
@@ -427,7 +304,7 @@ impl OrderRow {
             EventBody::ComplaintResolved(c) => self.complaint(c.complaint_id)?.open = false,
             EventBody::ComplaintReopened(c) => self.complaint(c.complaint_id)?.open = true,
             EventBody::FeedbackRecorded(_) => {}
-            EventBody::OrderClosed(_) => self.state = OrderState::Closed,
+            EventBody::OrderClosed(_) => {}
             EventBody::ArchiveHoldPlaced(h) => self.hold = Some(h.reason.clone()),
             EventBody::ArchiveHoldReleased(_) => self.hold = None,
             EventBody::ArchiveAccessed(_) => {
@@ -438,12 +315,6 @@ impl OrderRow {
         self.version = version;
         self.last_change = self.last_change.max(event.at);
         Ok(())
-    }
-
-    fn start_review(&mut self) {
-        if self.state == OrderState::Received {
-            self.state = OrderState::InReview;
-        }
     }
 
     fn complaint(&mut self, id: u32) -> Result<&mut Complaint, ProjectionError> {
@@ -491,7 +362,70 @@ impl OrderRow {
     pub fn open_complaints(&self) -> usize {
         self.complaints.iter().filter(|c| c.open).count()
     }
+
+    /// Whether the customer's name contains `part`, ignoring case and surrounding spaces.
+    pub fn customer_matches(&self, part: &str) -> bool {
+        self.customer.to_lowercase().contains(&part.trim().to_lowercase())
+    }
+
+    /// Why this order is at risk at `now`, if it is: active and not delivered, and either not
+    /// shipped with the promise (the current promise, or the requested date when never
+    /// confirmed) at most `within_days` days after today (or already past), or shipped with an
+    /// ETA after the promise.
+    pub fn risk(&self, now: Timestamp, within_days: i32) -> Option<RiskReason> {
+        if !self.is_active() || self.delivered_on.is_some() {
+            return None;
+        }
+        let days_left = now.date().days_until(self.promise());
+        match &self.shipment {
+            None if days_left <= within_days => Some(RiskReason::DueSoonNotShipped { days_left }),
+            Some(s) if s.eta > self.promise() => Some(RiskReason::EtaAfterPromise { eta: s.eta }),
+            _ => None,
+        }
+    }
+
+    /// Days past the promise at `now` of an active order not delivered; `None` when not late.
+    pub fn days_late(&self, now: Timestamp) -> Option<i32> {
+        let late = self.promise().days_until(now.date());
+        (self.is_active() && self.delivered_on.is_none() && late > 0).then_some(late)
+    }
+
+    /// What a manager should notice at `now`, in words: late, at risk and why (within
+    /// `within_days`), an overdue review, open complaints, an archive hold.
+    pub fn flags(&self, now: Timestamp, within_days: i32) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(days) = self.days_late(now) {
+            out.push(format!("late {days} d"));
+        }
+        match self.risk(now, within_days) {
+            Some(RiskReason::DueSoonNotShipped { days_left }) if days_left >= 0 => {
+                out.push(format!("at risk: due in {days_left} d, not shipped"));
+            }
+            Some(RiskReason::EtaAfterPromise { eta }) => {
+                out.push(format!("at risk: ETA {eta} after promise"));
+            }
+            _ => {}
+        }
+        if let Some(s) = self.shipment.as_ref().filter(|s| s.delayed && self.delivered_on.is_none()) {
+            out.push(format!("delayed: {}", s.delay_reason.as_deref().unwrap_or("no reason given")));
+        }
+        if self.pending_approvals(now).iter().any(|p| p.overdue) {
+            out.push("review overdue".into());
+        }
+        match self.open_complaints() {
+            0 => {}
+            1 => out.push("1 complaint open".into()),
+            n => out.push(format!("{n} complaints open")),
+        }
+        if self.hold.is_some() {
+            out.push("on hold".into());
+        }
+        out
+    }
 }
+
+/// Days ahead within which an unshipped order counts as at risk unless told otherwise.
+pub const AT_RISK_DAYS_DEFAULT: i32 = 7;
 
 /// The status board view: every order's row.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
@@ -562,9 +496,10 @@ impl StatusBoard {
         sorted(self.rows.values().filter(|r| r.state == state).collect())
     }
 
-    /// Rows of a customer (exact name, ignoring case), by time of receipt.
+    /// Rows of the customers whose name contains `customer`, ignoring case ("metro" finds
+    /// "Metro Hotels"), by time of receipt.
     pub fn by_customer(&self, customer: &str) -> Vec<&OrderRow> {
-        sorted(self.rows.values().filter(|r| r.customer.eq_ignore_ascii_case(customer)).collect())
+        sorted(self.rows.values().filter(|r| r.customer_matches(customer)).collect())
     }
 
     /// Pending reviews past their due time at `now`, most overdue first.
@@ -592,21 +527,11 @@ impl StatusBoard {
     /// requested date when never confirmed) at most `within_days` days after today (or already
     /// past), or shipped and not delivered with an ETA after the promise. Soonest promise first.
     pub fn at_risk(&self, now: Timestamp, within_days: i32) -> Vec<AtRisk<'_>> {
-        let today = now.date();
         let mut out: Vec<AtRisk<'_>> = self
             .rows
             .values()
-            .filter(|r| r.is_active() && r.delivered_on.is_none())
             .filter_map(|row| {
-                let promise = row.promise();
-                let reason = match &row.shipment {
-                    None if today.days_until(promise) <= within_days => {
-                        RiskReason::DueSoonNotShipped { days_left: today.days_until(promise) }
-                    }
-                    Some(s) if s.eta > promise => RiskReason::EtaAfterPromise { eta: s.eta },
-                    _ => return None,
-                };
-                Some(AtRisk { row, promise, reason })
+                row.risk(now, within_days).map(|reason| AtRisk { row, promise: row.promise(), reason })
             })
             .collect();
         out.sort_by_key(|a| (a.promise, a.row.received_at, a.row.order_id));
@@ -616,40 +541,49 @@ impl StatusBoard {
     /// Active orders whose promise is before today (at `now`) and that are not delivered; most
     /// late first.
     pub fn late(&self, now: Timestamp) -> Vec<LateOrder<'_>> {
-        let today = now.date();
         let mut out: Vec<LateOrder<'_>> = self
             .rows
             .values()
-            .filter(|r| r.is_active() && r.delivered_on.is_none() && r.promise() < today)
-            .map(|row| LateOrder { row, promise: row.promise(), days_late: row.promise().days_until(today) })
+            .filter_map(|row| {
+                row.days_late(now).map(|days_late| LateOrder { row, promise: row.promise(), days_late })
+            })
             .collect();
         out.sort_by_key(|l| (std::cmp::Reverse(l.days_late), l.row.received_at, l.row.order_id));
         out
     }
 
-    /// The rows as a fixed-width table; pending approvals are judged overdue at `now`.
-    pub fn render_table(rows: &[&OrderRow], now: Timestamp) -> String {
+    /// The rows as a text table fitting `width` (see [`TableWidth`]); pending approvals are
+    /// judged overdue, and rows late or at risk (within [`AT_RISK_DAYS_DEFAULT`]), at `now`.
+    /// Ids are printed with as many digits as tell the rows shown apart. An empty selection
+    /// says so.
+    pub fn render_table(rows: &[&OrderRow], now: Timestamp, width: TableWidth) -> String {
+        if rows.is_empty() {
+            return "no orders match\n".into();
+        }
         let columns = [
-            left("ORDER", 8),
-            left("STATE", 13),
-            right("REV", 3),
-            left("CUSTOMER", 16),
-            left("CHANNEL", 9),
-            right("TOTAL", 16),
-            left("REQUESTED", 10),
-            left("PROMISED", 10),
-            left("PENDING", 24),
-            left("SHIPMENT", 30),
-            right("COMPL", 5),
-            left("HOLD", 4),
-            left("LAST CHANGE", 16),
+            left("ORDER").key(),
+            left("STATE"),
+            right("REV").optional(3),
+            left("CUSTOMER").wrap(),
+            left("CHANNEL").optional(1),
+            right("TOTAL"),
+            left("REQUESTED").optional(2),
+            left("PROMISED"),
+            left("WAITING FOR").wrap(),
+            left("ETA"),
+            left("FLAGS").wrap(),
+            left("CARRIER").wrap().optional(4),
+            left("TRACKING").optional(5),
+            left("LAST CHANGE").optional(0),
         ];
+        let digits = OrderId::distinct_digits(rows.iter().map(|r| &r.order_id));
         let cells: Vec<Vec<String>> = rows
             .iter()
             .map(|r| {
+                let shipment = r.shipment.as_ref();
                 vec![
-                    r.order_id.short(),
-                    r.state.to_string(),
+                    r.order_id.prefix(digits),
+                    r.state.as_str().to_string(),
                     r.revision.to_string(),
                     r.customer.clone(),
                     r.channel.to_string(),
@@ -657,14 +591,15 @@ impl StatusBoard {
                     r.requested_date.to_string(),
                     r.current_promise.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
                     pending_cell(r, now),
-                    shipment_cell(r),
-                    r.open_complaints().to_string(),
-                    if r.hold.is_some() { "HOLD".into() } else { String::new() },
+                    shipment.map(|s| s.eta.to_string()).unwrap_or_default(),
+                    r.flags(now, AT_RISK_DAYS_DEFAULT).join("; "),
+                    shipment.map(|s| s.carrier.clone()).unwrap_or_default(),
+                    shipment.map(|s| s.tracking_number.clone()).unwrap_or_default(),
                     r.last_change.to_datetime().format("%Y-%m-%d %H:%M").to_string(),
                 ]
             })
             .collect();
-        render(&columns, &cells)
+        render(&columns, &cells, width)
     }
 
     /// The rows as JSON: each row's fields plus `promise`, `open_complaints` and
@@ -708,14 +643,4 @@ fn pending_cell(r: &OrderRow, now: Timestamp) -> String {
         None => String::new(),
     };
     format!("{} {when}", names.join(",")).trim_end().to_string()
-}
-
-fn shipment_cell(r: &OrderRow) -> String {
-    match &r.shipment {
-        None => String::new(),
-        Some(s) => {
-            let delayed = if s.delayed { " DELAYED" } else { "" };
-            format!("{} {} eta {}{delayed}", s.carrier, s.tracking_number, s.eta.to_naive().format("%m-%d"))
-        }
-    }
 }

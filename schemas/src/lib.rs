@@ -43,6 +43,7 @@ macro_rules! with_event_table {
 mod codec;
 mod events;
 mod json;
+mod status;
 mod values;
 
 pub use codec::{decode_event, encode_event, DecodeError, EncodeError, PAYLOAD_BYTES_MAX};
@@ -50,4 +51,5 @@ pub use events::*;
 pub use json::{
     event_from_json, event_to_json, event_to_json_vec, json_schema_for, json_schemas, JsonEnvelope,
 };
+pub use status::{OrderStatus, StatusFold};
 pub use values::*;

@@ -25,7 +25,32 @@ impl OrderId {
 
     /// The first 8 hex digits, as clerks read it ("7f3a12bc").
     pub fn short(&self) -> String {
-        self.0.simple().to_string()[..8].to_string()
+        self.prefix(Self::SHOWN_DIGITS_MIN)
+    }
+
+    /// Hex digits a listing shows of an order id at least.
+    pub const SHOWN_DIGITS_MIN: usize = 8;
+
+    /// The first `digits` hex digits (all 32 at most).
+    pub fn prefix(&self, digits: usize) -> String {
+        let mut s = self.0.simple().to_string();
+        s.truncate(digits.min(32));
+        s
+    }
+
+    /// How many hex digits tell every one of `ids` apart: at least [`Self::SHOWN_DIGITS_MIN`],
+    /// one more than the longest prefix two of them share. A table that prints this many digits
+    /// of each id prints ids a clerk can type back.
+    pub fn distinct_digits<'a>(ids: impl IntoIterator<Item = &'a OrderId>) -> usize {
+        let mut sorted: Vec<u128> = ids.into_iter().map(|id| id.0.as_u128()).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let shared = sorted
+            .windows(2)
+            .map(|w| usize::try_from((w[0] ^ w[1]).leading_zeros() / 4).unwrap_or(32))
+            .max()
+            .unwrap_or(0);
+        (shared + 1).clamp(Self::SHOWN_DIGITS_MIN, 32)
     }
 }
 
@@ -86,6 +111,13 @@ impl Timestamp {
             return Ok(Self::from_datetime(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()));
         }
         Err(format!("'{s}' is not a time (expected RFC 3339 such as 2026-03-01T09:30:00Z, or YYYY-MM-DD)"))
+    }
+}
+
+impl Timestamp {
+    /// As a clerk writes it: "2026-11-05 14:00 UTC" (to the minute).
+    pub fn to_minute(self) -> String {
+        self.to_datetime().format("%Y-%m-%d %H:%M UTC").to_string()
     }
 }
 

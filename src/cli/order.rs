@@ -10,6 +10,16 @@ use uuid::Uuid;
 
 use crate::app::OrderRef;
 
+/// A value parser for one of the domain's word enums that lists its words in `--help` and in
+/// the error for a wrong one.
+macro_rules! words {
+    ($t:ty) => {{
+        use clap::builder::TypedValueParser as _;
+        clap::builder::PossibleValuesParser::new(<$t>::ALL.iter().map(|v| v.as_str()))
+            .try_map(|s| s.parse::<$t>())
+    }};
+}
+
 /// Options every command takes.
 #[derive(Args, Debug, Clone)]
 pub struct CommonArgs {
@@ -17,7 +27,7 @@ pub struct CommonArgs {
     #[arg(long, env = "ORDERFLOW_ACTOR")]
     pub actor: Option<String>,
     /// The role acted in [default: the role the command belongs to].
-    #[arg(long)]
+    #[arg(long, value_parser = words!(Role))]
     pub role: Option<Role>,
     /// Idempotency key: the same id again returns the first result and writes nothing.
     #[arg(long)]
@@ -101,22 +111,22 @@ fn parse_line_qty(s: &str) -> Result<LineQuantity, String> {
 pub enum OrderCmd {
     /// Take in a new order; prints its id.
     Receive {
-        /// The customer.
+        /// The customer's name.
         #[arg(long)]
         customer: String,
         /// Contact person, phone or e-mail.
         #[arg(long, default_value = "on file")]
         contact: String,
         /// How it came in.
-        #[arg(long, default_value = "phone")]
+        #[arg(long, default_value = "phone", value_parser = words!(Channel))]
         channel: Channel,
         /// A line: SKU:QTY:UNIT_PRICE[:UNIT[:SPEC]] (price in major units, e.g. 12.50). Repeat.
         #[arg(long = "line", required = true, value_parser = parse_line)]
         lines: Vec<NewLine>,
-        /// Currency of the prices.
+        /// Currency of the prices: a three-letter ISO 4217 code (EUR, CNY, USD, ...).
         #[arg(long, default_value = "EUR", value_parser = Currency::parse)]
         currency: Currency,
-        /// Requested delivery date.
+        /// Requested delivery date (YYYY-MM-DD).
         #[arg(long, value_parser = parse_date)]
         due: Date,
         /// Delivery address.
@@ -130,13 +140,16 @@ pub enum OrderCmd {
     },
     /// Approve the current revision for a department.
     Approve {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
-        #[arg(long)]
+        /// The department deciding.
+        #[arg(long, value_parser = words!(Department))]
         dept: Department,
-        /// The revision reviewed (refused if the order moved on).
+        /// The revision reviewed (refused if the order moved on) [default: the current one].
         #[arg(long)]
         revision: Option<u32>,
+        /// Remarks recorded with the approval.
         #[arg(long, default_value = "")]
         note: String,
         #[command(flatten)]
@@ -144,12 +157,16 @@ pub enum OrderCmd {
     },
     /// Reject the current revision for a department (rejects the order).
     Reject {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
-        #[arg(long)]
+        /// The department deciding.
+        #[arg(long, value_parser = words!(Department))]
         dept: Department,
+        /// The revision reviewed (refused if the order moved on) [default: the current one].
         #[arg(long)]
         revision: Option<u32>,
+        /// Why the department rejects it.
         #[arg(long)]
         reason: String,
         #[command(flatten)]
@@ -157,10 +174,13 @@ pub enum OrderCmd {
     },
     /// Confirm with the customer: the promised date.
     Confirm {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
+        /// The delivery date promised to the customer (YYYY-MM-DD).
         #[arg(long, value_parser = parse_date)]
         promised: Date,
+        /// Remarks (how the customer confirmed, what was agreed).
         #[arg(long, default_value = "")]
         note: String,
         #[command(flatten)]
@@ -168,8 +188,10 @@ pub enum OrderCmd {
     },
     /// Record a change request; a change of lines, quantity, spec, price or date needs re-approval.
     Change {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
+        /// Why it changes (the customer's request, a shortage, ...).
         #[arg(long)]
         reason: String,
         /// New quantity of a line: LINE:QTY. Repeat.
@@ -187,7 +209,7 @@ pub enum OrderCmd {
         /// Remove a line by number. Repeat.
         #[arg(long = "remove-line")]
         remove: Vec<u16>,
-        /// New requested date.
+        /// New requested date (YYYY-MM-DD).
         #[arg(long, value_parser = parse_date)]
         due: Option<Date>,
         /// New delivery address.
@@ -198,8 +220,10 @@ pub enum OrderCmd {
     },
     /// Cancel the order.
     Cancel {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
+        /// Why it is cancelled.
         #[arg(long)]
         reason: String,
         #[command(flatten)]
@@ -207,11 +231,13 @@ pub enum OrderCmd {
     },
     /// Schedule production.
     Schedule {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
-        /// Planned finish date.
+        /// Planned finish date (YYYY-MM-DD).
         #[arg(long, value_parser = parse_date)]
         finish: Date,
+        /// Remarks (line, batch plan).
         #[arg(long, default_value = "")]
         note: String,
         #[command(flatten)]
@@ -219,10 +245,13 @@ pub enum OrderCmd {
     },
     /// Record a quality inspection.
     Inspect {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
-        #[arg(long, default_value = "pass")]
+        /// The inspection's result (rework and scrap need a note with the cause).
+        #[arg(long, value_parser = words!(InspectionResult))]
         result: InspectionResult,
+        /// What was found; the cause of a rework or scrap.
         #[arg(long, default_value = "")]
         note: String,
         #[command(flatten)]
@@ -230,22 +259,28 @@ pub enum OrderCmd {
     },
     /// Complete production (after a passed inspection).
     Complete {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
+        /// Remarks.
         #[arg(long, default_value = "")]
         note: String,
         #[command(flatten)]
         common: CommonArgs,
     },
-    /// Ship, and notify the customer.
+    /// Record that the goods left (the customer is not notified by orderflow yet).
     Ship {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
+        /// The carrier.
         #[arg(long)]
         carrier: String,
+        /// The carrier's tracking number.
         #[arg(long)]
         tracking: String,
-        #[arg(long, default_value = "road")]
+        /// How it travels.
+        #[arg(long, default_value = "road", value_parser = words!(ShipMode))]
         mode: ShipMode,
         /// Expected arrival [default: 3 days after the effective date].
         #[arg(long, value_parser = parse_date)]
@@ -255,10 +290,13 @@ pub enum OrderCmd {
     },
     /// Report a shipment delay with a new ETA.
     Delay {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
+        /// The new expected arrival (YYYY-MM-DD).
         #[arg(long, value_parser = parse_date)]
         eta: Date,
+        /// Why it is late.
         #[arg(long)]
         reason: String,
         #[command(flatten)]
@@ -266,8 +304,10 @@ pub enum OrderCmd {
     },
     /// Record the delivery.
     Deliver {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
+        /// Remarks (who received it, where).
         #[arg(long, default_value = "")]
         note: String,
         #[command(flatten)]
@@ -275,6 +315,7 @@ pub enum OrderCmd {
     },
     /// Record the customer's sign-off.
     Sign {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
         /// Who signed at the customer.
@@ -283,6 +324,7 @@ pub enum OrderCmd {
         /// Accepted quantity of a line: LINE:QTY (unlisted lines are accepted in full). Repeat.
         #[arg(long = "accept", value_parser = parse_line_qty)]
         accepted: Vec<LineQuantity>,
+        /// Remarks.
         #[arg(long, default_value = "")]
         note: String,
         #[command(flatten)]
@@ -290,10 +332,13 @@ pub enum OrderCmd {
     },
     /// Record that the customer refused the delivery.
     Refuse {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
+        /// Who refused at the customer.
         #[arg(long)]
         by: String,
+        /// Why the customer refused.
         #[arg(long)]
         reason: String,
         #[command(flatten)]
@@ -301,12 +346,16 @@ pub enum OrderCmd {
     },
     /// Open an after-sales complaint; prints its number.
     Complain {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
-        #[arg(long)]
+        /// What it is about.
+        #[arg(long, value_parser = words!(ComplaintCategory))]
         category: ComplaintCategory,
-        #[arg(long, default_value = "medium")]
+        /// How serious.
+        #[arg(long, default_value = "medium", value_parser = words!(Severity))]
         severity: Severity,
+        /// The customer's words.
         #[arg(long)]
         text: String,
         #[command(flatten)]
@@ -314,13 +363,19 @@ pub enum OrderCmd {
     },
     /// Resolve a complaint.
     Resolve {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
+        /// The complaint's number (as `complain` printed it).
         #[arg(long)]
         complaint: u32,
+        /// What was done.
         #[arg(long)]
         resolution: String,
-        /// The customer is not satisfied.
+        /// The customer is satisfied with the resolution.
+        #[arg(long, conflicts_with = "unsatisfied", required_unless_present = "unsatisfied")]
+        satisfied: bool,
+        /// The customer is not satisfied (the complaint may be reopened).
         #[arg(long)]
         unsatisfied: bool,
         #[command(flatten)]
@@ -328,10 +383,13 @@ pub enum OrderCmd {
     },
     /// Reopen a resolved complaint.
     Reopen {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
+        /// The complaint's number.
         #[arg(long)]
         complaint: u32,
+        /// Why it is reopened.
         #[arg(long)]
         reason: String,
         #[command(flatten)]
@@ -339,10 +397,13 @@ pub enum OrderCmd {
     },
     /// Record a follow-up visit's satisfaction score (1-5).
     Feedback {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
+        /// The customer's score, 1 (poor) to 5 (excellent).
         #[arg(long)]
         score: u8,
+        /// What the customer said.
         #[arg(long, default_value = "")]
         comment: String,
         #[command(flatten)]
@@ -350,6 +411,7 @@ pub enum OrderCmd {
     },
     /// Close the order (archived for the retention period).
     Close {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
         #[command(flatten)]
@@ -357,11 +419,13 @@ pub enum OrderCmd {
     },
     /// Show an order's current state.
     Show {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
     },
     /// Every event of an order, in order.
     History {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
     },
@@ -494,12 +558,12 @@ impl OrderCmd {
             O::Complain { order, category, severity, text, common } => {
                 w(order, Command::OpenComplaint(OpenComplaint { category, severity, text }), common)
             }
-            O::Resolve { order, complaint, resolution, unsatisfied, common } => w(
+            O::Resolve { order, complaint, resolution, satisfied, unsatisfied: _, common } => w(
                 order,
                 Command::ResolveComplaint(ResolveComplaint {
                     complaint_id: complaint,
                     resolution,
-                    customer_satisfied: !unsatisfied,
+                    customer_satisfied: satisfied,
                 }),
                 common,
             ),

@@ -49,6 +49,9 @@ pub struct StatusArgs {
     /// Include closed, cancelled and rejected orders.
     #[arg(long)]
     all: bool,
+    /// Print every column, however wide (the table fits 120 columns otherwise).
+    #[arg(long)]
+    wide: bool,
 }
 
 /// `--by` of `orderflow kpi`.
@@ -73,6 +76,9 @@ pub struct KpiArgs {
     /// Break the figures down further.
     #[arg(long)]
     by: Option<By>,
+    /// Print every figure side by side, however wide (stacked to fit 120 columns otherwise).
+    #[arg(long)]
+    wide: bool,
 }
 
 /// Who reads or administers the archive.
@@ -212,7 +218,7 @@ pub fn select<'a>(
         (None, None) => board.all(),
     };
     if let Some(c) = &args.customer {
-        rows.retain(|r| &r.customer == c);
+        rows.retain(|r| r.customer_matches(c));
     }
     if args.at_risk {
         let risky: std::collections::HashSet<OrderId> =
@@ -243,7 +249,10 @@ pub fn status(app: &App, args: &StatusArgs, json: bool) -> Result<(), AppError> 
     if json {
         crate::outln!("{}", StatusBoard::render_json(&rows, now));
     } else {
-        crate::out!("{}", StatusBoard::render_table(&rows, now));
+        crate::out!(
+            "{}",
+            StatusBoard::render_table(&rows, now, orderflow_projections::TableWidth::wide_if(args.wide))
+        );
     }
     runner.close().map_err(runner_error)
 }
@@ -278,7 +287,7 @@ pub fn kpi(app: &App, args: &KpiArgs, json: bool) -> Result<(), AppError> {
     if json {
         crate::outln!("{}", report.render_json());
     } else {
-        crate::out!("{}", report.render_table());
+        crate::out!("{}", report.render_table(orderflow_projections::TableWidth::wide_if(args.wide)));
     }
     runner.close().map_err(runner_error)
 }
@@ -325,7 +334,13 @@ pub async fn audit(app: &App, cmd: AuditCmd, json: bool) -> Result<(), AppError>
                     );
                 }
             } else {
-                crate::out!("{}", orderflow_projections::render_timeline(&entries));
+                crate::out!(
+                    "{}",
+                    orderflow_projections::render_timeline(
+                        &entries,
+                        orderflow_projections::TableWidth::DEFAULT
+                    )
+                );
             }
             Ok(())
         }
@@ -358,7 +373,7 @@ pub async fn audit(app: &App, cmd: AuditCmd, json: bool) -> Result<(), AppError>
                         );
                     } else {
                         crate::outln!(
-                            "log intact: {} events in {} appends over {} orders; head hash {hash}",
+                            "log intact: {} events in {} appends over {} orders\nhead hash {hash}",
                             r.events,
                             r.records,
                             r.streams
@@ -396,7 +411,10 @@ pub async fn audit(app: &App, cmd: AuditCmd, json: bool) -> Result<(), AppError>
             } else {
                 crate::outln!("order {} as of {point:?}: {} events", order.short(), replay.events.len());
                 if let Some(row) = &replay.row {
-                    crate::out!("{}", StatusBoard::render_table(&[row], now));
+                    crate::out!(
+                        "{}",
+                        StatusBoard::render_table(&[row], now, orderflow_projections::TableWidth::DEFAULT)
+                    );
                 }
             }
             Ok(())
@@ -575,9 +593,9 @@ pub fn board_and_kpis(app: &App, json: bool) -> Result<(), AppError> {
             "\nStatus board ({} active orders; `orderflow status --all` for every order):",
             rows.len()
         );
-        crate::out!("{}", StatusBoard::render_table(&rows, now));
+        crate::out!("{}", StatusBoard::render_table(&rows, now, orderflow_projections::TableWidth::DEFAULT));
         crate::outln!("\nKPIs by month (`orderflow kpi --by customer|product|channel` for more):");
-        crate::out!("{}", report.render_table());
+        crate::out!("{}", report.render_table(orderflow_projections::TableWidth::DEFAULT));
     }
     status.close().map_err(runner_error)?;
     kpis.close().map_err(runner_error)

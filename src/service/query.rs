@@ -100,7 +100,7 @@ impl Query for Live<StatusBoard> {
         let now = crate::app::now();
         self.with_view(app, |board| {
             let rows = select(board, &args, now);
-            json!({ "orders": StatusBoard::render_json(&rows, now), "text": StatusBoard::render_table(&rows, now) })
+            json!({ "orders": StatusBoard::render_json(&rows, now), "text": StatusBoard::render_table(&rows, now, orderflow_projections::TableWidth::DEFAULT) })
         })
     }
 }
@@ -116,7 +116,7 @@ impl Query for Live<KpiFacts> {
         check_month(&args)?;
         self.with_view(app, |facts| {
             let report = kpi_report(facts, &args);
-            json!({ "report": report.render_json(), "text": report.render_table() })
+            json!({ "report": report.render_json(), "text": report.render_table(orderflow_projections::TableWidth::DEFAULT) })
         })
     }
 }

@@ -14,6 +14,7 @@ mod options;
 mod regressions;
 mod rejections;
 mod revision;
+mod screens;
 mod usage;
 
 use std::fmt;

@@ -61,7 +61,7 @@ fn refused_cancelled_and_rejected_orders_close() {
 
 #[test]
 fn an_unfinished_order_does_not_close() {
-    given(&received()).when(close()).then_message("order 7f3a12bc cannot be closed: it is in review");
+    given(&received()).when(close()).then_message("order 7f3a12bc cannot be closed: it is received");
     given(&delivered())
         .when(close())
         .then_rejected(|r| matches!(r, Rejection::WrongState { status: Status::Delivered, .. }));

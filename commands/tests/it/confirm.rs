@@ -14,7 +14,7 @@ fn the_first_confirmation_sets_the_original_and_current_promise() {
     .into()]);
     assert_eq!(state.original_promise, Some(date("2026-03-18")));
     assert_eq!(state.current_promise, Some(date("2026-03-18")));
-    assert_eq!(state.status(), Status::InReview, "confirmation is not a review decision");
+    assert_eq!(state.status(), Status::Received, "confirmation is not a review decision");
 }
 
 #[test]

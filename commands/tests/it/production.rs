@@ -20,7 +20,7 @@ fn production_is_scheduled_after_approval() {
         note: "line 3, day shift".into(),
     }
     .into()]);
-    assert_eq!(state.status(), Status::InProduction);
+    assert_eq!(state.status(), Status::Scheduled);
 }
 
 #[test]

@@ -25,7 +25,7 @@ fn receive_records_numbered_lines_a_computed_total_and_the_review_due() {
         review_due: ts("2026-03-03T09:00:00Z"),
     }
     .into()]);
-    assert_eq!(state.status(), Status::InReview);
+    assert_eq!(state.status(), Status::Received);
     assert_eq!(state.revision, 1);
     assert_eq!(state.received_by, "sales-clerk");
     assert_eq!(state.received_at, Some(t0()));

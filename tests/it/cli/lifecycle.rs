@@ -80,16 +80,24 @@ fn an_order_lives_from_receipt_to_closing() {
     let steps: &[(&str, &[&str], &[&str])] = &[
         ("confirm", &["--promised", due()], &["order_confirmed"]),
         ("schedule", &["--finish", future("2099-01-20")], &["production_scheduled"]),
-        ("inspect", &[], &["quality_inspected"]),
+        ("inspect", &["--result", "pass"], &["quality_inspected"]),
         ("complete", &[], &["production_completed"]),
         ("ship", &["--carrier", "ColdLine Logistics", "--tracking", "CL-4711"], &["order_shipped"]),
         ("delay", &["--eta", future("2099-02-03"), "--reason", "snow on the pass"], &["shipment_delayed"]),
         ("deliver", &[], &["order_delivered"]),
         ("sign", &["--by", "Mrs Chen"], &["order_signed"]),
         ("complain", &["--category", "quality", "--text", "two trays dented"], &["complaint_opened"]),
-        ("resolve", &["--complaint", "1", "--resolution", "credit note"], &["complaint_resolved"]),
+        (
+            "resolve",
+            &["--complaint", "1", "--resolution", "credit note", "--satisfied"],
+            &["complaint_resolved"],
+        ),
         ("reopen", &["--complaint", "1", "--reason", "no credit note came"], &["complaint_reopened"]),
-        ("resolve", &["--complaint", "1", "--resolution", "credit note sent"], &["complaint_resolved"]),
+        (
+            "resolve",
+            &["--complaint", "1", "--resolution", "credit note sent", "--satisfied"],
+            &["complaint_resolved"],
+        ),
         ("feedback", &["--score", "4", "--comment", "good"], &["feedback_recorded"]),
         ("close", &[], &["order_closed"]),
     ];

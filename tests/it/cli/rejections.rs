@@ -157,7 +157,7 @@ fn production_work_needs_production_scheduled() {
     let id = desk.order_at(Stage::Approved);
     desk.refused(
         &id,
-        &["order", "inspect", &id],
+        &["order", "inspect", &id, "--result", "pass"],
         &["cannot record an inspection: production is not scheduled"],
     );
     desk.refused(
@@ -172,7 +172,7 @@ fn completed_production_is_not_scheduled_again() {
     let desk = Desk::new();
     let id = desk.order_at(Stage::Approved);
     desk.ok(&["order", "schedule", &id, "--finish", due()]);
-    desk.ok(&["order", "inspect", &id]);
+    desk.ok(&["order", "inspect", &id, "--result", "pass"]);
     desk.ok(&["order", "complete", &id]);
     desk.refused(
         &id,
@@ -293,7 +293,7 @@ fn an_unknown_complaint_is_not_resolved() {
     let id = desk.order_at(Stage::Delivered);
     desk.refused(
         &id,
-        &["order", "resolve", &id, "--complaint", "7", "--resolution", "refund"],
+        &["order", "resolve", &id, "--complaint", "7", "--resolution", "refund", "--satisfied"],
         &["has no complaint 7"],
     );
 }
@@ -303,10 +303,10 @@ fn a_resolved_complaint_is_not_resolved_again() {
     let desk = Desk::new();
     let id = desk.order_at(Stage::Delivered);
     desk.ok(&["order", "complain", &id, "--category", "quantity", "--text", "one case short"]);
-    desk.ok(&["order", "resolve", &id, "--complaint", "1", "--resolution", "sent one case"]);
+    desk.ok(&["order", "resolve", &id, "--complaint", "1", "--resolution", "sent one case", "--satisfied"]);
     desk.refused(
         &id,
-        &["order", "resolve", &id, "--complaint", "1", "--resolution", "sent another"],
+        &["order", "resolve", &id, "--complaint", "1", "--resolution", "sent another", "--satisfied"],
         &["complaint 1 of order", "is already resolved"],
     );
 }
@@ -360,7 +360,7 @@ fn a_closed_order_takes_only_after_sales_work() {
         desk.refused(&id, &order_args(args[0], &id, &args[1..]), &[*words]);
     }
     desk.ok(&["order", "complain", &id, "--category", "quality", "--text", "found mould"]);
-    desk.ok(&["order", "resolve", &id, "--complaint", "1", "--resolution", "replaced"]);
+    desk.ok(&["order", "resolve", &id, "--complaint", "1", "--resolution", "replaced", "--satisfied"]);
     desk.ok(&["order", "feedback", &id, "--score", "3"]);
     let show = desk.ok(&["order", "show", &id, "--json"]).json();
     assert_eq!(show["status"], "closed");

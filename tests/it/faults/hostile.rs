@@ -258,8 +258,11 @@ fn other_case(order: String) -> impl Strategy<Value = Case> {
         (vec!["feedback", "--score", "0"], vec!["score", "feedback"]),
         (vec!["complain", "--category", "bogus", "--text", "t"], vec!["--category"]),
         (vec!["complain", "--category", "quality", "--text", "t"], vec!["complaint"]),
-        (vec!["resolve", "--complaint", "4294967296", "--resolution", "r"], vec!["--complaint"]),
-        (vec!["resolve", "--complaint", "5", "--resolution", "r"], vec!["complaint 5"]),
+        (
+            vec!["resolve", "--complaint", "4294967296", "--resolution", "r", "--satisfied"],
+            vec!["--complaint"],
+        ),
+        (vec!["resolve", "--complaint", "5", "--resolution", "r", "--satisfied"], vec!["complaint 5"]),
         (vec!["change", "--reason", "r", "--qty", "1:abc"], vec!["quantity"]),
         (vec!["change", "--reason", "r", "--qty", "1:0"], vec!["quantity"]),
         (vec!["change", "--reason", "r", "--qty", "70000:1"], vec!["line number"]),
