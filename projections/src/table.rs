@@ -316,11 +316,11 @@ mod tests {
         let t = render(&cols, &rows, TableWidth::Fit(35));
         assert!(!t.contains("EXTRA") && t.contains("one two three four"), "{t}");
         let t = render(&cols, &rows, TableWidth::Fit(28));
-        assert_eq!(t, "ID  NOTE            AMOUNT\na1  one two      1234.50 CNY\n    three four\n");
+        assert_eq!(t, "ID  NOTE              AMOUNT\na1  one two      1234.50 CNY\n    three four\n");
         assert!(widest(&t) <= 28);
         // Narrower than the longest word allows: stacked, the key column in each block.
         let t = render(&cols, &rows, TableWidth::Fit(12));
-        assert_eq!(t, "ID  NOTE\na1  one\n    two\n    three\n    four\n\nID  AMOUNT\na1  1234.50 CNY\n");
+        assert_eq!(t, "ID  NOTE\na1  one\n    two\n    three\n    four\n\nID       AMOUNT\na1  1234.50 CNY\n");
         for cell in ["a1", "three", "1234.50 CNY"] {
             assert!(t.contains(cell), "{cell} cut in {t}");
         }
