@@ -344,13 +344,18 @@ impl App {
     }
 
     /// The one order that `r` names: a whole id, or a prefix that exactly one order's id starts
-    /// with. No order → [`AppError::Invalid`] naming the prefix; several → [`AppError::Invalid`]
+    /// with. No order → [`Rejection::OrderNotFound`] for a whole id, [`AppError::Invalid`]
+    /// naming a prefix; several → [`AppError::Invalid`]
     /// listing up to [`AMBIGUOUS_CANDIDATES_MAX`] of them. Nothing is written either way.
     pub fn resolve(&self, r: &OrderRef) -> Result<OrderId, AppError> {
         let found = self.log().streams_with_prefix(r.digits(), AMBIGUOUS_CANDIDATES_MAX + 1)?;
         match found.as_slice() {
             [one] => Ok(OrderId(*one)),
-            [] => Err(AppError::Invalid(format!("no order id starts with {r}"))),
+            [] => match r.digits().parse::<Uuid>() {
+                // A whole id: the rule's own words, as for any command on an unknown order.
+                Ok(id) => Err(AppError::Rejected(Rejection::OrderNotFound { order: OrderId(id) })),
+                Err(_) => Err(AppError::Invalid(format!("no order id starts with {r}"))),
+            },
             many => {
                 let listed: Vec<String> =
                     many.iter().take(AMBIGUOUS_CANDIDATES_MAX).map(|u| u.simple().to_string()).collect();

@@ -320,7 +320,10 @@ mod tests {
         assert!(widest(&t) <= 28);
         // Narrower than the longest word allows: stacked, the key column in each block.
         let t = render(&cols, &rows, TableWidth::Fit(12));
-        assert_eq!(t, "ID  NOTE\na1  one\n    two\n    three\n    four\n\nID       AMOUNT\na1  1234.50 CNY\n");
+        assert_eq!(
+            t,
+            "ID  NOTE\na1  one\n    two\n    three\n    four\n\nID       AMOUNT\na1  1234.50 CNY\n"
+        );
         for cell in ["a1", "three", "1234.50 CNY"] {
             assert!(t.contains(cell), "{cell} cut in {t}");
         }

@@ -119,6 +119,7 @@ pub enum AuditCmd {
     /// Verify an export file offline: any edited, removed, inserted or reordered event is found.
     VerifyExport { file: PathBuf },
     /// The order as it was at a time or version (recorded).
+    #[command(disable_version_flag = true)]
     Replay {
         #[arg(value_parser = parse_order)]
         order: OrderId,

@@ -21,7 +21,10 @@ fn timeline_of_the_changed_order() {
         entries.iter().map(|e| e.version).collect::<Vec<_>>(),
         (1..=entries.len() as u64).collect::<Vec<_>>()
     );
-    insta::assert_snapshot!("timeline_o3", render_timeline(&entries, orderflow_projections::TableWidth::DEFAULT));
+    insta::assert_snapshot!(
+        "timeline_o3",
+        render_timeline(&entries, orderflow_projections::TableWidth::DEFAULT)
+    );
 }
 
 #[test]

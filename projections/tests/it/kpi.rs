@@ -144,8 +144,14 @@ fn sku_and_customer_breakdowns() {
 fn kpi_tables_of_the_scenario() {
     let s = standard();
     let f = facts(&s.log);
-    insta::assert_snapshot!("kpi_by_month", report(&f, Group::Month).render_table(orderflow_projections::TableWidth::DEFAULT));
-    insta::assert_snapshot!("kpi_by_channel", report(&f, Group::Channel).render_table(orderflow_projections::TableWidth::DEFAULT));
+    insta::assert_snapshot!(
+        "kpi_by_month",
+        report(&f, Group::Month).render_table(orderflow_projections::TableWidth::DEFAULT)
+    );
+    insta::assert_snapshot!(
+        "kpi_by_channel",
+        report(&f, Group::Channel).render_table(orderflow_projections::TableWidth::DEFAULT)
+    );
     let json = serde_json::to_string_pretty(&report(&f, Group::Month).render_json()).unwrap();
     insta::assert_snapshot!("kpi_by_month_json", json);
 }

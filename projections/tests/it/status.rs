@@ -14,7 +14,10 @@ fn status_table_of_the_scenario() {
     let s = standard();
     let b = board(&s.log);
     assert_eq!(b.len(), 8);
-    insta::assert_snapshot!("status_table", StatusBoard::render_table(&b.all(), now(), orderflow_projections::TableWidth::DEFAULT));
+    insta::assert_snapshot!(
+        "status_table",
+        StatusBoard::render_table(&b.all(), now(), orderflow_projections::TableWidth::DEFAULT)
+    );
 }
 
 #[test]

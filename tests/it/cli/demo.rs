@@ -28,7 +28,10 @@ fn a_second_demo_on_the_same_dir_adds_orders() {
     let desk = Desk::new();
     let first = summary(&desk.ok(&["demo", "--orders", "40", "--json"]));
     let head_after_first = desk.head();
-    let second = summary(&desk.ok(&["--json", "demo", "--orders", "40"]));
+    // A directory that holds events is refused, nothing written; --force-new adds to it.
+    desk.run(&["demo", "--orders", "40"]).failed(3, &["already holds", "--force-new", "fresh directory"]);
+    assert_eq!(desk.head(), head_after_first, "the refused demo wrote nothing");
+    let second = summary(&desk.ok(&["--json", "demo", "--orders", "40", "--force-new"]));
 
     for s in [&first, &second] {
         assert_eq!(s["orders"], 40, "{s}");

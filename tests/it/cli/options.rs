@@ -24,7 +24,7 @@ fn global_options_go_before_or_after_the_subcommand() {
         .arg(second["order_id"].as_str().expect("id"))
         .args(["--data-dir", data]);
     let shown = exec(mixed).ok().json();
-    assert_eq!(shown["status"], "in review");
+    assert_eq!(shown["status"], "received");
 
     for j in [&first, &second] {
         let id = j["order_id"].as_str().expect("order_id");
@@ -46,7 +46,7 @@ fn the_data_dir_comes_from_orderflow_data_dir_unless_given() {
     let mut show = orderflow(desk.root());
     show.env("ORDERFLOW_DATA_DIR", &other).args(["order", "show", &id, "--data-dir"]).arg(&desk.data);
     let out = exec(show).ok();
-    assert!(out.stdout.contains("(in review)"), "--data-dir wins over the environment: {out:?}");
+    assert!(out.stdout.contains("state        received"), "--data-dir wins over the environment: {out:?}");
 
     let mut elsewhere = orderflow(desk.root());
     elsewhere.env("ORDERFLOW_DATA_DIR", &other).args(["order", "show", &id]);

@@ -24,11 +24,11 @@ fn a_quantity_change_after_approval_needs_every_department_again() {
     let show = desk.ok(&["order", "show", &id, "--json"]).json();
     assert_eq!(show["revision"], 2);
     assert_eq!(show["approved_revision"], 1);
-    assert_eq!(show["status"], "in review");
+    assert_eq!(show["status"], "in_review");
     assert_eq!(show["approvals_missing"], json!(["production", "procurement", "finance", "warehouse"]));
     assert_eq!(show["lines"][0]["quantity"], 12);
     let text = desk.ok(&["order", "show", &id]).stdout;
-    assert!(text.contains("approval   waiting for production, procurement, finance, warehouse"), "{text}");
+    assert!(text.contains("reviews      revision 2 waiting for production, procurement, finance, warehouse"), "{text}");
 
     desk.refused(
         &id,

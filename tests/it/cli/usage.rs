@@ -49,19 +49,22 @@ fn a_bad_word_value_is_a_usage_error() {
     let desk = Desk::new();
     desk.usage(
         &["order", "approve", ORDER, "--dept", "sales"],
-        &["'sales' is not a department; expected one of: production, procurement, finance, warehouse"],
+        &[
+            "invalid value 'sales' for '--dept <DEPT>'",
+            "[possible values: production, procurement, finance, warehouse]",
+        ],
     );
     desk.usage(
         &["order", "approve", ORDER, "--dept", "finance", "--role", "boss"],
-        &["'boss' is not a role"],
+        &["invalid value 'boss' for '--role <ROLE>'", "possible values: sales, production"],
     );
     desk.usage(
         &receive_with(&["--line", "P7:1:1", "--due", due(), "--channel", "fax"]),
-        &["'fax' is not a channel"],
+        &["invalid value 'fax' for '--channel <CHANNEL>'", "possible values: phone"],
     );
     desk.usage(
         &["order", "complain", ORDER, "--category", "taste", "--text", "odd"],
-        &["'taste' is not a complaintcategory"],
+        &["invalid value 'taste' for '--category <CATEGORY>'", "possible values: quality"],
     );
     desk.usage(&["order", "feedback", ORDER, "--score", "300"], &["--score <SCORE>"]);
 }
@@ -69,9 +72,13 @@ fn a_bad_word_value_is_a_usage_error() {
 #[test]
 fn a_malformed_order_id_is_a_usage_error() {
     let desk = Desk::new();
-    desk.usage(&["order", "approve", "12345", "--dept", "finance"], &["'12345' is not an order id (a UUID)"]);
-    desk.usage(&["order", "show", "5f0c3a9e"], &["'5f0c3a9e' is not an order id"]);
+    desk.usage(
+        &["order", "approve", "12345", "--dept", "finance"],
+        &["'12345' is too short for an order id", "at least 6"],
+    );
+    desk.usage(&["order", "show", "5f0c3a9g"], &["'5f0c3a9g' is not an order id: 'g' is not a hex digit"]);
     desk.usage(&["order", "history", "order-1"], &["'order-1' is not an order id"]);
+    desk.usage(&["order", "show", &"a".repeat(33)], &["more than 32 hex digits"]);
 }
 
 #[test]
