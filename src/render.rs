@@ -8,7 +8,7 @@ use orderflow_commands::OrderState;
 use orderflow_schemas::{Event, JsonEnvelope, Money};
 use serde_json::{json, Value};
 
-use crate::service::protocol::CommandReply;
+use crate::app::CommandReply;
 
 /// One line saying what a command did.
 pub(crate) fn done_line(done: &CommandReply) -> String {

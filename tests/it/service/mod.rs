@@ -5,6 +5,7 @@ mod consume;
 mod crash;
 mod remote;
 mod requests;
+mod schemas;
 mod shutdown;
 
 use std::collections::HashSet;
