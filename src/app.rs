@@ -512,7 +512,15 @@ impl App {
     /// The one order that `r` names: a whole id, or a prefix that exactly one order's id starts
     /// with. No order → [`AppError::Invalid`] naming the prefix; several → [`AppError::Invalid`]
     /// listing up to [`AMBIGUOUS_CANDIDATES_MAX`] of them. Nothing is written either way.
+    ///
+    /// A whole id is the order it names without looking: whether that order exists is for the
+    /// command or read to say (as "order ... does not exist", a rejection).
     pub fn resolve(&self, r: &OrderRef) -> Result<OrderId, AppError> {
+        if r.digits().len() == 32 {
+            if let Ok(id) = r.digits().parse::<OrderId>() {
+                return Ok(id);
+            }
+        }
         let found = self.log().streams_with_prefix(r.digits(), AMBIGUOUS_CANDIDATES_MAX + 1)?;
         match found.as_slice() {
             [one] => Ok(OrderId(*one)),

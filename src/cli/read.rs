@@ -194,6 +194,8 @@ pub enum AuditCmd {
         file: PathBuf,
     },
     /// The order as it was at a time or version (recorded).
+    // `--version` is the order's version here, not the program's.
+    #[command(disable_version_flag = true)]
     Replay {
         /// The order: its id or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]

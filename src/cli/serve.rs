@@ -125,6 +125,14 @@ async fn serve(
         info.id,
         app.path().display()
     );
+    // Where the CLI finds this service while it holds the data directory.
+    let serve_file = match ServeFile::write(app.path(), url) {
+        Ok(path) => Some(path),
+        Err(e) => {
+            warn!(error = %e, "Cannot record where this service listens; the CLI needs --nats to reach it.");
+            None
+        }
+    };
     if json {
         crate::outln!(
             "{}",
@@ -138,14 +146,6 @@ async fn serve(
         crate::outln!("{ready}");
     }
 
-    // Where the CLI finds this service while it holds the data directory.
-    let serve_file = match ServeFile::write(app.path(), url) {
-        Ok(path) => Some(path),
-        Err(e) => {
-            warn!(error = %e, "Cannot record where this service listens; the CLI needs --nats to reach it.");
-            None
-        }
-    };
     let (stop, shutdown) = shutdown_channel();
     let mut running = tokio::spawn(server.run(shutdown));
     let (result, asked) = tokio::select! {

@@ -3,6 +3,7 @@
 
 mod consume;
 mod crash;
+mod reads;
 mod remote;
 mod requests;
 mod schemas;
