@@ -542,3 +542,36 @@ impl App {
         self.log().close()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_and_wire_kinds_derive_from_the_variant() {
+        let cases = [
+            (AppError::Invalid("x".into()), ErrorKind::Invalid, 3),
+            (
+                AppError::Rejected(Rejection::OrderNotFound { order: OrderId(Uuid::nil()) }),
+                ErrorKind::Rejected,
+                3,
+            ),
+            (AppError::Conflict("x".into()), ErrorKind::Conflict, 4),
+            (AppError::Limit("x".into()), ErrorKind::Limit, 3),
+            (AppError::Storage(LogError::Closed), ErrorKind::Failure, 1),
+            (AppError::Failure("x".into()), ErrorKind::Failure, 1),
+            (AppError::Tampered("x".into()), ErrorKind::Tampered, 5),
+        ];
+        for (e, kind, code) in cases {
+            assert_eq!((e.kind(), e.exit_code()), (kind, code), "{e}");
+            // The same kind reported by a server gives the same exit code.
+            let remote = AppError::Remote { kind: e.kind(), message: e.to_string() };
+            assert_eq!(remote.exit_code(), code);
+        }
+        let locked = AppError::from(LogError::Locked { path: "d".into(), holder: " (pid 7)".into() });
+        assert!(locked.is_locked());
+        assert!(!AppError::Failure("in use by another process".into()).is_locked());
+        let names: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["invalid", "rejected", "conflict", "limit", "failure", "tampered"]);
+    }
+}

@@ -354,3 +354,30 @@ pub fn audit_verify(app: &App, progress: &mut dyn FnMut(u64)) -> (Printout, Opti
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_and_retention_read_as_a_clerk_writes_them() {
+        let t = Timestamp::parse("2026-11-05T14:00:00Z").expect("time");
+        assert_eq!(ReplayPoint::Time(t).to_string(), "as of 2026-11-05 14:00 UTC");
+        let t = Timestamp::parse("2026-11-05T14:00:07Z").expect("time");
+        assert_eq!(ReplayPoint::Time(t).to_string(), "as of 2026-11-05 14:00:07 UTC");
+        assert_eq!(ReplayPoint::Version(8).to_string(), "version 8");
+        let date = Date::parse("2036-12-02").expect("date");
+        assert_eq!(retention_words(&RetentionStatus::Until { date }), "until 2036-12-02");
+        assert_eq!(retention_words(&RetentionStatus::Open), "open");
+        assert_eq!(retention_words(&RetentionStatus::Held), "on hold");
+    }
+
+    #[test]
+    fn months_are_checked() {
+        check_month("2026-11").expect("a month");
+        for bad in ["2026-13", "2026-1", "November", "2026-11-01", ""] {
+            let e = check_month(bad).expect_err(bad);
+            assert!(matches!(e, AppError::Invalid(_)) && e.to_string().contains("not a month"), "{bad}: {e}");
+        }
+    }
+}

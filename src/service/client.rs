@@ -40,7 +40,9 @@ async fn send(client: &Client, subject: &str, body: Vec<u8>) -> Result<Result<Va
             RequestErrorKind::NoResponders => {
                 format!("no orderflow server answers on {subject} (is `orderflow serve` running?)")
             }
-            RequestErrorKind::TimedOut => format!("no reply on {subject} within {REQUEST_TIMEOUT:?}"),
+            RequestErrorKind::TimedOut => {
+                format!("no reply on {subject} within {} s", REQUEST_TIMEOUT.as_secs())
+            }
             _ => format!("request on {subject} failed: {e}"),
         }),
     }
