@@ -8,7 +8,18 @@
 //!   "at": "2026-03-01T08:00:00Z", "command": {"command": "ship", "carrier": "DHL", ...} }
 //! ```
 //!
-//! Queries: a request on `orderflow.query.<query>` (see [`crate::service::query`]).
+//! `order_id` takes the whole id or a unique prefix of at least 6 hex digits; the server resolves
+//! it (an ambiguous prefix is `invalid`, listing candidates).
+//!
+//! Queries: a request on `orderflow.query.<query>` (see [`crate::service::query`]), one request
+//! and one reply type each: `show` ([`ShowRequest`] → [`ShowReply`]), `history`
+//! ([`HistoryRequest`] → [`HistoryReply`]), `status` ([`StatusRequest`] → [`StatusReply`]), `kpi`
+//! ([`KpiRequest`] → [`KpiReply`]), `audit_history` ([`AuditHistoryRequest`] → [`Printout`]),
+//! `audit_export` ([`AuditExportRequest`] → [`AuditExportReply`]), `audit_replay`
+//! ([`AuditReplayRequest`] → [`Printout`]), `audit_access` ([`AuditAccessRequest`] →
+//! [`Printout`]), `audit_retention` ([`AuditRetentionRequest`] → [`Printout`]) and
+//! `audit_verify` ([`AuditVerifyRequest`] → [`AuditVerifyReply`]). Every body refuses unknown
+//! fields. Their JSON Schemas are [`json_schemas`], committed under `schemas/json/protocol/`.
 //!
 //! Every reply is one JSON object with `"ok"`: `true` and the result's fields, or `false` and an
 //! [`ErrorReply`] (`error`, `message`, `exit_code`, the same distinctions as the CLI's exit codes).
