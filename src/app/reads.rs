@@ -159,7 +159,7 @@ pub fn kpi(facts: &KpiFacts, selection: &KpiSelection) -> Result<Printout, AppEr
 /// Who reads or administers the archive, and why.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Reader {
-    /// The person [default: "<role> desk"].
+    /// The person (default: `"<role> desk"`).
     pub name: Option<String>,
     /// The role [default: the read's own, auditor or archivist].
     pub role: Option<Role>,

@@ -98,7 +98,7 @@ pub struct CommandRequest {
     /// The idempotency key: the same id again returns the first result and writes nothing.
     /// Required, so that a client can always retry a request whose reply it did not get.
     pub command_id: Uuid,
-    /// Who; absent or `null` for the role the command belongs to, named "<role> desk".
+    /// Who; absent or `null` for the role the command belongs to, named `"<role> desk"`.
     #[serde(default)]
     pub actor: Option<ActorBody>,
     /// Effective time (RFC 3339 or YYYY-MM-DD); absent or `null` for now. Never in the future.
@@ -181,7 +181,7 @@ impl ErrorReply {
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReaderBody {
-    /// The person [default: "<role> desk"].
+    /// The person (default: `"<role> desk"`).
     #[serde(default)]
     pub name: Option<String>,
     /// The role [default: auditor].
