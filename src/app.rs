@@ -338,7 +338,7 @@ pub struct Done {
     pub version: u64,
 }
 
-/// The default actor name for a role when none is given: "<role> desk". Different roles get
+/// The default actor name for a role when none is given: `"<role> desk"`. Different roles get
 /// different names, so the plain path (receive, then approve) is not refused as self-approval.
 pub fn default_actor(role: Role) -> String {
     format!("{} desk", role.as_str().replace('_', " "))
