@@ -6,12 +6,90 @@ use std::path::{Path, PathBuf};
 use orderflow_commands::{Command, Context, OrderHandler, OrderState, Rejection, Settings};
 use orderflow_engine::{CommandError, CommandOutcome, EventLog, HandlerConfig, LogConfig, LogError};
 use orderflow_schemas::{Actor, Date, Event, OrderId, Role, Timestamp};
+
 use uuid::Uuid;
+
+pub mod reads;
 
 /// The data directory used when none is given.
 pub const DEFAULT_DATA_DIR: &str = "orderflow-data";
 
-/// Why a command did not go through, with the CLI's exit code for each kind.
+/// The kind of an [`AppError`]: what the CLI's exit code and the service's `error` field derive
+/// from. The same kind locally and over NATS, so the exit code is the same.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// Bad input caught before the domain; nothing written. Exit 3.
+    Invalid,
+    /// A business rule refused the command; nothing written. Exit 3.
+    Rejected,
+    /// The order kept changing; nothing written. Exit 4.
+    Conflict,
+    /// A limit of the log; nothing written. Exit 3.
+    Limit,
+    /// Storage or anything else. Exit 1.
+    Failure,
+    /// A verification found the log or an export altered. Exit 5.
+    Tampered,
+}
+
+impl ErrorKind {
+    /// Every kind.
+    pub const ALL: [ErrorKind; 6] = [
+        ErrorKind::Invalid,
+        ErrorKind::Rejected,
+        ErrorKind::Conflict,
+        ErrorKind::Limit,
+        ErrorKind::Failure,
+        ErrorKind::Tampered,
+    ];
+
+    /// The exit code: 3 rejected (also invalid input and limits: the user's mistake, nothing
+    /// written), 4 conflict after retries, 5 a verification found tampering, 1 anything else.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorKind::Invalid | ErrorKind::Rejected | ErrorKind::Limit => 3,
+            ErrorKind::Conflict => 4,
+            ErrorKind::Tampered => 5,
+            ErrorKind::Failure => 1,
+        }
+    }
+
+    /// The machine-readable name (`invalid`, `rejected`, ...), as on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::Rejected => "rejected",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Limit => "limit",
+            ErrorKind::Failure => "failure",
+            ErrorKind::Tampered => "tampered",
+        }
+    }
+
+    /// The `Nats-Service-Error-Code` of the kind: 400 invalid, 409 conflict, 413 limit,
+    /// 422 rejected and tampered, 500 failure.
+    pub fn service_code(self) -> u16 {
+        match self {
+            ErrorKind::Invalid => 400,
+            ErrorKind::Conflict => 409,
+            ErrorKind::Limit => 413,
+            ErrorKind::Rejected | ErrorKind::Tampered => 422,
+            ErrorKind::Failure => 500,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a command or read did not go through. The exit code and the wire kind derive from the
+/// variant ([`AppError::kind`]), never from the message.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// Bad input caught before the domain (a malformed value, an effective time in the future).
@@ -20,56 +98,60 @@ pub enum AppError {
     /// A business rule refused the command.
     #[error("{0}")]
     Rejected(Rejection),
-    /// A business rule refused the command, as reported by a remote `orderflow serve` (the
-    /// rule's message; the [`Rejection`] itself does not travel).
-    #[error("{0}")]
-    RejectedRemotely(String),
     /// The order kept changing; nothing written.
     #[error("{0}")]
     Conflict(String),
-    /// A limit of the log.
+    /// A limit of the log (the engine's message, which names the limit).
     #[error("{0}")]
     Limit(String),
-    /// Storage or anything else.
+    /// The event log failed (opening, reading, writing).
+    #[error("{0}")]
+    Storage(LogError),
+    /// Anything else that failed.
     #[error("{0}")]
     Failure(String),
     /// A verification found the log or an export altered (an edited, removed, inserted or
     /// reordered event); the message names where.
     #[error("{0}")]
     Tampered(String),
+    /// An error a remote `orderflow serve` reported: its kind as it travelled, and its message.
+    #[error("{message}")]
+    Remote {
+        /// The kind the server gave (so the exit code is the one a local run gives).
+        kind: ErrorKind,
+        /// The server's message.
+        message: String,
+    },
 }
 
 impl AppError {
-    /// The exit code: 3 rejected (also invalid input and limits: the user's mistake, nothing
-    /// written), 4 conflict after retries, 5 a verification found tampering, 1 anything else.
-    pub fn exit_code(&self) -> u8 {
+    /// The kind, from the variant.
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            AppError::Invalid(_)
-            | AppError::Rejected(_)
-            | AppError::RejectedRemotely(_)
-            | AppError::Limit(_) => 3,
-            AppError::Conflict(_) => 4,
-            AppError::Tampered(_) => 5,
-            AppError::Failure(_) => 1,
+            AppError::Invalid(_) => ErrorKind::Invalid,
+            AppError::Rejected(_) => ErrorKind::Rejected,
+            AppError::Conflict(_) => ErrorKind::Conflict,
+            AppError::Limit(_) => ErrorKind::Limit,
+            AppError::Storage(_) | AppError::Failure(_) => ErrorKind::Failure,
+            AppError::Tampered(_) => ErrorKind::Tampered,
+            AppError::Remote { kind, .. } => *kind,
         }
     }
 
-    /// A short machine-readable kind.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            AppError::Invalid(_) => "invalid",
-            AppError::Rejected(_) | AppError::RejectedRemotely(_) => "rejected",
-            AppError::Conflict(_) => "conflict",
-            AppError::Limit(_) => "limit",
-            AppError::Failure(_) => "failure",
-            AppError::Tampered(_) => "tampered",
-        }
+    /// The exit code of the kind (see [`ErrorKind::exit_code`]).
+    pub fn exit_code(&self) -> u8 {
+        self.kind().exit_code()
+    }
+
+    /// Whether the data directory is held by another process (a running `orderflow serve`).
+    pub fn is_locked(&self) -> bool {
+        matches!(self, AppError::Storage(LogError::Locked { .. }))
     }
 }
 
 impl From<LogError> for AppError {
     fn from(e: LogError) -> Self {
-        AppError::Failure(e.to_string())
+        AppError::Storage(e)
     }
 }
 
@@ -78,10 +160,63 @@ impl From<CommandError<Rejection>> for AppError {
         match e {
             CommandError::Rejected(r) => AppError::Rejected(r),
             c @ CommandError::Conflict { .. } => AppError::Conflict(c.to_string()),
-            CommandError::Limit(l) => AppError::Limit(format!("limit exceeded: {l}")),
+            l @ CommandError::Limit(_) => AppError::Limit(l.to_string()),
             CommandError::Storage(s) => AppError::Failure(s),
         }
     }
+}
+
+/// What a command did: the body of an `ok` command reply over NATS, and what the CLI prints
+/// (locally and over NATS alike).
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommandReply {
+    /// The order.
+    pub order_id: OrderId,
+    /// The command's name.
+    pub command: String,
+    /// The command id.
+    pub command_id: Uuid,
+    /// Whether the command id had been handled before (nothing written this time).
+    pub duplicate: bool,
+    /// The type names of the events appended (empty for a duplicate).
+    pub events: Vec<String>,
+    /// Global position of the first event.
+    pub first_position: u64,
+    /// The order's version after the command.
+    pub version: u64,
+    /// The complaint number the command opened, if it opened one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complaint_id: Option<u32>,
+}
+
+impl CommandReply {
+    /// The reply for a command the application handled.
+    pub fn from_done(done: &Done, command: &str, command_id: Uuid) -> Self {
+        Self {
+            order_id: done.order_id,
+            command: command.to_string(),
+            command_id,
+            duplicate: done.duplicate,
+            events: done.events.iter().map(|e| e.body.event_type().name.to_string()).collect(),
+            first_position: done.first_position,
+            version: done.version,
+            complaint_id: complaint_id(&done.events),
+        }
+    }
+
+    /// Its JSON object (without `ok`).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// The complaint number a command opened, if it opened one.
+pub fn complaint_id(events: &[Event]) -> Option<u32> {
+    events.iter().find_map(|e| match &e.body {
+        orderflow_schemas::EventBody::ComplaintOpened(c) => Some(c.complaint_id),
+        _ => None,
+    })
 }
 
 /// Hex digits an order-id prefix needs at least: 16^6 ≈ 16.7 million, so a prefix this long
@@ -136,6 +271,37 @@ impl std::str::FromStr for OrderRef {
     }
 }
 
+impl serde::Serialize for OrderRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.digits)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for OrderRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl schemars::JsonSchema for OrderRef {
+    fn schema_name() -> String {
+        "OrderRef".into()
+    }
+
+    fn json_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        let schema = serde_json::json!({
+            "description": format!(
+                "An order: its whole id (32 hex digits, dashes allowed) or a prefix of at least \
+                 {ORDER_PREFIX_DIGITS_MIN} hex digits that exactly one order's id starts with."
+            ),
+            "type": "string",
+            "pattern": format!("^-*([0-9a-fA-F]-*){{{ORDER_PREFIX_DIGITS_MIN},32}}$"),
+        });
+        serde_json::from_value(schema).unwrap_or(schemars::schema::Schema::Bool(true))
+    }
+}
+
 impl std::fmt::Display for OrderRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.digits)
@@ -172,7 +338,7 @@ pub struct Done {
     pub version: u64,
 }
 
-/// The default actor name for a role when none is given: "<role> desk". Different roles get
+/// The default actor name for a role when none is given: `"<role> desk"`. Different roles get
 /// different names, so the plain path (receive, then approve) is not refused as self-approval.
 pub fn default_actor(role: Role) -> String {
     format!("{} desk", role.as_str().replace('_', " "))
@@ -347,7 +513,15 @@ impl App {
     /// with. No order → [`Rejection::OrderNotFound`] for a whole id, [`AppError::Invalid`]
     /// naming a prefix; several → [`AppError::Invalid`]
     /// listing up to [`AMBIGUOUS_CANDIDATES_MAX`] of them. Nothing is written either way.
+    ///
+    /// A whole id is the order it names without looking: whether that order exists is for the
+    /// command or read to say (as "order ... does not exist", a rejection).
     pub fn resolve(&self, r: &OrderRef) -> Result<OrderId, AppError> {
+        if r.digits().len() == 32 {
+            if let Ok(id) = r.digits().parse::<OrderId>() {
+                return Ok(id);
+            }
+        }
         let found = self.log().streams_with_prefix(r.digits(), AMBIGUOUS_CANDIDATES_MAX + 1)?;
         match found.as_slice() {
             [one] => Ok(OrderId(*one)),
@@ -371,5 +545,38 @@ impl App {
     /// Flushes and closes the log.
     pub fn close(&self) -> Result<(), LogError> {
         self.log().close()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_and_wire_kinds_derive_from_the_variant() {
+        let cases = [
+            (AppError::Invalid("x".into()), ErrorKind::Invalid, 3),
+            (
+                AppError::Rejected(Rejection::OrderNotFound { order: OrderId(Uuid::nil()) }),
+                ErrorKind::Rejected,
+                3,
+            ),
+            (AppError::Conflict("x".into()), ErrorKind::Conflict, 4),
+            (AppError::Limit("x".into()), ErrorKind::Limit, 3),
+            (AppError::Storage(LogError::Closed), ErrorKind::Failure, 1),
+            (AppError::Failure("x".into()), ErrorKind::Failure, 1),
+            (AppError::Tampered("x".into()), ErrorKind::Tampered, 5),
+        ];
+        for (e, kind, code) in cases {
+            assert_eq!((e.kind(), e.exit_code()), (kind, code), "{e}");
+            // The same kind reported by a server gives the same exit code.
+            let remote = AppError::Remote { kind: e.kind(), message: e.to_string() };
+            assert_eq!(remote.exit_code(), code);
+        }
+        let locked = AppError::from(LogError::Locked { path: "d".into(), holder: " (pid 7)".into() });
+        assert!(locked.is_locked());
+        assert!(!AppError::Failure("in use by another process".into()).is_locked());
+        let names: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["invalid", "rejected", "conflict", "limit", "failure", "tampered"]);
     }
 }

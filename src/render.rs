@@ -9,7 +9,7 @@ use orderflow_projections::TableWidth;
 use orderflow_schemas::{Event, JsonEnvelope, Money, OrderStatus};
 use serde_json::{json, Value};
 
-use crate::service::protocol::CommandReply;
+use crate::app::CommandReply;
 
 /// One line saying what a command did.
 pub(crate) fn done_line(done: &CommandReply) -> String {

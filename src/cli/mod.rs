@@ -1,9 +1,11 @@
 //! The command line: global options, subcommands, output (text or JSON) and exit codes
-//! (0 done; 2 usage; 3 rejected by a rule; 4 conflict after retries; 1 anything else).
+//! ([`EXIT_CODES`]).
 //!
-//! With `--nats URL` (env `ORDERFLOW_NATS_URL`), `order` subcommands go to a running
-//! `orderflow serve` instead of the data directory, with the same output and exit codes; `serve`
-//! and `consume` connect to that broker.
+//! With `--nats URL` (env `ORDERFLOW_NATS_URL`), `order`, `status`, `kpi` and `audit` subcommands
+//! (all but `audit verify-export`, which reads a file) go to a running `orderflow serve` instead
+//! of the data directory, with the same output and exit codes; `serve` and `consume` connect to
+//! that broker. Without `--nats`, when a running `serve` holds the data directory, they go to it
+//! through the NATS URL it recorded in the directory's `serve.json`.
 
 mod consume;
 mod order;
@@ -20,17 +22,25 @@ use orderflow_schemas::{Actor, JsonEnvelope, OrderId};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::app::{self, App, AppError, Request};
+use crate::app::{self, App, AppError, CommandReply, Request};
 use crate::render;
-use crate::service::CommandReply;
 pub use consume::ConsumeArgs;
 pub use order::parse_price;
 use order::{OrderCmd, Parsed};
 pub use serve::ServeArgs;
 
+/// Exit codes, as the top-level help lists them.
+pub const EXIT_CODES: &str = "Exit codes:
+  0  done
+  1  failure: storage, NATS or anything else (with an order command: retry with the --command-id named)
+  2  usage: unknown option, missing argument
+  3  refused, nothing written: a business rule, invalid input (also an ambiguous order prefix), a limit
+  4  conflict: the order kept changing during the retries; nothing written
+  5  tampered: audit verify or audit verify-export found the log or the export altered";
+
 /// orderflow: an event-sourced order workflow engine for manufacturers.
 #[derive(Parser, Debug)]
-#[command(name = "orderflow", version, about, propagate_version = true)]
+#[command(name = "orderflow", version, about, propagate_version = true, after_help = EXIT_CODES)]
 pub struct Cli {
     /// The data directory.
     #[arg(long, global = true, env = "ORDERFLOW_DATA_DIR", default_value = app::DEFAULT_DATA_DIR)]
@@ -38,8 +48,8 @@ pub struct Cli {
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
-    /// The NATS server: `order` commands go to the `orderflow serve` running there instead of
-    /// the data directory; `serve` and `consume` connect to it.
+    /// The NATS server: `order`, `status`, `kpi` and `audit` go to the `orderflow serve` running
+    /// there instead of the data directory; `serve` and `consume` connect to it.
     #[arg(long, global = true, env = "ORDERFLOW_NATS_URL", value_name = "URL")]
     pub nats: Option<String>,
     #[command(subcommand)]
@@ -113,7 +123,7 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if json {
-                eprintln!("{}", json!({ "error": e.kind(), "message": e.to_string() }));
+                eprintln!("{}", json!({ "error": e.kind().as_str(), "message": e.to_string() }));
             } else {
                 eprintln!("error: {e}");
             }
@@ -122,44 +132,111 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The data directory and the NATS URL given.
+struct Place {
+    data_dir: PathBuf,
+    nats: Option<String>,
+}
+
+/// Where a command or read goes: the data directory, or a running `orderflow serve`.
+pub(crate) enum Via {
+    /// The data directory, open.
+    Local(App),
+    /// The service, through NATS.
+    Remote(async_nats::Client),
+}
+
+impl Via {
+    /// `--nats URL` → the service there. Else the data directory (created for `create`); when a
+    /// running `serve` holds it and recorded where it listens, that `serve`.
+    async fn open(place: &Place, create: bool) -> Result<Via, AppError> {
+        if let Some(url) = &place.nats {
+            return Ok(Via::Remote(crate::service::client::connect(url).await?));
+        }
+        let opened = if create { App::open(&place.data_dir) } else { App::open_existing(&place.data_dir) };
+        match opened {
+            Ok(app) => Ok(Via::Local(app)),
+            Err(e) => {
+                let e = AppError::from(e);
+                if !e.is_locked() {
+                    return Err(e);
+                }
+                let Some(found) = serve::ServeFile::read(&place.data_dir) else { return Err(e) };
+                match crate::service::client::connect(&found.nats).await {
+                    Ok(client) => Ok(Via::Remote(client)),
+                    Err(reach) => Err(AppError::Failure(format!(
+                        "{e}; the orderflow serve holding it (pid {}) listens on {}, which cannot be reached: {reach}",
+                        found.pid, found.nats
+                    ))),
+                }
+            }
+        }
+    }
+
+    /// Closes the data directory, or flushes what was sent; `result` is what the run did.
+    async fn close(self, result: Result<(), AppError>) -> Result<(), AppError> {
+        match self {
+            Via::Local(app) => {
+                let closed = app.close();
+                match (result, closed) {
+                    (Ok(()), Err(e)) => Err(e.into()),
+                    (result, _) => result,
+                }
+            }
+            Via::Remote(client) => {
+                let _ = client.flush().await;
+                result
+            }
+        }
+    }
+}
+
 async fn run(cli: Cli) -> Result<(), AppError> {
-    match cli.command {
+    let Cli { data_dir, json, nats, command } = cli;
+    let place = Place { data_dir, nats };
+    match command {
         Top::Order { cmd } => {
             let parsed = (*cmd).into_parsed().map_err(AppError::Invalid)?;
-            if let Some(url) = &cli.nats {
-                return remote::run_order(url, parsed, cli.json).await;
+            match Via::open(&place, matches!(parsed, Parsed::Write { .. })).await? {
+                Via::Remote(nats) => {
+                    let result = remote::run_order(&nats, parsed, json).await;
+                    Via::Remote(nats).close(result).await
+                }
+                Via::Local(app) => {
+                    let result = run_order(&app, parsed, json).await;
+                    let closed = app.close();
+                    if let (Ok(()), Err(e)) = (&result, closed) {
+                        // What the command did was flushed before it was reported; failing to mark
+                        // the clean shutdown only means the next open checks the log's tail.
+                        eprintln!(
+                            "warning: the data directory was not closed cleanly ({e}); the next open checks it"
+                        );
+                    }
+                    result
+                }
             }
-            let app = match parsed {
-                Parsed::Write { .. } => App::open(&cli.data_dir)?,
-                Parsed::Show(_) | Parsed::History(_) => App::open_existing(&cli.data_dir)?,
-            };
-            let result = run_order(&app, parsed, cli.json).await;
-            let closed = app.close();
-            if let (Ok(()), Err(e)) = (&result, closed) {
-                // What the command did was flushed before it was reported; failing to mark the
-                // clean shutdown only means the next open checks the log's tail.
-                eprintln!(
-                    "warning: the data directory was not closed cleanly ({e}); the next open checks it"
-                );
-            }
-            result
         }
-        Top::Audit { cmd: read::AuditCmd::VerifyExport { file } } => read::verify_export(&file, cli.json),
-        Top::Status(args) => with_app(&cli.data_dir, |app| read::status(app, &args, cli.json)),
-        Top::Kpi(args) => with_app(&cli.data_dir, |app| read::kpi(app, &args, cli.json)),
-        Top::Rebuild { projection } => {
-            with_app(&cli.data_dir, |app| read::rebuild(app, projection, cli.json))
+        Top::Audit { cmd: read::AuditCmd::VerifyExport { file } } => read::verify_export(&file, json),
+        Top::Status(args) => {
+            let via = Via::open(&place, false).await?;
+            let result = read::status(&via, &args, json).await;
+            via.close(result).await
+        }
+        Top::Kpi(args) => {
+            let via = Via::open(&place, false).await?;
+            let result = read::kpi(&via, &args, json).await;
+            via.close(result).await
         }
         Top::Audit { cmd } => {
-            let app = App::open_existing(&cli.data_dir)?;
-            let result = read::audit(&app, cmd, cli.json).await;
-            app.close()?;
-            result
+            let via = Via::open(&place, false).await?;
+            let result = read::audit(&via, cmd, json).await;
+            via.close(result).await
         }
-        Top::Demo(args) => crate::demo::run(&cli.data_dir, args, cli.json).await,
-        Top::Bench(args) => crate::bench::run(args, cli.nats.clone()).await,
-        Top::Serve(args) => serve::run(&cli.data_dir, &nats_url(&cli.nats)?, args, cli.json).await,
-        Top::Consume(args) => consume::run(&nats_url(&cli.nats)?, args, cli.json).await,
+        Top::Rebuild { projection } => with_app(&place.data_dir, |app| read::rebuild(app, projection, json)),
+        Top::Demo(args) => crate::demo::run(&place.data_dir, args, json).await,
+        Top::Bench(args) => crate::bench::run(args, place.nats).await,
+        Top::Serve(args) => serve::run(&place.data_dir, &nats_url(&place.nats)?, args, json).await,
+        Top::Consume(args) => consume::run(&nats_url(&place.nats)?, args, json).await,
     }
 }
 
@@ -199,12 +276,12 @@ async fn run_order(app: &App, parsed: Parsed, json: bool) -> Result<(), AppError
             let done = app
                 .execute(Request { order_id: order, command_id, actor, at: common.at, command })
                 .await
-                .map_err(|e| match e {
+                .map_err(|e| match e.kind() {
                     // The command may or may not be on disk: the same id applies it exactly once.
-                    AppError::Failure(m) => AppError::Failure(format!(
-                        "{m}; to retry, repeat the command with --command-id {command_id}"
+                    app::ErrorKind::Failure => AppError::Failure(format!(
+                        "{e}; to retry, repeat the command with --command-id {command_id}"
                     )),
-                    other => other,
+                    _ => e,
                 })?;
             print_done(&CommandReply::from_done(&done, name, command_id), json);
             Ok(())

@@ -1,22 +1,35 @@
 //! Read-side subcommands: `status`, `kpi`, `audit ...` and `rebuild`. Read models are caught up
 //! from the log before every query; archive reads (history, export, replay) are first recorded
-//! in the log as `archive_accessed`, with who read.
+//! in the log as `archive_accessed`, with who read. Each read runs on the data directory or, with
+//! `--nats` (or when a running `serve` holds the directory), through the service; both call the
+//! same application functions ([`crate::app::reads`]) and print the same.
 
-use std::path::PathBuf;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Subcommand, ValueEnum};
-use orderflow_commands::{Command, PlaceHold, RecordAccess, ReleaseHold};
+use orderflow_commands::{Command, PlaceHold, ReleaseHold};
 use orderflow_projections::{
-    AsOf, AuditView, Group, KpiFacts, KpiQuery, OrderState, Progress, Projection, Runner, RunnerConfig,
-    StatusBoard,
+    AuditView, Group, KpiFacts, KpiQuery, OrderState, Progress, Projection, Runner, RunnerConfig,
+    StatusBoard, TableWidth,
 };
-use orderflow_schemas::{AccessKind, Actor, OrderId, Role, Timestamp};
+use orderflow_schemas::{Actor, OrderId, Role, Timestamp};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::app::{self, App, AppError, Request};
+use crate::app::reads::{self, Printout, Reader, ReplayPoint};
+use crate::app::{self, App, AppError, OrderRef, Request};
+use crate::service::client;
+use crate::service::protocol::{
+    ActorBody, AuditAccessRequest, AuditExportReply, AuditExportRequest, AuditHistoryRequest,
+    AuditReplayRequest, AuditRetentionRequest, AuditVerifyReply, AuditVerifyRequest, CommandRequest,
+    KpiByBody, KpiReply, KpiRequest, ReaderBody, StatusReply, StatusRequest,
+};
 
-fn parse_order(s: &str) -> Result<OrderId, String> {
+use super::Via;
+
+fn parse_order(s: &str) -> Result<OrderRef, String> {
     s.parse()
 }
 
@@ -24,39 +37,64 @@ fn parse_time(s: &str) -> Result<Timestamp, String> {
     Timestamp::parse(s)
 }
 
-/// `orderflow status`; also the body of the `status` query over NATS.
-#[derive(Args, Debug, Default, serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// `--state`'s values: the status board's states.
+fn state_parser() -> impl TypedValueParser<Value = OrderState> {
+    PossibleValuesParser::new(OrderState::ALL.iter().map(|s| s.as_str())).try_map(|s| s.parse::<OrderState>())
+}
+
+/// `--role`'s values.
+fn role_parser() -> impl TypedValueParser<Value = Role> {
+    PossibleValuesParser::new(Role::ALL.iter().map(|r| r.as_str())).try_map(|s| s.parse::<Role>())
+}
+
+/// `orderflow status`.
+#[derive(Args, Debug, Default, Clone)]
 pub struct StatusArgs {
-    /// Only orders in this state (received, in_review, approved, confirmed, scheduled, ...).
-    #[arg(long)]
+    /// Only orders in this state (closed, cancelled and rejected ones too when asked for).
+    #[arg(long, value_parser = state_parser(), ignore_case = true)]
     state: Option<OrderState>,
-    /// Only this customer's orders.
-    #[arg(long)]
+    /// Only customers whose name contains this text, ignoring case ("metro" finds "Metro Hotels").
+    #[arg(long, value_name = "TEXT")]
     customer: Option<String>,
-    /// Only orders at risk: promise within --within days and not shipped, or ETA after the promise.
+    /// Only orders at risk of missing their promise: promised within --within days and not yet
+    /// shipped, or shipped with an ETA after the promised date.
     #[arg(long)]
     at_risk: bool,
-    /// Days ahead for --at-risk [default: 7].
-    #[arg(long)]
+    /// Days ahead that --at-risk looks at [default: 7].
+    #[arg(long, value_name = "DAYS", requires = "at_risk")]
     within: Option<i32>,
-    /// Only orders with overdue approvals.
+    /// Only orders with a department review past its due time.
     #[arg(long)]
     overdue: bool,
-    /// Only orders past their promise and not delivered.
+    /// Only orders past their promised date and not delivered.
     #[arg(long)]
     late: bool,
     /// Include closed, cancelled and rejected orders.
     #[arg(long)]
     all: bool,
-    /// Print every column, however wide (the table fits 120 columns otherwise).
+    /// Print every column (the table is cut to fit 120 columns otherwise).
     #[arg(long)]
     wide: bool,
 }
 
+impl StatusArgs {
+    /// The service's request body.
+    pub fn request(&self) -> StatusRequest {
+        StatusRequest {
+            state: self.state,
+            customer: self.customer.clone(),
+            at_risk: self.at_risk,
+            within: self.within,
+            overdue: self.overdue,
+            late: self.late,
+            all: self.all,
+            wide: self.wide,
+        }
+    }
+}
+
 /// `--by` of `orderflow kpi`.
-#[derive(ValueEnum, Clone, Copy, Debug, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(ValueEnum, Clone, Copy, Debug)]
 pub enum By {
     /// Per customer.
     Customer,
@@ -66,33 +104,57 @@ pub enum By {
     Channel,
 }
 
-/// `orderflow kpi`; also the body of the `kpi` query over NATS.
-#[derive(Args, Debug, Default, serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// `orderflow kpi`.
+#[derive(Args, Debug, Default, Clone)]
 pub struct KpiArgs {
-    /// Only this month (YYYY-MM).
-    #[arg(long)]
+    /// Only this month (YYYY-MM, e.g. 2026-11).
+    #[arg(long, value_name = "YYYY-MM")]
     month: Option<String>,
-    /// Break the figures down further.
-    #[arg(long)]
+    /// Break the figures down by customer, product or channel instead of by month.
+    #[arg(long, value_enum)]
     by: Option<By>,
-    /// Print every figure side by side, however wide (stacked to fit 120 columns otherwise).
+    /// Print every column (the table is cut to fit 120 columns otherwise).
     #[arg(long)]
     wide: bool,
+}
+
+impl KpiArgs {
+    /// The service's request body.
+    pub fn request(&self) -> KpiRequest {
+        KpiRequest {
+            month: self.month.clone(),
+            by: self.by.map(|b| match b {
+                By::Customer => KpiByBody::Customer,
+                By::Product => KpiByBody::Product,
+                By::Channel => KpiByBody::Channel,
+            }),
+            wide: self.wide,
+        }
+    }
 }
 
 /// Who reads or administers the archive.
 #[derive(Args, Debug, Clone)]
 pub struct AuditActor {
-    /// Who reads [default: "auditor desk"].
+    /// Who reads [default: "<role> desk", e.g. "auditor desk"].
     #[arg(long, env = "ORDERFLOW_ACTOR")]
     actor: Option<String>,
     /// The role read in [default: auditor; archivist for hold and release].
-    #[arg(long)]
+    #[arg(long, value_parser = role_parser())]
     role: Option<Role>,
     /// Why (recorded with the access).
     #[arg(long, default_value = "")]
     purpose: String,
+}
+
+impl AuditActor {
+    fn reader(&self) -> Reader {
+        Reader { name: self.actor.clone(), role: self.role, purpose: self.purpose.clone() }
+    }
+
+    fn body(&self) -> ReaderBody {
+        ReaderBody { name: self.actor.clone(), role: self.role, purpose: self.purpose.clone() }
+    }
 }
 
 /// `orderflow audit ...`.
@@ -100,33 +162,49 @@ pub struct AuditActor {
 pub enum AuditCmd {
     /// Readable timeline of an order (recorded as an archive access).
     History {
+        /// The order: its id or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
         #[command(flatten)]
         who: AuditActor,
+        /// Print every column (the timeline is cut to fit 120 columns otherwise).
+        #[arg(long)]
+        wide: bool,
     },
     /// Self-contained JSON file with every event of an order and its hashes (recorded).
     Export {
+        /// The order: its id or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
-        order: OrderId,
-        #[arg(long)]
+        order: OrderRef,
+        /// The file to write; an existing file is refused unless --force.
+        #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Overwrite --out if it exists.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         who: AuditActor,
     },
-    /// Verify the whole log: checksums, hash chains, gap-free positions. Exit 0 only when intact.
+    /// Verify the whole log: checksums, hash chains, gap-free positions. Exit 0 only when intact,
+    /// 5 when altered.
     Verify,
-    /// Verify an export file offline: any edited, removed, inserted or reordered event is found.
-    VerifyExport { file: PathBuf },
+    /// Verify an export file offline: any edited, removed, inserted or reordered event is found
+    /// (exit 5).
+    VerifyExport {
+        /// The export file.
+        file: PathBuf,
+    },
     /// The order as it was at a time or version (recorded).
+    // `--version` is the order's version here, not the program's.
     #[command(disable_version_flag = true)]
     Replay {
+        /// The order: its id or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
         /// Effective time (RFC 3339 or YYYY-MM-DD).
         #[arg(long, value_parser = parse_time, conflicts_with = "version", required_unless_present = "version")]
         as_of: Option<Timestamp>,
-        /// Order version.
+        /// Order version (1 is the order as received).
         #[arg(long)]
         version: Option<u64>,
         #[command(flatten)]
@@ -134,8 +212,10 @@ pub enum AuditCmd {
     },
     /// Put the archive on hold (dispute): kept until released.
     Hold {
+        /// The order: its id or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
+        /// Why (dispute, audit, claim).
         #[arg(long)]
         reason: String,
         #[command(flatten)]
@@ -143,8 +223,10 @@ pub enum AuditCmd {
     },
     /// Release a hold; the retention date applies again.
     Release {
+        /// The order: its id or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
+        /// A note recorded with the release.
         #[arg(long, default_value = "")]
         note: String,
         #[command(flatten)]
@@ -152,13 +234,18 @@ pub enum AuditCmd {
     },
     /// Who read which archive, when.
     Access {
+        /// Only this order: its id or a unique prefix of at least 6 hex digits [default: every order].
         #[arg(value_parser = parse_order)]
-        order: Option<OrderId>,
+        order: Option<OrderRef>,
+        /// Print every column.
+        #[arg(long)]
+        wide: bool,
     },
     /// Retention of an order's archive.
     Retention {
+        /// The order: its id or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
-        order: OrderId,
+        order: OrderRef,
     },
 }
 
@@ -207,222 +294,66 @@ pub fn caught_up<P: Projection>(app: &App, quiet: bool) -> Result<Runner<P>, App
     Ok(runner)
 }
 
-/// The board's rows that `args` selects, at `now`.
-pub fn select<'a>(
-    board: &'a StatusBoard,
-    args: &StatusArgs,
-    now: Timestamp,
-) -> Vec<&'a orderflow_projections::OrderRow> {
-    let mut rows = match (&args.state, &args.customer) {
-        (Some(s), _) => board.by_state(*s),
-        (None, Some(c)) => board.by_customer(c),
-        (None, None) => board.all(),
-    };
-    if let Some(c) = &args.customer {
-        rows.retain(|r| r.customer_matches(c));
-    }
-    if args.at_risk {
-        let risky: std::collections::HashSet<OrderId> =
-            board.at_risk(now, args.within.unwrap_or(7)).iter().map(|a| a.row.order_id).collect();
-        rows.retain(|r| risky.contains(&r.order_id));
-    }
-    if args.overdue {
-        let overdue: std::collections::HashSet<OrderId> =
-            board.overdue_approvals(now).iter().map(|o| o.order_id).collect();
-        rows.retain(|r| overdue.contains(&r.order_id));
-    }
-    if args.late {
-        let late: std::collections::HashSet<OrderId> =
-            board.late(now).iter().map(|l| l.row.order_id).collect();
-        rows.retain(|r| late.contains(&r.order_id));
-    }
-    if !args.all && args.state.is_none() {
-        rows.retain(|r| r.is_active());
-    }
-    rows
+/// Runs `f` on projection `P` caught up, then closes it.
+fn on_view<P: Projection, T>(app: &App, quiet: bool, f: impl FnOnce(&P) -> T) -> Result<T, AppError> {
+    let runner = caught_up::<P>(app, quiet)?;
+    let out = f(runner.view());
+    runner.close().map_err(runner_error)?;
+    Ok(out)
 }
 
 /// `orderflow status`.
-pub fn status(app: &App, args: &StatusArgs, json: bool) -> Result<(), AppError> {
-    let runner = caught_up::<StatusBoard>(app, json)?;
-    let now = app::now();
-    let rows = select(runner.view(), args, now);
-    if json {
-        crate::outln!("{}", StatusBoard::render_json(&rows, now));
-    } else {
-        crate::out!(
-            "{}",
-            StatusBoard::render_table(&rows, now, orderflow_projections::TableWidth::wide_if(args.wide))
-        );
-    }
-    runner.close().map_err(runner_error)
-}
-
-/// Checks `--month`.
-pub fn check_month(args: &KpiArgs) -> Result<(), AppError> {
-    if let Some(m) = &args.month {
-        let ok = m.len() == 7 && orderflow_schemas::Date::parse(&format!("{m}-01")).is_ok();
-        if !ok {
-            return Err(AppError::Invalid(format!("'{m}' is not a month (expected YYYY-MM)")));
+pub(super) async fn status(via: &Via, args: &StatusArgs, json: bool) -> Result<(), AppError> {
+    let request = args.request();
+    let out = match via {
+        Via::Local(app) => {
+            let filter = request.filter();
+            on_view::<StatusBoard, _>(app, json, |board| reads::status(board, &filter, app::now()))?
         }
-    }
+        Via::Remote(nats) => {
+            let reply: StatusReply = client::query(nats, "status", &request).await?;
+            Printout { json: vec![reply.orders], text: reply.text }
+        }
+    };
+    out.print(json);
     Ok(())
 }
 
-/// The KPI report `args` asks for.
-pub fn kpi_report(facts: &KpiFacts, args: &KpiArgs) -> orderflow_projections::KpiReport {
-    let group = match args.by {
-        None => Group::Month,
-        Some(By::Customer) => Group::Customer,
-        Some(By::Product) => Group::Sku,
-        Some(By::Channel) => Group::Channel,
-    };
-    facts.report(&KpiQuery { group, from_month: args.month.clone(), to_month: args.month.clone() })
-}
-
 /// `orderflow kpi`.
-pub fn kpi(app: &App, args: &KpiArgs, json: bool) -> Result<(), AppError> {
-    check_month(args)?;
-    let runner = caught_up::<KpiFacts>(app, json)?;
-    let report = kpi_report(runner.view(), args);
-    if json {
-        crate::outln!("{}", report.render_json());
-    } else {
-        crate::out!("{}", report.render_table(orderflow_projections::TableWidth::wide_if(args.wide)));
+pub(super) async fn kpi(via: &Via, args: &KpiArgs, json: bool) -> Result<(), AppError> {
+    let request = args.request();
+    let selection = request.selection();
+    if let Some(m) = &selection.month {
+        reads::check_month(m)?;
     }
-    runner.close().map_err(runner_error)
+    let out = match via {
+        Via::Local(app) => on_view::<KpiFacts, _>(app, json, |facts| reads::kpi(facts, &selection))??,
+        Via::Remote(nats) => {
+            let reply: KpiReply = client::query(nats, "kpi", &request).await?;
+            Printout { json: vec![reply.report], text: reply.text }
+        }
+    };
+    out.print(json);
+    Ok(())
 }
 
-fn actor(who: &AuditActor, default_role: Role) -> Actor {
-    let role = who.role.unwrap_or(default_role);
-    Actor { name: who.actor.clone().unwrap_or_else(|| app::default_actor(role)), role }
-}
-
-async fn run_command(app: &App, order: OrderId, actor: Actor, command: Command) -> Result<(), AppError> {
-    app.execute(Request { order_id: Some(order), command_id: Uuid::new_v4(), actor, at: None, command })
-        .await
-        .map(|_| ())
-}
-
-/// Records an archive read before it happens; a read that cannot be recorded does not happen.
-async fn record_access(
-    app: &App,
-    order: OrderId,
-    who: &AuditActor,
-    access: AccessKind,
-    detail: String,
-) -> Result<(), AppError> {
-    let detail = if who.purpose.is_empty() { detail } else { format!("{detail}; purpose: {}", who.purpose) };
-    run_command(app, order, actor(who, Role::Auditor), Command::RecordAccess(RecordAccess { access, detail }))
-        .await
-}
-
-fn audit_error(e: orderflow_projections::AuditError) -> AppError {
-    AppError::Failure(e.to_string())
-}
-
-/// `orderflow audit ...`.
-pub async fn audit(app: &App, cmd: AuditCmd, json: bool) -> Result<(), AppError> {
+/// `orderflow audit ...`: one step per subcommand.
+pub(super) async fn audit(via: &Via, cmd: AuditCmd, json: bool) -> Result<(), AppError> {
     match cmd {
-        AuditCmd::History { order, who } => {
-            record_access(app, order, &who, AccessKind::History, "timeline".into()).await?;
-            let entries = orderflow_projections::history(app.log(), order).map_err(audit_error)?;
-            if json {
-                for e in &entries {
-                    crate::outln!(
-                        "{}",
-                        serde_json::to_value(e).unwrap_or_else(|e| json!({ "error": e.to_string() }))
-                    );
-                }
-            } else {
-                crate::out!(
-                    "{}",
-                    orderflow_projections::render_timeline(
-                        &entries,
-                        orderflow_projections::TableWidth::DEFAULT
-                    )
-                );
-            }
-            Ok(())
-        }
-        AuditCmd::Export { order, out, who } => {
-            record_access(app, order, &who, AccessKind::Export, format!("file {}", out.display())).await?;
-            let doc = orderflow_projections::export(app.log(), order).map_err(audit_error)?;
-            let text = serde_json::to_string_pretty(&doc).map_err(|e| AppError::Failure(e.to_string()))?;
-            std::fs::write(&out, text + "\n")
-                .map_err(|e| AppError::Failure(format!("cannot write {}: {e}", out.display())))?;
-            let events = doc.get("events").and_then(|e| e.as_array()).map_or(0, Vec::len);
-            if json {
-                crate::outln!("{}", json!({ "order_id": order, "file": out, "events": events }));
-            } else {
-                crate::outln!("exported {events} events of order {} to {}", order.short(), out.display());
-            }
-            Ok(())
-        }
-        AuditCmd::Verify => {
-            let bar = progress_bar(json, "verify");
-            bar.set_length(app.log().head());
-            let result = app.log().verify(&mut |p| bar.set_position(p));
-            bar.finish_and_clear();
-            match result {
-                Ok(r) => {
-                    let hash: String = r.head_log_hash.iter().map(|b| format!("{b:02x}")).collect();
-                    if json {
-                        crate::outln!(
-                            "{}",
-                            json!({ "intact": true, "events": r.events, "records": r.records, "orders": r.streams, "head_log_hash": hash })
-                        );
-                    } else {
-                        crate::outln!(
-                            "log intact: {} events in {} appends over {} orders\nhead hash {hash}",
-                            r.events,
-                            r.records,
-                            r.streams
-                        );
-                    }
-                    Ok(())
-                }
-                Err(f) => {
-                    if json {
-                        crate::outln!(
-                            "{}",
-                            json!({ "intact": false, "position": f.position, "detail": f.detail })
-                        );
-                    }
-                    Err(AppError::Failure(f.to_string()))
-                }
-            }
-        }
-        AuditCmd::VerifyExport { file } => verify_export(&file, json),
+        AuditCmd::History { order, who, wide } => history(via, &order, &who, wide).await?.print(json),
+        AuditCmd::Export { order, out, force, who } => export(via, &order, &out, force, &who, json).await?,
+        AuditCmd::Verify => verify(via, json).await?,
+        AuditCmd::VerifyExport { file } => verify_export(&file, json)?,
         AuditCmd::Replay { order, as_of, version, who } => {
             let point = match (as_of, version) {
-                (_, Some(v)) => AsOf::Version(v),
-                (Some(t), None) => AsOf::Time(t),
+                (_, Some(v)) => ReplayPoint::Version(v),
+                (Some(t), None) => ReplayPoint::Time(t),
                 (None, None) => return Err(AppError::Invalid("give --as-of TIME or --version N".into())),
             };
-            record_access(app, order, &who, AccessKind::Replay, format!("{point:?}")).await?;
-            let replay = orderflow_projections::replay(app.log(), order, point).map_err(audit_error)?;
-            let now = app::now();
-            if json {
-                crate::outln!(
-                    "{}",
-                    json!({ "order_id": order, "events": replay.events_json(),
-                            "state": replay.row.as_ref().map(|r| StatusBoard::render_json(&[r], now)) })
-                );
-            } else {
-                crate::outln!("order {} as of {point:?}: {} events", order.short(), replay.events.len());
-                if let Some(row) = &replay.row {
-                    crate::out!(
-                        "{}",
-                        StatusBoard::render_table(&[row], now, orderflow_projections::TableWidth::DEFAULT)
-                    );
-                }
-            }
-            Ok(())
+            replay(via, &order, point, &who).await?.print(json)
         }
         AuditCmd::Hold { order, reason, who } => {
-            run_command(app, order, actor(&who, Role::Archivist), Command::PlaceHold(PlaceHold { reason }))
-                .await?;
+            let order = archive_command(via, &order, &who, Command::PlaceHold(PlaceHold { reason })).await?;
             crate::outln!(
                 "{}",
                 if json {
@@ -431,11 +362,10 @@ pub async fn audit(app: &App, cmd: AuditCmd, json: bool) -> Result<(), AppError>
                     format!("order {}: archive on hold", order.short())
                 }
             );
-            Ok(())
         }
         AuditCmd::Release { order, note, who } => {
-            run_command(app, order, actor(&who, Role::Archivist), Command::ReleaseHold(ReleaseHold { note }))
-                .await?;
+            let order =
+                archive_command(via, &order, &who, Command::ReleaseHold(ReleaseHold { note })).await?;
             crate::outln!(
                 "{}",
                 if json {
@@ -444,59 +374,190 @@ pub async fn audit(app: &App, cmd: AuditCmd, json: bool) -> Result<(), AppError>
                     format!("order {}: hold released", order.short())
                 }
             );
-            Ok(())
         }
-        AuditCmd::Access { order } => {
-            let runner = caught_up::<AuditView>(app, json)?;
-            for a in runner.view().access(order) {
-                if json {
-                    crate::outln!(
-                        "{}",
-                        json!({ "order_id": a.order_id, "position": a.position, "at": a.at, "actor": a.actor,
-                                "access": a.access, "detail": a.detail })
-                    );
-                } else {
-                    crate::outln!(
-                        "{}  {}  {:<8} {} ({})  {}",
-                        a.at,
-                        a.order_id.short(),
-                        a.access,
-                        a.actor.name,
-                        a.actor.role,
-                        a.detail
-                    );
-                }
-            }
-            runner.close().map_err(runner_error)
+        AuditCmd::Access { order, wide } => access(via, order.as_ref(), wide, json).await?.print(json),
+        AuditCmd::Retention { order } => retention(via, &order, json).await?.print(json),
+    }
+    Ok(())
+}
+
+/// `audit history`: recorded, then the timeline.
+async fn history(via: &Via, order: &OrderRef, who: &AuditActor, wide: bool) -> Result<Printout, AppError> {
+    match via {
+        Via::Local(app) => {
+            reads::audit_history(app, app.resolve(order)?, &who.reader(), TableWidth::wide_if(wide)).await
         }
-        AuditCmd::Retention { order } => {
-            let runner = caught_up::<AuditView>(app, json)?;
-            let r = runner
-                .view()
-                .retention(order)
-                .ok_or(AppError::Rejected(orderflow_commands::Rejection::OrderNotFound { order }))?;
-            if json {
-                crate::outln!(
-                    "{}",
-                    json!({ "order_id": order, "closed_at": r.closed_at, "retention_until": r.retention_until,
-                            "holds": r.active_holds.len(), "status": format!("{:?}", r.status) })
-                );
-            } else {
-                crate::outln!(
-                    "order {}: {:?}; retention until {}; {} active hold(s)",
-                    order.short(),
-                    r.status,
-                    r.retention_until.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
-                    r.active_holds.len()
-                );
-            }
-            runner.close().map_err(runner_error)
+        Via::Remote(nats) => {
+            let request = AuditHistoryRequest { order_id: order.clone(), reader: who.body(), wide };
+            client::query(nats, "audit_history", &request).await
         }
     }
 }
 
-/// Verifies an export file offline.
-pub fn verify_export(file: &std::path::Path, json: bool) -> Result<(), AppError> {
+/// `audit export`: refuses an existing file unless `force` (nothing recorded, nothing written);
+/// recorded, then the document written to `out`.
+async fn export(
+    via: &Via,
+    order: &OrderRef,
+    out: &Path,
+    force: bool,
+    who: &AuditActor,
+    json: bool,
+) -> Result<(), AppError> {
+    if !force && out.exists() {
+        return Err(AppError::Invalid(format!(
+            "{} already exists; nothing written (give --force to overwrite it, or another --out)",
+            out.display()
+        )));
+    }
+    let file = out.display().to_string();
+    let (order, doc) = match via {
+        Via::Local(app) => {
+            let order = app.resolve(order)?;
+            (order, reads::audit_export(app, order, &who.reader(), &file).await?)
+        }
+        Via::Remote(nats) => {
+            let request =
+                AuditExportRequest { order_id: order.clone(), reader: who.body(), file: file.clone() };
+            let reply: AuditExportReply = client::query(nats, "audit_export", &request).await?;
+            (reply.order_id, reply.document)
+        }
+    };
+    let text = serde_json::to_string_pretty(&doc).map_err(|e| AppError::Failure(e.to_string()))?;
+    write_file(out, force, (text + "\n").as_bytes())?;
+    let events = reads::export_events(&doc);
+    if json {
+        crate::outln!("{}", json!({ "order_id": order, "file": out, "events": events }));
+    } else {
+        crate::outln!("exported {events} events of order {} to {}", order.short(), out.display());
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path`; without `force`, only if no file is there (checked by the create
+/// itself, so a file that appeared meanwhile is not overwritten either).
+fn write_file(path: &Path, force: bool, bytes: &[u8]) -> Result<(), AppError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut file = options.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            AppError::Invalid(format!("{} already exists (give --force to overwrite it)", path.display()))
+        } else {
+            AppError::Failure(format!("cannot write {}: {e}", path.display()))
+        }
+    })?;
+    file.write_all(bytes).map_err(|e| AppError::Failure(format!("cannot write {}: {e}", path.display())))
+}
+
+/// `audit verify`: exit 0 when intact, [`AppError::Tampered`] (5) when altered.
+async fn verify(via: &Via, json: bool) -> Result<(), AppError> {
+    let (out, problem) = match via {
+        Via::Local(app) => {
+            let bar = progress_bar(json, "verify");
+            bar.set_length(app.log().head());
+            let result = reads::audit_verify(app, &mut |p| bar.set_position(p));
+            bar.finish_and_clear();
+            result
+        }
+        Via::Remote(nats) => {
+            let reply: AuditVerifyReply = client::query(nats, "audit_verify", &AuditVerifyRequest {}).await?;
+            let problem = match (reply.intact, reply.problem) {
+                (true, _) => None,
+                (false, p) => Some(AppError::Tampered(p.unwrap_or_else(|| "the log is altered".into()))),
+            };
+            (reply.printout, problem)
+        }
+    };
+    out.print(json);
+    problem.map_or(Ok(()), Err)
+}
+
+/// `audit replay`: recorded, then the order as it was.
+async fn replay(
+    via: &Via,
+    order: &OrderRef,
+    point: ReplayPoint,
+    who: &AuditActor,
+) -> Result<Printout, AppError> {
+    match via {
+        Via::Local(app) => reads::audit_replay(app, app.resolve(order)?, point, &who.reader()).await,
+        Via::Remote(nats) => {
+            let (as_of, version) = match point {
+                ReplayPoint::Time(t) => (Some(t), None),
+                ReplayPoint::Version(v) => (None, Some(v)),
+            };
+            let request = AuditReplayRequest { order_id: order.clone(), as_of, version, reader: who.body() };
+            client::query(nats, "audit_replay", &request).await
+        }
+    }
+}
+
+/// `audit hold` and `audit release`: a command in the archivist's role.
+async fn archive_command(
+    via: &Via,
+    order: &OrderRef,
+    who: &AuditActor,
+    command: Command,
+) -> Result<OrderId, AppError> {
+    let actor: Actor = who.reader().actor(Role::Archivist);
+    let command_id = Uuid::new_v4();
+    match via {
+        Via::Local(app) => {
+            let order = app.resolve(order)?;
+            app.execute(Request { order_id: Some(order), command_id, actor, at: None, command }).await?;
+            Ok(order)
+        }
+        Via::Remote(nats) => {
+            let request = CommandRequest {
+                order_id: Some(order.clone()),
+                command_id,
+                actor: Some(ActorBody { name: actor.name, role: actor.role }),
+                at: None,
+                command,
+            };
+            Ok(client::send_command(nats, &request).await?.order_id)
+        }
+    }
+}
+
+/// `audit access`.
+async fn access(via: &Via, order: Option<&OrderRef>, wide: bool, json: bool) -> Result<Printout, AppError> {
+    match via {
+        Via::Local(app) => {
+            let order = order.map(|r| app.resolve(r)).transpose()?;
+            on_view::<AuditView, _>(app, json, |view| {
+                reads::audit_access(view, order, TableWidth::wide_if(wide))
+            })
+        }
+        Via::Remote(nats) => {
+            let request = AuditAccessRequest { order_id: order.cloned(), wide };
+            client::query(nats, "audit_access", &request).await
+        }
+    }
+}
+
+/// `audit retention`.
+async fn retention(via: &Via, order: &OrderRef, json: bool) -> Result<Printout, AppError> {
+    match via {
+        Via::Local(app) => {
+            let order = app.resolve(order)?;
+            on_view::<AuditView, _>(app, json, |view| reads::audit_retention(view, order))?
+        }
+        Via::Remote(nats) => {
+            let request = AuditRetentionRequest { order_id: order.clone() };
+            client::query(nats, "audit_retention", &request).await
+        }
+    }
+}
+
+/// Verifies an export file offline: exit 0 when intact, [`AppError::Tampered`] (5) when an event
+/// was edited, removed, inserted or reordered.
+pub fn verify_export(file: &Path, json: bool) -> Result<(), AppError> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| AppError::Invalid(format!("cannot read {}: {e}", file.display())))?;
     let doc: serde_json::Value = serde_json::from_str(&text)
@@ -524,7 +585,7 @@ pub fn verify_export(file: &std::path::Path, json: bool) -> Result<(), AppError>
             if json {
                 crate::outln!("{}", json!({ "intact": false, "index": e.index, "detail": e.detail }));
             }
-            Err(AppError::Failure(format!("export damaged: {e}")))
+            Err(AppError::Tampered(format!("export damaged: {e}")))
         }
     }
 }
@@ -594,9 +655,9 @@ pub fn board_and_kpis(app: &App, json: bool) -> Result<(), AppError> {
             "\nStatus board ({} active orders; `orderflow status --all` for every order):",
             rows.len()
         );
-        crate::out!("{}", StatusBoard::render_table(&rows, now, orderflow_projections::TableWidth::DEFAULT));
+        crate::out!("{}", StatusBoard::render_table(&rows, now, TableWidth::DEFAULT));
         crate::outln!("\nKPIs by month (`orderflow kpi --by customer|product|channel` for more):");
-        crate::out!("{}", report.render_table(orderflow_projections::TableWidth::DEFAULT));
+        crate::out!("{}", report.render_table(TableWidth::DEFAULT));
     }
     status.close().map_err(runner_error)?;
     kpis.close().map_err(runner_error)

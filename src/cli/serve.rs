@@ -30,6 +30,50 @@ pub struct ServeArgs {
     pub requests_in_flight_max: usize,
 }
 
+/// The file in the data directory that says where its running `serve` listens.
+pub(super) const SERVE_FILE: &str = "serve.json";
+
+/// `serve.json`: written (mode 0600) once the service is ready, removed on an orderly stop. A
+/// command that finds the data directory locked reads it and goes through the service. After a
+/// crash it stays behind: the next `serve` overwrites it, and a CLI that cannot reach the URL
+/// says so.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(super) struct ServeFile {
+    /// The NATS server the service answers on.
+    pub(super) nats: String,
+    /// The process id of `serve`.
+    pub(super) pid: u32,
+}
+
+impl ServeFile {
+    /// Writes `serve.json` in `data_dir` atomically, readable by the owner only; returns its path.
+    fn write(data_dir: &Path, url: &str) -> std::io::Result<std::path::PathBuf> {
+        use std::io::Write as _;
+        let path = data_dir.join(SERVE_FILE);
+        let tmp = data_dir.join(format!(".{SERVE_FILE}.tmp"));
+        let body = serde_json::to_vec(&ServeFile { nats: url.to_string(), pid: std::process::id() })
+            .map_err(std::io::Error::other)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&tmp)?;
+        file.write_all(&body)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(path)
+    }
+
+    /// Reads `serve.json` of `data_dir`, if there is a readable one.
+    pub(super) fn read(data_dir: &Path) -> Option<ServeFile> {
+        let text = std::fs::read(data_dir.join(SERVE_FILE)).ok()?;
+        serde_json::from_slice(&text).ok()
+    }
+}
+
 /// Runs the service on `data_dir` with the broker at `url` until a stop signal; exit 0 after an
 /// orderly stop.
 pub(super) async fn run(data_dir: &Path, url: &str, args: ServeArgs, json: bool) -> Result<(), AppError> {
@@ -81,6 +125,14 @@ async fn serve(
         info.id,
         app.path().display()
     );
+    // Where the CLI finds this service while it holds the data directory.
+    let serve_file = match ServeFile::write(app.path(), url) {
+        Ok(path) => Some(path),
+        Err(e) => {
+            warn!(error = %e, "Cannot record where this service listens; the CLI needs --nats to reach it.");
+            None
+        }
+    };
     if json {
         crate::outln!(
             "{}",
@@ -104,6 +156,11 @@ async fn serve(
         }
         r = &mut running => (r, false),
     };
+    if let Some(path) = &serve_file {
+        if let Err(e) = std::fs::remove_file(path) {
+            warn!(error = %e, file = %path.display(), "Cannot remove the service's serve.json.");
+        }
+    }
     let report = result
         .map_err(|e| AppError::Failure(format!("the service task failed: {e}")))?
         .map_err(|e| AppError::Failure(e.to_string()))?;

@@ -4,10 +4,14 @@
 use std::time::Duration;
 
 use async_nats::{Client, RequestErrorKind};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::app::AppError;
-use crate::service::protocol::{command_subject, query_subject, read_reply, CommandReply, CommandRequest};
+use crate::service::protocol::{
+    command_subject, query_subject, read_reply, reply_as, CommandReply, CommandRequest,
+};
 
 /// How long a client waits for a reply. A command may wait for its order's other commands and
 /// a group commit; a reply later than this is reported, with the advice to retry with the same
@@ -36,7 +40,9 @@ async fn send(client: &Client, subject: &str, body: Vec<u8>) -> Result<Result<Va
             RequestErrorKind::NoResponders => {
                 format!("no orderflow server answers on {subject} (is `orderflow serve` running?)")
             }
-            RequestErrorKind::TimedOut => format!("no reply on {subject} within {REQUEST_TIMEOUT:?}"),
+            RequestErrorKind::TimedOut => {
+                format!("no reply on {subject} within {} s", REQUEST_TIMEOUT.as_secs())
+            }
             _ => format!("request on {subject} failed: {e}"),
         }),
     }
@@ -53,13 +59,16 @@ pub async fn send_command(client: &Client, request: &CommandRequest) -> Result<C
             request.command_id
         ))
     })?;
-    let reply = answer?;
-    serde_json::from_value(reply)
-        .map_err(|e| AppError::Failure(format!("the server's command reply is malformed: {e}")))
+    reply_as(answer?)
 }
 
-/// Asks a query (`show`, `history`, ...) and returns the reply's body (with `"ok": true`).
-pub async fn query(client: &Client, name: &str, body: &Value) -> Result<Value, AppError> {
-    let body = serde_json::to_vec(body).map_err(|e| AppError::Failure(e.to_string()))?;
-    send(client, &query_subject(name), body).await.map_err(AppError::Failure)?
+/// Asks a query (`show`, `history`, ...) with its request body and returns its reply body.
+pub async fn query<Req: Serialize, Rep: DeserializeOwned>(
+    client: &Client,
+    name: &str,
+    request: &Req,
+) -> Result<Rep, AppError> {
+    let body = serde_json::to_vec(request).map_err(|e| AppError::Failure(e.to_string()))?;
+    let reply = send(client, &query_subject(name), body).await.map_err(AppError::Failure)??;
+    reply_as(reply)
 }

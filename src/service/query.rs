@@ -1,9 +1,15 @@
-//! Queries the service answers on `orderflow.query.<name>`: reads, never writes.
+//! Queries the service answers on `orderflow.query.<name>`: reads. Only the archive reads write,
+//! as they do locally: `audit_history`, `audit_export` and `audit_replay` first record an
+//! `archive_accessed` event with who read and why (the same application function as the CLI's,
+//! [`crate::app::reads`]).
 //!
 //! Built in: `show` (an order's current state), `history` (an order's events, in pages),
-//! `status` (the status board) and `kpi` (the KPIs). `status` and `kpi` are live read models:
-//! each query holds its projection's runner, opened once from its snapshot and caught up with
-//! the log before every answer (incrementally: only the events since the last answer).
+//! `status` (the status board), `kpi` (the KPIs), `audit_history`, `audit_export`,
+//! `audit_replay`, `audit_access`, `audit_retention` and `audit_verify`. `status`, `kpi`,
+//! `audit_access` and `audit_retention` are live read models: each holds its projection's runner,
+//! opened once from its snapshot and caught up with the log before every answer (incrementally:
+//! only the events since the last answer). Request and reply bodies are the types of
+//! [`crate::service::protocol`]; every order field takes a whole id or a unique prefix.
 //!
 //! # Adding a query (the extension point)
 //! Implement [`Query`] (a name and an `answer` from the request body to the reply's fields) and
@@ -11,21 +17,25 @@
 //! that list with [`builtin_queries`] plus its own. The service answers
 //! `orderflow.query.<name>` for every query in the list, lists the names in the endpoint's
 //! metadata (`$SRV.INFO`), checks the body's size and encoding before calling `answer`, and turns
-//! an `Err` into an error reply.
+//! an `Err` into an error reply. Give the request and reply types a `JsonSchema` and add them to
+//! [`crate::service::protocol::json_schemas`].
 
+use std::sync::{Arc, Mutex};
+
+use futures::future::BoxFuture;
 use orderflow_commands::Rejection;
-use orderflow_schemas::{decode_event, event_to_json, JsonEnvelope, OrderId, Timestamp};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use orderflow_projections::{AuditView, KpiFacts, Projection, Runner, RunnerConfig, StatusBoard, TableWidth};
+use orderflow_schemas::{decode_event, event_to_json, JsonEnvelope, Timestamp};
+use serde::Serialize;
+use serde_json::Value;
 
-use std::sync::Mutex;
-
-use orderflow_projections::{KpiFacts, Projection, Runner, RunnerConfig, StatusBoard};
-
-use crate::app::{App, AppError};
-use crate::cli::read::{check_month, kpi_report, select, KpiArgs, StatusArgs};
+use crate::app::{reads, App, AppError};
 use crate::render;
-use crate::service::protocol::parse_body;
+use crate::service::protocol::{
+    parse_body, AuditAccessRequest, AuditExportReply, AuditExportRequest, AuditHistoryRequest,
+    AuditReplayRequest, AuditRetentionRequest, AuditVerifyReply, AuditVerifyRequest, HistoryReply,
+    HistoryRequest, KpiReply, KpiRequest, ShowReply, ShowRequest, StatusReply, StatusRequest,
+};
 
 /// Events in one `history` reply at most.
 pub const HISTORY_PAGE_EVENTS_MAX: usize = 512;
@@ -43,16 +53,28 @@ pub trait Query: Send + Sync + 'static {
     /// [`parse_body`] into a struct with `deny_unknown_fields`. The returned object's fields
     /// become the reply's, beside `"ok": true`. Runs on the async runtime: it must not block for
     /// long.
-    fn answer(&self, app: &App, body: &[u8]) -> Result<Value, AppError>;
+    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>>;
 }
 
-/// The queries every server answers: `show`, `history`, `status` and `kpi`.
-pub fn builtin_queries() -> Vec<std::sync::Arc<dyn Query>> {
+/// The reply body of a typed reply.
+fn to_value<T: Serialize>(reply: &T) -> Result<Value, AppError> {
+    serde_json::to_value(reply).map_err(|e| AppError::Failure(format!("cannot encode the reply: {e}")))
+}
+
+/// The queries every server answers (see the module documentation).
+pub fn builtin_queries() -> Vec<Arc<dyn Query>> {
+    let audit = Arc::new(Live::<AuditView>::default());
     vec![
-        std::sync::Arc::new(Show),
-        std::sync::Arc::new(History),
-        std::sync::Arc::new(Live::<StatusBoard>::default()),
-        std::sync::Arc::new(Live::<KpiFacts>::default()),
+        Arc::new(Show),
+        Arc::new(History),
+        Arc::new(Live::<StatusBoard>::default()),
+        Arc::new(Live::<KpiFacts>::default()),
+        Arc::new(AuditHistory),
+        Arc::new(AuditExport),
+        Arc::new(AuditReplay),
+        Arc::new(AuditAccess(Arc::clone(&audit))),
+        Arc::new(AuditRetention(audit)),
+        Arc::new(AuditVerify),
     ]
 }
 
@@ -88,48 +110,45 @@ impl<P: Projection> Live<P> {
     }
 }
 
-/// `status`: the body is `orderflow status`'s options as JSON (`{"state"?, "customer"?,
-/// "at_risk"?, "within"?, "overdue"?, "late"?, "all"?}`) → `{"orders": [...], "text"}`.
+/// `status`: [`StatusRequest`] → [`StatusReply`].
 impl Query for Live<StatusBoard> {
     fn name(&self) -> &'static str {
         "status"
     }
 
-    fn answer(&self, app: &App, body: &[u8]) -> Result<Value, AppError> {
-        let args: StatusArgs = parse_body(body)?;
-        let now = crate::app::now();
-        self.with_view(app, |board| {
-            let rows = select(board, &args, now);
-            json!({ "orders": StatusBoard::render_json(&rows, now), "text": StatusBoard::render_table(&rows, now, orderflow_projections::TableWidth::DEFAULT) })
+    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>> {
+        Box::pin(async move {
+            let req: StatusRequest = parse_body(body)?;
+            let now = crate::app::now();
+            let out = self.with_view(app, |board| reads::status(board, &req.filter(), now))?;
+            let orders = out.json.into_iter().next().unwrap_or(Value::Null);
+            to_value(&StatusReply { orders, text: out.text })
         })
     }
 }
 
-/// `kpi`: `{"month"?: "YYYY-MM", "by"?: "customer"|"product"|"channel"}` → `{"report", "text"}`.
+/// `kpi`: [`KpiRequest`] → [`KpiReply`].
 impl Query for Live<KpiFacts> {
     fn name(&self) -> &'static str {
         "kpi"
     }
 
-    fn answer(&self, app: &App, body: &[u8]) -> Result<Value, AppError> {
-        let args: KpiArgs = parse_body(body)?;
-        check_month(&args)?;
-        self.with_view(app, |facts| {
-            let report = kpi_report(facts, &args);
-            json!({ "report": report.render_json(), "text": report.render_table(orderflow_projections::TableWidth::DEFAULT) })
+    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>> {
+        Box::pin(async move {
+            let req: KpiRequest = parse_body(body)?;
+            let selection = req.selection();
+            if let Some(m) = &selection.month {
+                reads::check_month(m)?;
+            }
+            let out = self.with_view(app, |facts| reads::kpi(facts, &selection))??;
+            let report = out.json.into_iter().next().unwrap_or(Value::Null);
+            to_value(&KpiReply { report, text: out.text })
         })
     }
 }
 
-/// The body of `show`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ShowRequest {
-    order_id: OrderId,
-}
-
-/// `show`: `{"order_id"}` → `{"order_id", "version", "state": {...}, "text": "..."}`; `state` is
-/// what `orderflow order show --json` prints, `text` what it prints without `--json`.
+/// `show`: [`ShowRequest`] → [`ShowReply`]; `state` is what `orderflow order show --json`
+/// prints, `text` what it prints without `--json`.
 #[derive(Debug, Clone, Copy)]
 pub struct Show;
 
@@ -138,38 +157,28 @@ impl Query for Show {
         "show"
     }
 
-    fn answer(&self, app: &App, body: &[u8]) -> Result<Value, AppError> {
-        let req: ShowRequest = parse_body(body)?;
-        let (version, state) = app.order(req.order_id)?;
-        if !state.exists() {
-            return Err(AppError::Rejected(Rejection::OrderNotFound { order: req.order_id }));
-        }
-        Ok(json!({
-            "order_id": req.order_id,
-            "version": version,
-            "state": render::state_json(&state, version),
-            "text": render::state_text(&state, version),
-        }))
+    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>> {
+        Box::pin(async move {
+            let req: ShowRequest = parse_body(body)?;
+            let order = app.resolve(&req.order_id)?;
+            let (version, state) = app.order(order)?;
+            if !state.exists() {
+                return Err(AppError::Rejected(Rejection::OrderNotFound { order }));
+            }
+            to_value(&ShowReply {
+                order_id: order,
+                version,
+                state: render::state_json(&state, version),
+                text: render::state_text(&state, version),
+            })
+        })
     }
 }
 
-/// The body of `history`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct HistoryRequest {
-    order_id: OrderId,
-    #[serde(default = "first_version")]
-    from_version: u64,
-}
-
-fn first_version() -> u64 {
-    1
-}
-
-/// `history`: `{"order_id", "from_version"?}` → `{"order_id", "events": [...], "next_version"}`.
-/// `events` are the order's events from `from_version` (default 1) in their JSON form, at most
-/// [`HISTORY_PAGE_EVENTS_MAX`] and about [`HISTORY_PAGE_BYTES_MAX`]; `next_version` is where the
-/// next page starts, `null` after the last.
+/// `history`: [`HistoryRequest`] → [`HistoryReply`]. `events` are the order's events from
+/// `from_version` (default 1) in their JSON form, at most [`HISTORY_PAGE_EVENTS_MAX`] and about
+/// [`HISTORY_PAGE_BYTES_MAX`]; `next_version` is where the next page starts, `null` after the
+/// last.
 #[derive(Debug, Clone, Copy)]
 pub struct History;
 
@@ -178,37 +187,162 @@ impl Query for History {
         "history"
     }
 
-    fn answer(&self, app: &App, body: &[u8]) -> Result<Value, AppError> {
-        let req: HistoryRequest = parse_body(body)?;
-        let order = req.order_id;
-        if req.from_version == 0 {
-            return Err(AppError::Invalid("from_version starts at 1".into()));
-        }
-        let stored = app.log().read_stream(order.0, req.from_version)?;
-        if stored.is_empty() && app.log().stream_version(order.0)? == 0 {
-            return Err(AppError::Rejected(Rejection::OrderNotFound { order }));
-        }
-        let mut events = Vec::new();
-        let mut bytes = 0usize;
-        let mut next_version = None;
-        for s in stored {
-            if events.len() >= HISTORY_PAGE_EVENTS_MAX || bytes >= HISTORY_PAGE_BYTES_MAX {
-                next_version = Some(s.version);
-                break;
+    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>> {
+        Box::pin(async move {
+            let req: HistoryRequest = parse_body(body)?;
+            if req.from_version == 0 {
+                return Err(AppError::Invalid("from_version starts at 1".into()));
             }
-            let event = decode_event(s.event_type, s.schema_version, &s.payload)
-                .map_err(|e| AppError::Failure(format!("event at position {}: {e}", s.position)))?;
-            let env = JsonEnvelope {
-                event_id: s.event_id,
-                order_id: order,
-                position: s.position,
-                version: s.version,
-                recorded_at: Timestamp(s.recorded_at_us),
-            };
-            let json = event_to_json(&event, &env);
-            bytes += json.to_string().len();
-            events.push(json);
-        }
-        Ok(json!({ "order_id": order, "events": events, "next_version": next_version }))
+            let order = app.resolve(&req.order_id)?;
+            let stored = app.log().read_stream(order.0, req.from_version)?;
+            if stored.is_empty() && app.log().stream_version(order.0)? == 0 {
+                return Err(AppError::Rejected(Rejection::OrderNotFound { order }));
+            }
+            let mut events = Vec::new();
+            let mut bytes = 0usize;
+            let mut next_version = None;
+            for s in stored {
+                if events.len() >= HISTORY_PAGE_EVENTS_MAX || bytes >= HISTORY_PAGE_BYTES_MAX {
+                    next_version = Some(s.version);
+                    break;
+                }
+                let event = decode_event(s.event_type, s.schema_version, &s.payload)
+                    .map_err(|e| AppError::Failure(format!("event at position {}: {e}", s.position)))?;
+                let env = JsonEnvelope {
+                    event_id: s.event_id,
+                    order_id: order,
+                    position: s.position,
+                    version: s.version,
+                    recorded_at: Timestamp(s.recorded_at_us),
+                };
+                let json = event_to_json(&event, &env);
+                bytes += json.to_string().len();
+                events.push(json);
+            }
+            to_value(&HistoryReply { order_id: order, events, next_version })
+        })
+    }
+}
+
+/// `audit_history`: [`AuditHistoryRequest`] → [`reads::Printout`] (recorded first).
+#[derive(Debug, Clone, Copy)]
+pub struct AuditHistory;
+
+impl Query for AuditHistory {
+    fn name(&self) -> &'static str {
+        "audit_history"
+    }
+
+    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>> {
+        Box::pin(async move {
+            let req: AuditHistoryRequest = parse_body(body)?;
+            let order = app.resolve(&req.order_id)?;
+            to_value(
+                &reads::audit_history(app, order, &req.reader.reader(), TableWidth::wide_if(req.wide))
+                    .await?,
+            )
+        })
+    }
+}
+
+/// `audit_export`: [`AuditExportRequest`] → [`AuditExportReply`] (recorded first); the client
+/// writes the document to its file.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditExport;
+
+impl Query for AuditExport {
+    fn name(&self) -> &'static str {
+        "audit_export"
+    }
+
+    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>> {
+        Box::pin(async move {
+            let req: AuditExportRequest = parse_body(body)?;
+            let order = app.resolve(&req.order_id)?;
+            let document = reads::audit_export(app, order, &req.reader.reader(), &req.file).await?;
+            to_value(&AuditExportReply { order_id: order, events: reads::export_events(&document), document })
+        })
+    }
+}
+
+/// `audit_replay`: [`AuditReplayRequest`] → [`reads::Printout`] (recorded first).
+#[derive(Debug, Clone, Copy)]
+pub struct AuditReplay;
+
+impl Query for AuditReplay {
+    fn name(&self) -> &'static str {
+        "audit_replay"
+    }
+
+    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>> {
+        Box::pin(async move {
+            let req: AuditReplayRequest = parse_body(body)?;
+            let point = req.point()?;
+            let order = app.resolve(&req.order_id)?;
+            to_value(&reads::audit_replay(app, order, point, &req.reader.reader()).await?)
+        })
+    }
+}
+
+/// `audit_access`: [`AuditAccessRequest`] → [`reads::Printout`].
+#[derive(Debug)]
+pub struct AuditAccess(Arc<Live<AuditView>>);
+
+impl Query for AuditAccess {
+    fn name(&self) -> &'static str {
+        "audit_access"
+    }
+
+    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>> {
+        Box::pin(async move {
+            let req: AuditAccessRequest = parse_body(body)?;
+            let order = req.order_id.as_ref().map(|r| app.resolve(r)).transpose()?;
+            to_value(
+                &self
+                    .0
+                    .with_view(app, |view| reads::audit_access(view, order, TableWidth::wide_if(req.wide)))?,
+            )
+        })
+    }
+}
+
+/// `audit_retention`: [`AuditRetentionRequest`] → [`reads::Printout`].
+#[derive(Debug)]
+pub struct AuditRetention(Arc<Live<AuditView>>);
+
+impl Query for AuditRetention {
+    fn name(&self) -> &'static str {
+        "audit_retention"
+    }
+
+    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>> {
+        Box::pin(async move {
+            let req: AuditRetentionRequest = parse_body(body)?;
+            let order = app.resolve(&req.order_id)?;
+            to_value(&self.0.with_view(app, |view| reads::audit_retention(view, order))??)
+        })
+    }
+}
+
+/// `audit_verify`: [`AuditVerifyRequest`] → [`AuditVerifyReply`]; an altered log is an `ok`
+/// reply with `intact: false` and the problem.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditVerify;
+
+impl Query for AuditVerify {
+    fn name(&self) -> &'static str {
+        "audit_verify"
+    }
+
+    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>> {
+        Box::pin(async move {
+            let _: AuditVerifyRequest = parse_body(body)?;
+            let (printout, problem) = reads::audit_verify(app, &mut |_| {});
+            to_value(&AuditVerifyReply {
+                intact: problem.is_none(),
+                printout,
+                problem: problem.map(|p| p.to_string()),
+            })
+        })
     }
 }

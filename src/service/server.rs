@@ -422,7 +422,7 @@ async fn handle(
         let body = &request.message.payload;
         match kind {
             Kind::Command if prefix == COMMAND_SUBJECT_PREFIX => command(&app, name, body).await,
-            Kind::Query if prefix == QUERY_SUBJECT_PREFIX => query(&app, &queries, name, body),
+            Kind::Query if prefix == QUERY_SUBJECT_PREFIX => query(&app, &queries, name, body).await,
             _ => Err(AppError::Invalid(format!("subject {subject} is not served here"))),
         }
     }
@@ -460,18 +460,18 @@ async fn command(app: &App, name: &str, body: &[u8]) -> Result<Value, AppError> 
         )));
     }
     let request: CommandRequest = parse_body(body)?;
-    let request = request.into_app_request(name)?;
+    let request = request.into_app_request(name, |r| app.resolve(r))?;
     let command_id = request.command_id;
     let done = app.execute(request).await?;
     debug!(order_id = %done.order_id, duplicate = done.duplicate, version = done.version, "Command done.");
     Ok(CommandReply::from_done(&done, name, command_id).to_json())
 }
 
-fn query(app: &App, queries: &[Arc<dyn Query>], name: &str, body: &[u8]) -> Result<Value, AppError> {
+async fn query(app: &App, queries: &[Arc<dyn Query>], name: &str, body: &[u8]) -> Result<Value, AppError> {
     let Some(q) = queries.iter().find(|q| q.name() == name) else {
         let names: Vec<&str> = queries.iter().map(|q| q.name()).collect();
         return Err(AppError::Invalid(format!("unknown query \"{name}\"; queries: {}", names.join(", "))));
     };
     check_body(body)?;
-    q.answer(app, body)
+    q.answer(app, body).await
 }

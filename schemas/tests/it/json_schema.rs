@@ -29,7 +29,9 @@ fn committed_json_schemas_match_generated() {
         }
     }
     for file in golden::file_names(&dir) {
-        if generated.iter().any(|(f, _)| *f == file) {
+        // Subdirectories hold other schemas (`protocol/`: the command service's bodies, checked by
+        // the orderflow crate's tests).
+        if generated.iter().any(|(f, _)| *f == file) || dir.join(&file).is_dir() {
             continue;
         }
         if golden::bless() {

@@ -28,7 +28,10 @@ fn a_quantity_change_after_approval_needs_every_department_again() {
     assert_eq!(show["approvals_missing"], json!(["production", "procurement", "finance", "warehouse"]));
     assert_eq!(show["lines"][0]["quantity"], 12);
     let text = desk.ok(&["order", "show", &id]).stdout;
-    assert!(text.contains("reviews      revision 2 waiting for production, procurement, finance, warehouse"), "{text}");
+    assert!(
+        text.contains("reviews      revision 2 waiting for production, procurement, finance, warehouse"),
+        "{text}"
+    );
 
     desk.refused(
         &id,

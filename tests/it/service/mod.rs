@@ -3,8 +3,10 @@
 
 mod consume;
 mod crash;
+mod reads;
 mod remote;
 mod requests;
+mod schemas;
 mod shutdown;
 
 use std::collections::HashSet;

@@ -11,7 +11,7 @@ use crate::support::NatsServer;
 /// How long one CLI run may take (connect 5 s + reply 10 s at most, plus start-up).
 const CLI_TIMEOUT: Duration = Duration::from_secs(40);
 
-async fn cli(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) async fn cli(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(BIN);
     cmd.args(args).env_remove("ORDERFLOW_NATS_URL").env_remove("ORDERFLOW_DATA_DIR").kill_on_drop(true);
     for (k, v) in env {
@@ -23,15 +23,15 @@ async fn cli(args: &[&str], env: &[(&str, &str)]) -> Output {
         .expect("run orderflow")
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn code(o: &Output) -> i32 {
+pub(crate) fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }
 

@@ -1,0 +1,390 @@
+//! The reads of the application, one function each, called alike by the command line on a data
+//! directory and by `orderflow serve` answering a query: the status selection, the KPI report,
+//! and the audit archive reads. Archive reads (history, export, replay) are first recorded in the
+//! log as `archive_accessed`, with who read and why ([`record_access`]); a read that cannot be
+//! recorded does not happen.
+//!
+//! Each read returns a [`Printout`]: the JSON lines `--json` prints and the text printed
+//! otherwise, so a local run and one through the service print the same.
+
+use std::collections::HashSet;
+
+use orderflow_commands::{Command, RecordAccess, Rejection};
+use orderflow_projections::{
+    AsOf, AuditView, Group, KpiFacts, KpiQuery, KpiReport, OrderRow, OrderState, RetentionStatus,
+    StatusBoard, TableWidth,
+};
+use orderflow_schemas::{AccessKind, Actor, Date, OrderId, Role, Timestamp};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::{default_actor, App, AppError, Request};
+
+/// Days ahead `--at-risk` looks unless told.
+pub const AT_RISK_WITHIN_DAYS_DEFAULT: i32 = 7;
+
+/// What a read prints: with `--json` each of `json` on its own line, else `text` as it is.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Printout {
+    /// The JSON lines (`--json`), one value per line.
+    pub json: Vec<Value>,
+    /// The text (without `--json`), newlines included.
+    pub text: String,
+}
+
+impl Printout {
+    /// Prints it to standard output.
+    pub fn print(&self, json: bool) {
+        if json {
+            for v in &self.json {
+                crate::outln!("{v}");
+            }
+        } else {
+            crate::out!("{}", self.text);
+        }
+    }
+}
+
+/// Which orders of the status board to list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatusFilter {
+    /// Only orders in this state (then closed ones count too).
+    pub state: Option<OrderState>,
+    /// Only customers whose name contains this, ignoring case.
+    pub customer: Option<String>,
+    /// Only orders at risk: promised within `within` days and not shipped, or shipped with an ETA
+    /// after the promise.
+    pub at_risk: bool,
+    /// Days ahead for `at_risk` ([`AT_RISK_WITHIN_DAYS_DEFAULT`] when `None`).
+    pub within: Option<i32>,
+    /// Only orders with a department review past its due time.
+    pub overdue: bool,
+    /// Only orders past their promise and not delivered.
+    pub late: bool,
+    /// Closed, cancelled and rejected orders too.
+    pub all: bool,
+    /// The width the table is laid out for.
+    pub width: TableWidth,
+}
+
+/// The board's rows that `filter` selects, at `now`.
+pub fn select<'a>(board: &'a StatusBoard, filter: &StatusFilter, now: Timestamp) -> Vec<&'a OrderRow> {
+    let mut rows = match filter.state {
+        Some(s) => board.by_state(s),
+        None => board.all(),
+    };
+    if let Some(c) = &filter.customer {
+        let wanted = c.trim().to_lowercase();
+        rows.retain(|r| r.customer_matches(&wanted));
+    }
+    if filter.at_risk {
+        let within = filter.within.unwrap_or(AT_RISK_WITHIN_DAYS_DEFAULT);
+        let risky: HashSet<OrderId> = board.at_risk(now, within).iter().map(|a| a.row.order_id).collect();
+        rows.retain(|r| risky.contains(&r.order_id));
+    }
+    if filter.overdue {
+        let overdue: HashSet<OrderId> = board.overdue_approvals(now).iter().map(|o| o.order_id).collect();
+        rows.retain(|r| overdue.contains(&r.order_id));
+    }
+    if filter.late {
+        let late: HashSet<OrderId> = board.late(now).iter().map(|l| l.row.order_id).collect();
+        rows.retain(|r| late.contains(&r.order_id));
+    }
+    if !filter.all && filter.state.is_none() {
+        rows.retain(|r| r.is_active());
+    }
+    rows
+}
+
+/// The status board's printout: one JSON line (the rows) or the table.
+pub fn status(board: &StatusBoard, filter: &StatusFilter, now: Timestamp) -> Printout {
+    let rows = select(board, filter, now);
+    Printout {
+        json: vec![StatusBoard::render_json(&rows, now)],
+        text: StatusBoard::render_table(&rows, now, filter.width),
+    }
+}
+
+/// How `kpi` breaks the figures down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KpiBy {
+    /// Per month (the default).
+    Month,
+    /// Per customer.
+    Customer,
+    /// Per product (SKU).
+    Product,
+    /// Per channel.
+    Channel,
+}
+
+/// Which KPIs to report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KpiSelection {
+    /// Only this month (`YYYY-MM`).
+    pub month: Option<String>,
+    /// The breakdown.
+    pub by: KpiBy,
+    /// The width the table is laid out for.
+    pub width: TableWidth,
+}
+
+/// Checks a month as `--month` takes it.
+pub fn check_month(month: &str) -> Result<(), AppError> {
+    let ok = month.len() == 7 && Date::parse(&format!("{month}-01")).is_ok();
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(format!("'{month}' is not a month (expected YYYY-MM, e.g. 2026-11)")))
+    }
+}
+
+/// The KPI report `selection` asks for (after checking its month).
+pub fn kpi_report(facts: &KpiFacts, selection: &KpiSelection) -> Result<KpiReport, AppError> {
+    if let Some(m) = &selection.month {
+        check_month(m)?;
+    }
+    let group = match selection.by {
+        KpiBy::Month => Group::Month,
+        KpiBy::Customer => Group::Customer,
+        KpiBy::Product => Group::Sku,
+        KpiBy::Channel => Group::Channel,
+    };
+    Ok(facts.report(&KpiQuery {
+        group,
+        from_month: selection.month.clone(),
+        to_month: selection.month.clone(),
+    }))
+}
+
+/// The KPIs' printout.
+pub fn kpi(facts: &KpiFacts, selection: &KpiSelection) -> Result<Printout, AppError> {
+    let report = kpi_report(facts, selection)?;
+    Ok(Printout { json: vec![report.render_json()], text: report.render_table(selection.width) })
+}
+
+/// Who reads or administers the archive, and why.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reader {
+    /// The person (default: `"<role> desk"`).
+    pub name: Option<String>,
+    /// The role [default: the read's own, auditor or archivist].
+    pub role: Option<Role>,
+    /// Why (recorded with the access).
+    pub purpose: String,
+}
+
+impl Reader {
+    /// The actor, with `default_role` when no role was given.
+    pub fn actor(&self, default_role: Role) -> Actor {
+        let role = self.role.unwrap_or(default_role);
+        Actor { name: self.name.clone().unwrap_or_else(|| default_actor(role)), role }
+    }
+}
+
+/// A point of a replay: a time or an order version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplayPoint {
+    /// The events effective at or before this time.
+    Time(Timestamp),
+    /// The events up to and including this version.
+    Version(u64),
+}
+
+impl ReplayPoint {
+    fn as_of(self) -> AsOf {
+        match self {
+            ReplayPoint::Time(t) => AsOf::Time(t),
+            ReplayPoint::Version(v) => AsOf::Version(v),
+        }
+    }
+}
+
+/// A time as a clerk writes it: `2026-11-05 14:00 UTC` (seconds when there are some).
+pub fn clerk_time(t: Timestamp) -> String {
+    let dt = t.to_datetime();
+    if dt.timestamp_subsec_micros() == 0 && dt.format("%S").to_string() == "00" {
+        dt.format("%Y-%m-%d %H:%M UTC").to_string()
+    } else {
+        dt.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    }
+}
+
+impl std::fmt::Display for ReplayPoint {
+    /// `as of 2026-11-05 14:00 UTC` or `version 8`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReplayPoint::Time(t) => write!(f, "as of {}", clerk_time(*t)),
+            ReplayPoint::Version(v) => write!(f, "version {v}"),
+        }
+    }
+}
+
+/// A retention status as a clerk writes it: `open`, `until 2036-12-02`, `on hold`.
+pub fn retention_words(status: &RetentionStatus) -> String {
+    match status {
+        RetentionStatus::Open => "open".into(),
+        RetentionStatus::Until { date } => format!("until {date}"),
+        RetentionStatus::Held => "on hold".into(),
+    }
+}
+
+/// The order-not-found rejection.
+fn not_found(order: OrderId) -> AppError {
+    AppError::Rejected(Rejection::OrderNotFound { order })
+}
+
+fn audit_error(order: OrderId, e: orderflow_projections::AuditError) -> AppError {
+    match e {
+        orderflow_projections::AuditError::NotFound { .. } => not_found(order),
+        orderflow_projections::AuditError::Log(l) => AppError::Storage(l),
+        other => AppError::Failure(other.to_string()),
+    }
+}
+
+/// Records an archive read before it happens, as `archive_accessed` by `who` with `detail` (and
+/// the purpose, when given). A read that cannot be recorded does not happen.
+pub async fn record_access(
+    app: &App,
+    order: OrderId,
+    who: &Reader,
+    access: AccessKind,
+    detail: String,
+) -> Result<(), AppError> {
+    let detail = if who.purpose.is_empty() { detail } else { format!("{detail}; purpose: {}", who.purpose) };
+    app.execute(Request {
+        order_id: Some(order),
+        command_id: Uuid::new_v4(),
+        actor: who.actor(Role::Auditor),
+        at: None,
+        command: Command::RecordAccess(RecordAccess { access, detail }),
+    })
+    .await
+    .map(|_| ())
+}
+
+/// `audit history`: recorded, then the readable timeline (JSON: one line per entry).
+pub async fn audit_history(
+    app: &App,
+    order: OrderId,
+    who: &Reader,
+    width: TableWidth,
+) -> Result<Printout, AppError> {
+    record_access(app, order, who, AccessKind::History, "timeline".into()).await?;
+    let entries = orderflow_projections::history(app.log(), order).map_err(|e| audit_error(order, e))?;
+    let json = entries
+        .iter()
+        .map(|e| serde_json::to_value(e).map_err(|e| AppError::Failure(format!("timeline entry: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Printout { json, text: orderflow_projections::render_timeline(&entries, width) })
+}
+
+/// `audit export`: recorded (the detail names `file`, where the caller writes it), then the
+/// self-contained export document.
+pub async fn audit_export(app: &App, order: OrderId, who: &Reader, file: &str) -> Result<Value, AppError> {
+    record_access(app, order, who, AccessKind::Export, format!("file {file}")).await?;
+    orderflow_projections::export(app.log(), order).map_err(|e| audit_error(order, e))
+}
+
+/// The events of an export document.
+pub fn export_events(doc: &Value) -> usize {
+    doc.get("events").and_then(|e| e.as_array()).map_or(0, Vec::len)
+}
+
+/// `audit replay`: recorded (the detail is the point, e.g. `as of 2026-11-05 14:00 UTC`), then
+/// the order as it was.
+pub async fn audit_replay(
+    app: &App,
+    order: OrderId,
+    point: ReplayPoint,
+    who: &Reader,
+) -> Result<Printout, AppError> {
+    record_access(app, order, who, AccessKind::Replay, point.to_string()).await?;
+    let replay =
+        orderflow_projections::replay(app.log(), order, point.as_of()).map_err(|e| audit_error(order, e))?;
+    let now = super::now();
+    let json = json!({ "order_id": order, "events": replay.events_json(),
+                       "state": replay.row.as_ref().map(|r| StatusBoard::render_json(&[r], now)) });
+    let mut text = format!("order {} {point}: {} events\n", order.short(), replay.events.len());
+    if let Some(row) = &replay.row {
+        text.push_str(&StatusBoard::render_table(&[row], now, TableWidth::DEFAULT));
+    }
+    Ok(Printout { json: vec![json], text })
+}
+
+/// `audit access`: who read which archive (one order's, or all), when.
+pub fn audit_access(view: &AuditView, order: Option<OrderId>, width: TableWidth) -> Printout {
+    let reads = view.access(order);
+    let json = reads
+        .iter()
+        .map(|a| {
+            json!({ "order_id": a.order_id, "position": a.position, "at": a.at, "actor": a.actor,
+                    "access": a.access, "detail": a.detail })
+        })
+        .collect();
+    Printout { json, text: orderflow_projections::render_access(&reads, width) }
+}
+
+/// `audit retention`: what applies to an order's archive.
+pub fn audit_retention(view: &AuditView, order: OrderId) -> Result<Printout, AppError> {
+    let r = view.retention(order).ok_or_else(|| not_found(order))?;
+    let status = retention_words(&r.status);
+    let json = json!({ "order_id": order, "closed_at": r.closed_at, "retention_until": r.retention_until,
+                       "holds": r.active_holds.len(), "status": status });
+    let text = format!(
+        "order {}: {status}; retention until {}; {} active hold(s)\n",
+        order.short(),
+        r.retention_until.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
+        r.active_holds.len()
+    );
+    Ok(Printout { json: vec![json], text })
+}
+
+/// `audit verify`: the whole log's checksums, hash chains and positions. Intact → the printout;
+/// altered → the printout (its JSON line says where) and the [`AppError::Tampered`] to end with.
+pub fn audit_verify(app: &App, progress: &mut dyn FnMut(u64)) -> (Printout, Option<AppError>) {
+    match app.log().verify(progress) {
+        Ok(r) => {
+            let hash: String = r.head_log_hash.iter().map(|b| format!("{b:02x}")).collect();
+            let json = json!({ "intact": true, "events": r.events, "records": r.records, "orders": r.streams,
+                               "head_log_hash": hash });
+            let text = format!(
+                "log intact: {} events in {} appends over {} orders\nhead hash {hash}\n",
+                r.events, r.records, r.streams
+            );
+            (Printout { json: vec![json], text }, None)
+        }
+        Err(f) => {
+            let json = json!({ "intact": false, "position": f.position, "detail": f.detail });
+            (Printout { json: vec![json], text: String::new() }, Some(AppError::Tampered(f.to_string())))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_and_retention_read_as_a_clerk_writes_them() {
+        let t = Timestamp::parse("2026-11-05T14:00:00Z").expect("time");
+        assert_eq!(ReplayPoint::Time(t).to_string(), "as of 2026-11-05 14:00 UTC");
+        let t = Timestamp::parse("2026-11-05T14:00:07Z").expect("time");
+        assert_eq!(ReplayPoint::Time(t).to_string(), "as of 2026-11-05 14:00:07 UTC");
+        assert_eq!(ReplayPoint::Version(8).to_string(), "version 8");
+        let date = Date::parse("2036-12-02").expect("date");
+        assert_eq!(retention_words(&RetentionStatus::Until { date }), "until 2036-12-02");
+        assert_eq!(retention_words(&RetentionStatus::Open), "open");
+        assert_eq!(retention_words(&RetentionStatus::Held), "on hold");
+    }
+
+    #[test]
+    fn months_are_checked() {
+        check_month("2026-11").expect("a month");
+        for bad in ["2026-13", "2026-1", "November", "2026-11-01", ""] {
+            let e = check_month(bad).expect_err(bad);
+            assert!(matches!(e, AppError::Invalid(_)) && e.to_string().contains("not a month"), "{bad}: {e}");
+        }
+    }
+}
