@@ -3,10 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use orderflow_commands::{Command, Context, OrderHandler, OrderState, Rejection, Settings};
+use orderflow_commands::{Command, Context, OrderState, Rejection, Settings};
 use orderflow_engine::{CommandError, CommandOutcome, EventLog, HandlerConfig, LogConfig, LogError};
 use orderflow_schemas::{Actor, Date, Event, OrderId, Role, Timestamp};
 use uuid::Uuid;
+
+use crate::aggregate::OrderHandler;
 
 /// The data directory used when none is given.
 pub const DEFAULT_DATA_DIR: &str = "orderflow-data";
