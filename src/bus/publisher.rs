@@ -670,26 +670,35 @@ impl State<'_> {
         }
     }
 
+    /// The stream: created or updated on the first synchronisation of a run (a refusal is
+    /// fatal), found or re-created on later ones (it may have been deleted meanwhile; any error
+    /// is retried).
+    async fn stream(&mut self) -> Result<stream::Stream, Failure> {
+        let p = self.publisher;
+        let name = &p.config.stream_name;
+        let config = p.config.stream_config();
+        if self.phase != Phase::Sync(SyncKind::Setup) {
+            return p.js.get_or_create_stream(config).await.map_err(|e| Failure::Retry(e.to_string()));
+        }
+        use async_nats::jetstream::context::CreateStreamErrorKind as K;
+        p.js.create_or_update_stream(config).await.map_err(|e| match e.kind() {
+            K::JetStream(err) => Failure::Fatal(PublisherError::StreamRefused {
+                stream: name.clone(),
+                detail: err.to_string(),
+            }),
+            _ => Failure::Retry(format!("creating or updating the stream: {e}")),
+        })?;
+        self.phase = Phase::Sync(SyncKind::First);
+        p.js.get_stream(name).await.map_err(|e| Failure::Retry(e.to_string()))
+    }
+
     /// Makes sure the stream exists (created or updated on the first call) and finds where it
     /// stands: `acked` and `anchor` afterwards describe the stream's last message.
     async fn sync(&mut self) -> Result<(), Failure> {
         let p = self.publisher;
         let name = &p.config.stream_name;
-        let config = p.config.stream_config();
-        let refused = |detail: String| PublisherError::StreamRefused { stream: name.clone(), detail };
         let mismatch = |detail: String| PublisherError::StreamMismatch { stream: name.clone(), detail };
-        use async_nats::jetstream::context::CreateStreamErrorKind as K;
-        let stream = if self.phase != Phase::Sync(SyncKind::Setup) {
-            // The stream was set up; it may have been deleted meanwhile. Any error is retried.
-            p.js.get_or_create_stream(config).await.map_err(|e| Failure::Retry(e.to_string()))?
-        } else {
-            p.js.create_or_update_stream(config).await.map_err(|e| match e.kind() {
-                K::JetStream(err) => Failure::Fatal(refused(err.to_string())),
-                _ => Failure::Retry(format!("creating or updating the stream: {e}")),
-            })?;
-            self.phase = Phase::Sync(SyncKind::First);
-            p.js.get_stream(name).await.map_err(|e| Failure::Retry(e.to_string()))?
-        };
+        let stream = self.stream().await?;
         let info = stream.get_info().await.map_err(|e| Failure::Retry(e.to_string()))?;
         let last_sequence = info.state.last_sequence;
         if last_sequence == 0 {
