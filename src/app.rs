@@ -3,11 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use orderflow_commands::{Command, Context, OrderHandler, OrderState, Rejection, Settings};
+use orderflow_commands::{Command, Context, OrderState, Rejection, Settings};
 use orderflow_engine::{CommandError, CommandOutcome, EventLog, HandlerConfig, LogConfig, LogError};
 use orderflow_schemas::{Actor, Date, Event, OrderId, Role, Timestamp};
 
 use uuid::Uuid;
+
+use crate::aggregate::OrderHandler;
 
 pub mod reads;
 

@@ -1,4 +1,4 @@
-//! `orderflow bench`: the lifecycle workload of `shared/bench/WORKLOAD.md`, measured durable and
+//! `orderflow bench`: the lifecycle workload of `benches/WORKLOAD.md`, measured durable and
 //! through the full command path, and (`--raw`) the raw limits of the parts in the same run.
 
 use std::path::{Path, PathBuf};
@@ -14,7 +14,7 @@ use crate::app::{default_actor, App, AppError, Request};
 use crate::outln;
 use crate::rng::Rng;
 
-/// Options of `orderflow bench`.
+/// Options of `orderflow bench` (the workload is described in `benches/WORKLOAD.md`).
 #[derive(clap::Args, Debug, Clone)]
 pub struct BenchArgs {
     /// Orders per configuration.
@@ -33,7 +33,8 @@ pub struct BenchArgs {
 
 /// The workload's commands per order: receive, 4 approvals, schedule, inspect, complete, ship,
 /// deliver, sign. The workflow needs `inspect` (shipping requires passed, completed production)
-/// and `deliver` (sign-off follows delivery) beyond WORKLOAD.md's nine steps; both are counted.
+/// and `deliver` (sign-off follows delivery) beyond the common workload's nine steps; both are
+/// counted (see `benches/WORKLOAD.md`).
 pub const COMMANDS_PER_ORDER: u64 = 11;
 
 /// Peak resident memory since the last reset, in MiB (Linux; 0 elsewhere).
@@ -148,7 +149,7 @@ pub struct LifecycleFigures {
 }
 
 impl LifecycleFigures {
-    /// The WORKLOAD.md JSON line.
+    /// The JSON line of one configuration (`benches/WORKLOAD.md`).
     pub fn to_json(&self) -> serde_json::Value {
         let s = self.elapsed.as_secs_f64().max(1e-9);
         let commands = self.orders * COMMANDS_PER_ORDER;

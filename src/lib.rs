@@ -2,6 +2,7 @@
 //! NATS bus, plus the command line. Only this crate knows configuration, the command line and the
 //! tracing subscriber.
 
+pub mod aggregate;
 pub mod app;
 pub mod bench;
 pub mod bench_nats;

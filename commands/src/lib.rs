@@ -8,10 +8,10 @@
 //! - a rejected command produces no event; an accepted one produces at least one, each carrying
 //!   the context's actor and time;
 //! - progress (the [`Status`]) is derived from recorded facts, never stored beside them;
-//! - the domain knows nothing about the event log, NATS or the command line; `aggregate.rs` alone
-//!   adapts it to the engine's generic `Aggregate` trait.
+//! - the domain knows nothing about the event log, NATS or the command line; the `orderflow`
+//!   crate's `aggregate.rs` adapts it to the engine's generic `Aggregate` trait, so this crate
+//!   depends on `orderflow-schemas` alone.
 
-mod aggregate;
 mod command;
 mod context;
 mod decide;
@@ -21,7 +21,6 @@ mod role;
 mod state;
 mod validate;
 
-pub use aggregate::{Order, OrderHandler};
 pub use command::{
     ApproveReview, CancelOrder, ChangeOrder, CloseOrder, Command, CompleteProduction, ConfirmOrder,
     DeliverOrder, InspectQuality, LineEdit, LineUpdate, NewLine, OpenComplaint, PlaceHold, ReceiveOrder,

@@ -406,162 +406,30 @@ async fn run<F, Fut, E>(
     js: &Context,
     plan: &ConsumerPlan,
     options: &ConsumerOptions,
-    mut shutdown: Shutdown,
-    mut handler: F,
+    shutdown: Shutdown,
+    handler: F,
 ) -> Result<ConsumeStats, ConsumeError<E>>
 where
     F: FnMut(DeptEvent) -> Fut,
     Fut: Future<Output = Result<(), E>>,
     E: fmt::Debug + fmt::Display,
 {
-    let mut stats = ConsumeStats::default();
-    let mut backoff = Backoff::new(options.backoff_initial, options.backoff_max);
-
-    let consumer = loop {
-        if shutdown.is_requested() {
-            return Ok(stats);
-        }
-        match ensure_consumer(js, plan, options).await {
-            Ok(c) => break c,
-            Err(Attempt::Refused(detail)) => {
-                return Err(ConsumeError::Refused { consumer: plan.durable_name.clone(), detail })
-            }
-            Err(Attempt::Retry(why)) => {
-                let wait = backoff.next_wait();
-                warn!(error = %why, wait_ms = wait.as_millis(), "Cannot set up the consumer; retrying.");
-                tokio::select! {
-                    () = tokio::time::sleep(wait) => {}
-                    () = shutdown.requested() => {}
-                }
-            }
-        }
+    let mut session = Session {
+        plan,
+        options,
+        shutdown,
+        handler,
+        backoff: Backoff::new(options.backoff_initial, options.backoff_max),
+        stats: ConsumeStats::default(),
     };
-    backoff.reset();
+    let Some(consumer) = session.set_up(js).await? else {
+        return Ok(session.stats);
+    };
+    session.backoff.reset();
     info!("Consuming.");
-
-    let mut outcome: Result<(), ConsumeError<E>> = Ok(());
-    // Whether the last pull found nothing: then wait (long-poll) for one message, else take what
-    // is there without waiting. Either way no pull request stays open on the server while events
-    // are handled, so a negatively acknowledged event cannot be delivered again into it, ahead of
-    // or behind the events that follow it.
-    let mut idle = false;
-    'pulls: while !shutdown.is_requested() {
-        let pull = if idle {
-            consumer.batch().max_messages(1).expires(options.fetch_expires).messages().boxed()
-        } else {
-            consumer
-                .fetch()
-                .max_messages(options.batch_events_max)
-                .expires(options.fetch_expires)
-                .messages()
-                .boxed()
-        };
-        let mut batch = tokio::select! {
-            b = pull => match b {
-                Ok(b) => b,
-                Err(e) => {
-                    let wait = backoff.next_wait();
-                    warn!(error = %e, wait_ms = wait.as_millis(), "Pull failed; retrying.");
-                    tokio::select! {
-                        () = tokio::time::sleep(wait) => {}
-                        () = shutdown.requested() => {}
-                    }
-                    continue 'pulls;
-                }
-            },
-            () = shutdown.requested() => break 'pulls,
-        };
-        let mut received = 0usize;
-        // Once set, the rest of this pull is negatively acknowledged, in order.
-        let mut failed = false;
-        while let Some(item) = batch.next().await {
-            let message = match item {
-                Ok(m) => m,
-                Err(e) if failed => {
-                    warn!(error = %e, "Pull broke off while giving back its events; they come back after ack_wait.");
-                    break 'pulls;
-                }
-                Err(e) => {
-                    let wait = backoff.next_wait();
-                    warn!(error = %e, wait_ms = wait.as_millis(), "Pull broke off; retrying.");
-                    tokio::time::sleep(wait).await;
-                    continue 'pulls;
-                }
-            };
-            backoff.reset();
-            received += 1;
-            stats.delivered_total += 1;
-            let (stream_sequence, delivered) = match message.info() {
-                Ok(i) => (i.stream_sequence, i.delivered),
-                Err(_) => (0, 1),
-            };
-            if delivered > 1 {
-                stats.redelivered_total += 1;
-            }
-            if failed {
-                send_ack(&message, AckKind::Nak(None), stream_sequence).await;
-                continue;
-            }
-            let subject_type = subjects::parse_event_subject(message.subject.as_str()).map(|(t, _)| t);
-            if subject_type.is_some_and(|t| !plan.event_types.contains(t)) {
-                stats.skipped_total += 1;
-                send_ack(&message, AckKind::Ack, stream_sequence).await;
-                continue;
-            }
-            let last_try = delivered >= options.max_deliver;
-            match decode(&message, stream_sequence, delivered) {
-                Err(detail) => {
-                    let bad = Undecodable { stream_sequence, subject: message.subject.to_string(), detail };
-                    stats.undecodable_total += 1;
-                    error!(stream_sequence, subject = %bad.subject, error = %bad.detail, policy = ?options.on_undecodable,
-                        last_try, "A message cannot be read.");
-                    match options.on_undecodable {
-                        OnUndecodable::Terminate => {
-                            send_ack(&message, AckKind::Term, stream_sequence).await;
-                            if stats.undecodable.len() < options.undecodable_kept_max {
-                                stats.undecodable.push(bad);
-                            }
-                        }
-                        OnUndecodable::Stop => {
-                            send_ack(&message, AckKind::Nak(None), stream_sequence).await;
-                            failed = true;
-                            outcome = Err(ConsumeError::Undecodable(bad));
-                        }
-                    }
-                }
-                Ok(event) => {
-                    let event_id = event.envelope.event_id;
-                    match handler(event).await {
-                        Ok(()) => {
-                            stats.handled_total += 1;
-                            send_ack(&message, AckKind::Ack, stream_sequence).await;
-                        }
-                        Err(error) => {
-                            if last_try {
-                                error!(stream_sequence, %event_id, %error, "The handler failed on the last delivery.");
-                            } else {
-                                warn!(stream_sequence, %event_id, %error, delivered, "The handler failed.");
-                            }
-                            send_ack(&message, AckKind::Nak(None), stream_sequence).await;
-                            failed = true;
-                            outcome = Err(ConsumeError::Handler { stream_sequence, event_id, error });
-                        }
-                    }
-                }
-            }
-        }
-        if failed {
-            break 'pulls;
-        }
-        idle = received == 0;
-        debug!(handled = stats.handled_total, skipped = stats.skipped_total, "Pull done.");
-    }
-
-    match tokio::time::timeout(FLUSH_TIMEOUT, js.client().flush()).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => warn!(error = %e, "Cannot flush the last acks; those events will be delivered again."),
-        Err(_) => warn!("Flushing the last acks timed out; those events will be delivered again."),
-    }
+    let outcome = session.pull_until_stopped(&consumer).await;
+    flush_acks(js).await;
+    let stats = session.stats;
     info!(
         handled = stats.handled_total,
         skipped = stats.skipped_total,
@@ -570,4 +438,226 @@ where
         "Consumer stopped."
     );
     outcome.map(|()| stats)
+}
+
+/// Waits (bounded) for the last acks to reach the server; those that do not are delivered again.
+async fn flush_acks(js: &Context) {
+    match tokio::time::timeout(FLUSH_TIMEOUT, js.client().flush()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => warn!(error = %e, "Cannot flush the last acks; those events will be delivered again."),
+        Err(_) => warn!("Flushing the last acks timed out; those events will be delivered again."),
+    }
+}
+
+/// One `consume` call: what it was asked to do and what it did so far.
+struct Session<'a, F> {
+    plan: &'a ConsumerPlan,
+    options: &'a ConsumerOptions,
+    shutdown: Shutdown,
+    handler: F,
+    backoff: Backoff,
+    stats: ConsumeStats,
+}
+
+/// How the messages of one pull ended.
+enum PullEnd<E: fmt::Debug + fmt::Display> {
+    /// All taken; `received` of them (none: the next pull waits for one).
+    Done { received: usize },
+    /// The pull broke off (after the backoff): pull again.
+    BrokeOff,
+    /// A failure: the rest of the pull was given back; stop consuming with it.
+    Failed(ConsumeError<E>),
+}
+
+impl<F, Fut, E> Session<'_, F>
+where
+    F: FnMut(DeptEvent) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: fmt::Debug + fmt::Display,
+{
+    /// Creates (or finds) the durable consumer, retrying broker failures with the backoff;
+    /// `None` when a stop is asked first.
+    async fn set_up(&mut self, js: &Context) -> Result<Option<PullConsumer>, ConsumeError<E>> {
+        loop {
+            if self.shutdown.is_requested() {
+                return Ok(None);
+            }
+            match ensure_consumer(js, self.plan, self.options).await {
+                Ok(c) => return Ok(Some(c)),
+                Err(Attempt::Refused(detail)) => {
+                    return Err(ConsumeError::Refused { consumer: self.plan.durable_name.clone(), detail })
+                }
+                Err(Attempt::Retry(why)) => {
+                    let wait = self.backoff.next_wait();
+                    warn!(error = %why, wait_ms = wait.as_millis(), "Cannot set up the consumer; retrying.");
+                    self.wait_or_stop(wait).await;
+                }
+            }
+        }
+    }
+
+    /// Waits `wait`, or less when a stop is asked meanwhile.
+    async fn wait_or_stop(&mut self, wait: Duration) {
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = self.shutdown.requested() => {}
+        }
+    }
+
+    /// Pulls and takes messages until a stop is asked (`Ok`) or a failure stops the consumer.
+    async fn pull_until_stopped(&mut self, consumer: &PullConsumer) -> Result<(), ConsumeError<E>> {
+        // Whether the last pull found nothing: then wait (long-poll) for one message, else take
+        // what is there without waiting. Either way no pull request stays open on the server
+        // while events are handled, so a negatively acknowledged event cannot be delivered again
+        // into it, ahead of or behind the events that follow it.
+        let mut idle = false;
+        while !self.shutdown.is_requested() {
+            let pull = if idle {
+                consumer.batch().max_messages(1).expires(self.options.fetch_expires).messages().boxed()
+            } else {
+                consumer
+                    .fetch()
+                    .max_messages(self.options.batch_events_max)
+                    .expires(self.options.fetch_expires)
+                    .messages()
+                    .boxed()
+            };
+            let mut batch = tokio::select! {
+                b = pull => match b {
+                    Ok(b) => b,
+                    Err(e) => {
+                        let wait = self.backoff.next_wait();
+                        warn!(error = %e, wait_ms = wait.as_millis(), "Pull failed; retrying.");
+                        self.wait_or_stop(wait).await;
+                        continue;
+                    }
+                },
+                () = self.shutdown.requested() => break,
+            };
+            match self.take_pull(&mut batch).await {
+                PullEnd::Done { received } => {
+                    idle = received == 0;
+                    debug!(
+                        handled = self.stats.handled_total,
+                        skipped = self.stats.skipped_total,
+                        "Pull done."
+                    );
+                }
+                PullEnd::BrokeOff => {}
+                PullEnd::Failed(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes every message of one pull, in order; after a failure the rest are given back.
+    async fn take_pull(&mut self, batch: &mut pull::Batch) -> PullEnd<E> {
+        let mut received = 0usize;
+        // Once set, the rest of this pull is negatively acknowledged, in order.
+        let mut failure: Option<ConsumeError<E>> = None;
+        while let Some(item) = batch.next().await {
+            let message = match item {
+                Ok(m) => m,
+                Err(e) => {
+                    if let Some(failure) = failure {
+                        warn!(error = %e, "Pull broke off while giving back its events; they come back after ack_wait.");
+                        return PullEnd::Failed(failure);
+                    }
+                    let wait = self.backoff.next_wait();
+                    warn!(error = %e, wait_ms = wait.as_millis(), "Pull broke off; retrying.");
+                    tokio::time::sleep(wait).await;
+                    return PullEnd::BrokeOff;
+                }
+            };
+            received += 1;
+            if let Some(f) = self.take(&message, failure.is_some()).await {
+                failure = Some(f);
+            }
+        }
+        match failure {
+            Some(f) => PullEnd::Failed(f),
+            None => PullEnd::Done { received },
+        }
+    }
+
+    /// Takes one message: counts it; gives it back when the pull already failed; acknowledges a
+    /// type the department does not need unread; else reads it and hands it to the handler.
+    /// Returns the failure that stops the consumer, if this message caused one.
+    async fn take(&mut self, message: &jetstream::Message, failed: bool) -> Option<ConsumeError<E>> {
+        self.backoff.reset();
+        self.stats.delivered_total += 1;
+        let (stream_sequence, delivered) = match message.info() {
+            Ok(i) => (i.stream_sequence, i.delivered),
+            Err(_) => (0, 1),
+        };
+        if delivered > 1 {
+            self.stats.redelivered_total += 1;
+        }
+        if failed {
+            send_ack(message, AckKind::Nak(None), stream_sequence).await;
+            return None;
+        }
+        let subject_type = subjects::parse_event_subject(message.subject.as_str()).map(|(t, _)| t);
+        if subject_type.is_some_and(|t| !self.plan.event_types.contains(t)) {
+            self.stats.skipped_total += 1;
+            send_ack(message, AckKind::Ack, stream_sequence).await;
+            return None;
+        }
+        match decode(message, stream_sequence, delivered) {
+            Err(detail) => self.unreadable(message, stream_sequence, delivered, detail).await,
+            Ok(event) => self.hand_over(message, event).await,
+        }
+    }
+
+    /// A message that cannot be read: terminated and recorded, or given back to stop the
+    /// consumer, as the policy says.
+    async fn unreadable(
+        &mut self,
+        message: &jetstream::Message,
+        stream_sequence: u64,
+        delivered: i64,
+        detail: String,
+    ) -> Option<ConsumeError<E>> {
+        let options = self.options;
+        let last_try = delivered >= options.max_deliver;
+        let bad = Undecodable { stream_sequence, subject: message.subject.to_string(), detail };
+        self.stats.undecodable_total += 1;
+        error!(stream_sequence, subject = %bad.subject, error = %bad.detail, policy = ?options.on_undecodable,
+            last_try, "A message cannot be read.");
+        match options.on_undecodable {
+            OnUndecodable::Terminate => {
+                send_ack(message, AckKind::Term, stream_sequence).await;
+                if self.stats.undecodable.len() < options.undecodable_kept_max {
+                    self.stats.undecodable.push(bad);
+                }
+                None
+            }
+            OnUndecodable::Stop => {
+                send_ack(message, AckKind::Nak(None), stream_sequence).await;
+                Some(ConsumeError::Undecodable(bad))
+            }
+        }
+    }
+
+    /// Calls the handler with an event: acknowledged when it succeeds, given back when it fails.
+    async fn hand_over(&mut self, message: &jetstream::Message, event: DeptEvent) -> Option<ConsumeError<E>> {
+        let (stream_sequence, delivered) = (event.stream_sequence, event.delivered);
+        let event_id = event.envelope.event_id;
+        match (self.handler)(event).await {
+            Ok(()) => {
+                self.stats.handled_total += 1;
+                send_ack(message, AckKind::Ack, stream_sequence).await;
+                None
+            }
+            Err(error) => {
+                if delivered >= self.options.max_deliver {
+                    error!(stream_sequence, %event_id, %error, "The handler failed on the last delivery.");
+                } else {
+                    warn!(stream_sequence, %event_id, %error, delivered, "The handler failed.");
+                }
+                send_ack(message, AckKind::Nak(None), stream_sequence).await;
+                Some(ConsumeError::Handler { stream_sequence, event_id, error })
+            }
+        }
+    }
 }

@@ -44,6 +44,7 @@ use futures::{FutureExt, StreamExt};
 use orderflow_engine::{EventLog, LogError, StoredEvent};
 use orderflow_schemas::{decode_event, event_to_json_vec, JsonEnvelope, OrderId, Timestamp};
 use thiserror::Error;
+use tokio::sync::watch;
 use tokio::time::{sleep_until, Instant};
 use tracing::{debug, info, info_span, warn, Instrument};
 
@@ -374,129 +375,47 @@ impl Publisher {
         self.run_inner(shutdown).instrument(span).await
     }
 
-    async fn run_inner(self, mut shutdown: Shutdown) -> Result<PublisherReport, PublisherError> {
+    async fn run_inner(self, shutdown: Shutdown) -> Result<PublisherReport, PublisherError> {
+        let mut state = self.start(shutdown)?;
+        let stop = loop {
+            if let Some(stop) = state.tend().await {
+                break stop;
+            }
+            match state.phase {
+                Phase::BackOff(kind) => state.back_off(kind).await,
+                Phase::Sync(_) => {
+                    if let Err(e) = state.sync().await {
+                        state.failed(e, "Cannot reach the stream").await?;
+                    }
+                }
+                Phase::Publishing => state.publish_step().await?,
+            }
+        };
+        Ok(state.finish(stop).await)
+    }
+
+    /// The state of a new run: from the saved checkpoint, with the stream still to set up.
+    fn start(&self, shutdown: Shutdown) -> Result<State<'_>, PublisherError> {
         let tree = self.log.db().open_tree(&self.config.checkpoint_tree).map_err(LogError::from)?;
         let saved = read_checkpoint(&tree)?;
-        let mut state = State {
-            publisher: &self,
+        self.metrics.acked_position.store(saved, Ordering::Relaxed);
+        self.metrics.checkpoint_saved.store(saved, Ordering::Relaxed);
+        info!(checkpoint = saved, head = self.log.head(), "Publisher starting.");
+        Ok(State {
+            publisher: self,
             tree,
             acked: saved,
             saved,
             anchor: Anchor { position: saved, sequence: 0 },
-            stream_ready: false,
+            phase: Phase::Sync(SyncKind::Setup),
             backoff: Backoff::new(self.config.backoff_initial, self.config.backoff_max),
             in_flight: FuturesOrdered::new(),
             next: saved + 1,
-            synced: false,
-            pause: false,
-            synced_once: false,
-        };
-        self.metrics.acked_position.store(saved, Ordering::Relaxed);
-        self.metrics.checkpoint_saved.store(saved, Ordering::Relaxed);
-        info!(checkpoint = saved, head = self.log.head(), "Publisher starting.");
-
-        let mut head_rx = self.log.subscribe();
-        // Set when a stop was asked: (everything up to this position, by this instant).
-        let mut drain: Option<(u64, Instant)> = None;
-        let mut checkpoint_at = Instant::now() + self.config.checkpoint_every;
-
-        let stop = loop {
-            if drain.is_none() && shutdown.is_requested() {
-                drain = Some(self.drain_target());
-                info!(
-                    target = self.log.head(),
-                    in_flight = state.in_flight.len(),
-                    "Stop asked; publishing what is pending."
-                );
-            }
-            if Instant::now() >= checkpoint_at {
-                state.save_checkpoint().await;
-                checkpoint_at = Instant::now() + self.config.checkpoint_every;
-            }
-            if let Some((target, deadline)) = drain {
-                if state.acked >= target {
-                    break Stop::Drained;
-                }
-                if Instant::now() >= deadline {
-                    break Stop::TimedOut;
-                }
-            }
-            if !state.synced {
-                if state.pause {
-                    state.pause = false;
-                    let wait = state.backoff.next_wait();
-                    debug!(wait_ms = wait.as_millis(), "Waiting before retrying.");
-                    let until = Instant::now() + wait;
-                    let until = drain.map_or(until, |(_, deadline)| until.min(deadline));
-                    tokio::select! {
-                        () = sleep_until(until) => {}
-                        () = shutdown.requested(), if drain.is_none() => {}
-                    }
-                    continue;
-                }
-                match state.sync().await {
-                    Ok(()) => {}
-                    Err(e) => state.failed(e, "Cannot reach the stream").await?,
-                }
-                continue;
-            }
-
-            // Take the acks that are already in, then publish more while the window has room.
-            while let Some(Some((position, result))) = state.in_flight.next().now_or_never() {
-                if let Err(e) = state.acknowledged(position, result) {
-                    state.failed(e, "Publish failed").await?;
-                    break;
-                }
-            }
-            if !state.synced {
-                continue;
-            }
-            let limit = drain.map_or_else(|| *head_rx.borrow_and_update(), |(target, _)| target);
-            let room = self.config.in_flight_max - state.in_flight.len();
-            if state.next <= limit
-                && (state.in_flight.is_empty() || room >= self.config.read_batch_events_max)
-            {
-                if let Err(e) = state.fill(limit).await {
-                    state.failed(e, "Publish failed").await?;
-                }
-                self.metrics.in_flight.store(state.in_flight.len() as u64, Ordering::Relaxed);
-                continue;
-            }
-
-            let caught_up = state.next > limit;
-            tokio::select! {
-                () = shutdown.requested(), if drain.is_none() => {}
-                Some((position, result)) = state.in_flight.next(), if !state.in_flight.is_empty() => {
-                    if let Err(e) = state.acknowledged(position, result) {
-                        state.failed(e, "Publish failed").await?;
-                    }
-                }
-                changed = head_rx.changed(), if drain.is_none() && caught_up => {
-                    if changed.is_err() {
-                        info!(target = self.log.head(), "The log closed; publishing what is pending.");
-                        drain = Some(self.drain_target());
-                    }
-                }
-                () = sleep_until(checkpoint_at) => {}
-                () = sleep_until(drain.map_or_else(Instant::now, |(_, deadline)| deadline)), if drain.is_some() => {}
-            }
-            self.metrics.in_flight.store(state.in_flight.len() as u64, Ordering::Relaxed);
-        };
-
-        state.save_checkpoint().await;
-        let stats = self.metrics.snapshot();
-        let target_position = drain.map_or(state.acked, |(target, _)| target);
-        let drained = matches!(stop, Stop::Drained);
-        if drained {
-            info!(acked = stats.acked_position, published = stats.published_total, "Publisher stopped.");
-        } else {
-            warn!(
-                acked = stats.acked_position,
-                target = target_position,
-                "Publisher stopped before publishing everything pending."
-            );
-        }
-        Ok(PublisherReport { stats, target_position, drained })
+            head_rx: self.log.subscribe(),
+            drain: None,
+            checkpoint_at: Instant::now() + self.config.checkpoint_every,
+            shutdown,
+        })
     }
 
     fn drain_target(&self) -> (u64, Instant) {
@@ -524,6 +443,46 @@ pub(crate) fn message_of(event: &StoredEvent) -> Result<(String, PublishMessage)
     Ok((subject, message))
 }
 
+/// Where a run stands with the stream: the publisher's state machine. A run starts in
+/// `Sync(Setup)`; its transitions:
+/// - `Sync(Setup)` → `Sync(First)` once the stream is created or updated;
+/// - `Sync(kind)` → `Publishing` when the synchronisation succeeds;
+/// - `Publishing` → `BackOff(Again)`, and `Sync(kind)` → `BackOff(kind)`, on a retryable failure;
+/// - `BackOff(kind)` → `Sync(kind)` after the wait.
+///
+/// A fatal failure ends the run from any phase.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Phase {
+    /// Wait a backoff, then synchronise (after a retryable failure).
+    BackOff(SyncKind),
+    /// Find where the stream stands before publishing.
+    Sync(SyncKind),
+    /// `acked`, `anchor` and `next` agree with the stream: publish and take acks.
+    Publishing,
+}
+
+/// What a synchronisation has to do besides finding the stream's last message.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum SyncKind {
+    /// The stream has not been set up in this run: create or update it first.
+    Setup,
+    /// The stream is set up, but no synchronisation has succeeded in this run yet.
+    First,
+    /// The run was in sync before: what the stream holds beyond `acked` was stored by this run
+    /// (its acks were lost) and counts as published.
+    Again,
+}
+
+impl Phase {
+    /// The synchronisation that a retryable failure in this phase leads to.
+    fn after_failure(self) -> SyncKind {
+        match self {
+            Phase::Publishing => SyncKind::Again,
+            Phase::BackOff(kind) | Phase::Sync(kind) => kind,
+        }
+    }
+}
+
 /// The mutable part of a run.
 struct State<'a> {
     publisher: &'a Publisher,
@@ -532,21 +491,141 @@ struct State<'a> {
     acked: u64,
     saved: u64,
     anchor: Anchor,
-    stream_ready: bool,
+    /// Where the run stands with the stream.
+    phase: Phase,
     backoff: Backoff,
     /// Publishes waiting for their acks, in position order.
     in_flight: FuturesOrdered<AckFuture>,
     /// The next position to publish.
     next: u64,
-    /// Whether `acked`, `anchor` and `next` agree with the stream.
-    synced: bool,
-    /// Whether to wait a backoff before the next synchronisation.
-    pause: bool,
-    /// Whether a synchronisation succeeded in this run (later ones find what this run stored).
-    synced_once: bool,
+    /// The log's durable head, announced as it moves.
+    head_rx: watch::Receiver<u64>,
+    /// Set when a stop was asked: (everything up to this position, by this instant).
+    drain: Option<(u64, Instant)>,
+    /// When the checkpoint is saved next.
+    checkpoint_at: Instant,
+    /// The stop request.
+    shutdown: Shutdown,
 }
 
 impl State<'_> {
+    /// The start of every turn: notices a stop request, saves the checkpoint when it is due, and
+    /// ends the run once a drain is done or its deadline has passed.
+    async fn tend(&mut self) -> Option<Stop> {
+        let p = self.publisher;
+        if self.drain.is_none() && self.shutdown.is_requested() {
+            self.drain = Some(p.drain_target());
+            info!(
+                target = p.log.head(),
+                in_flight = self.in_flight.len(),
+                "Stop asked; publishing what is pending."
+            );
+        }
+        if Instant::now() >= self.checkpoint_at {
+            self.save_checkpoint().await;
+            self.checkpoint_at = Instant::now() + p.config.checkpoint_every;
+        }
+        let (target, deadline) = self.drain?;
+        if self.acked >= target {
+            return Some(Stop::Drained);
+        }
+        if Instant::now() >= deadline {
+            return Some(Stop::TimedOut);
+        }
+        None
+    }
+
+    /// Waits the next backoff (cut short by a stop request or the drain deadline), then
+    /// synchronises.
+    async fn back_off(&mut self, kind: SyncKind) {
+        self.phase = Phase::Sync(kind);
+        let wait = self.backoff.next_wait();
+        debug!(wait_ms = wait.as_millis(), "Waiting before retrying.");
+        let until = Instant::now() + wait;
+        let until = self.drain.map_or(until, |(_, deadline)| until.min(deadline));
+        let draining = self.drain.is_some();
+        tokio::select! {
+            () = sleep_until(until) => {}
+            () = self.shutdown.requested(), if !draining => {}
+        }
+    }
+
+    /// One turn in sync: takes the acks that are in, then publishes more while the window has
+    /// room, or else waits for something to happen.
+    async fn publish_step(&mut self) -> Result<(), PublisherError> {
+        self.take_ready_acks().await?;
+        if self.phase != Phase::Publishing {
+            return Ok(());
+        }
+        let p = self.publisher;
+        let limit = self.drain.map_or_else(|| *self.head_rx.borrow_and_update(), |(target, _)| target);
+        let room = p.config.in_flight_max - self.in_flight.len();
+        if self.next <= limit && (self.in_flight.is_empty() || room >= p.config.read_batch_events_max) {
+            if let Err(e) = self.fill(limit).await {
+                self.failed(e, "Publish failed").await?;
+            }
+        } else {
+            self.wait_for_progress(limit).await?;
+        }
+        p.metrics.in_flight.store(self.in_flight.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Takes the acks that have already arrived, without waiting; stops at the first failure.
+    async fn take_ready_acks(&mut self) -> Result<(), PublisherError> {
+        while let Some(Some((position, result))) = self.in_flight.next().now_or_never() {
+            if let Err(e) = self.acknowledged(position, result) {
+                self.failed(e, "Publish failed").await?;
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for the next thing to do: an ack, new events in the log (when everything up to
+    /// `limit` is published), a stop request, the checkpoint's or the drain's deadline.
+    async fn wait_for_progress(&mut self, limit: u64) -> Result<(), PublisherError> {
+        let p = self.publisher;
+        let caught_up = self.next > limit;
+        let draining = self.drain.is_some();
+        let drain_deadline = self.drain.map_or_else(Instant::now, |(_, deadline)| deadline);
+        tokio::select! {
+            () = self.shutdown.requested(), if !draining => {}
+            Some((position, result)) = self.in_flight.next(), if !self.in_flight.is_empty() => {
+                if let Err(e) = self.acknowledged(position, result) {
+                    self.failed(e, "Publish failed").await?;
+                }
+            }
+            changed = self.head_rx.changed(), if !draining && caught_up => {
+                if changed.is_err() {
+                    info!(target = p.log.head(), "The log closed; publishing what is pending.");
+                    self.drain = Some(p.drain_target());
+                }
+            }
+            () = sleep_until(self.checkpoint_at) => {}
+            () = sleep_until(drain_deadline), if draining => {}
+        }
+        Ok(())
+    }
+
+    /// Ends the run: saves the checkpoint and reports.
+    async fn finish(mut self, stop: Stop) -> PublisherReport {
+        self.save_checkpoint().await;
+        let stats = self.publisher.metrics.snapshot();
+        let target_position = self.drain.map_or(self.acked, |(target, _)| target);
+        let drained = matches!(stop, Stop::Drained);
+        if drained {
+            info!(acked = stats.acked_position, published = stats.published_total, "Publisher stopped.");
+        } else {
+            warn!(
+                acked = stats.acked_position,
+                target = target_position,
+                "Publisher stopped before publishing everything pending."
+            );
+        }
+        PublisherReport { stats, target_position, drained }
+    }
+
     /// Reads up to one batch from `next` (not beyond `limit`) and publishes it.
     async fn fill(&mut self, limit: u64) -> Result<(), Failure> {
         let p = self.publisher;
@@ -585,11 +664,32 @@ impl State<'_> {
                 warn!(acked = self.acked, in_flight = self.in_flight.len(), error = %why, "{what}; retrying.");
                 self.in_flight = FuturesOrdered::new();
                 p.metrics.in_flight.store(0, Ordering::Relaxed);
-                self.synced = false;
-                self.pause = true;
+                self.phase = Phase::BackOff(self.phase.after_failure());
                 Ok(())
             }
         }
+    }
+
+    /// The stream: created or updated on the first synchronisation of a run (a refusal is
+    /// fatal), found or re-created on later ones (it may have been deleted meanwhile; any error
+    /// is retried).
+    async fn stream(&mut self) -> Result<stream::Stream, Failure> {
+        let p = self.publisher;
+        let name = &p.config.stream_name;
+        let config = p.config.stream_config();
+        if self.phase != Phase::Sync(SyncKind::Setup) {
+            return p.js.get_or_create_stream(config).await.map_err(|e| Failure::Retry(e.to_string()));
+        }
+        use async_nats::jetstream::context::CreateStreamErrorKind as K;
+        p.js.create_or_update_stream(config).await.map_err(|e| match e.kind() {
+            K::JetStream(err) => Failure::Fatal(PublisherError::StreamRefused {
+                stream: name.clone(),
+                detail: err.to_string(),
+            }),
+            _ => Failure::Retry(format!("creating or updating the stream: {e}")),
+        })?;
+        self.phase = Phase::Sync(SyncKind::First);
+        p.js.get_stream(name).await.map_err(|e| Failure::Retry(e.to_string()))
     }
 
     /// Makes sure the stream exists (created or updated on the first call) and finds where it
@@ -597,21 +697,8 @@ impl State<'_> {
     async fn sync(&mut self) -> Result<(), Failure> {
         let p = self.publisher;
         let name = &p.config.stream_name;
-        let config = p.config.stream_config();
-        let refused = |detail: String| PublisherError::StreamRefused { stream: name.clone(), detail };
         let mismatch = |detail: String| PublisherError::StreamMismatch { stream: name.clone(), detail };
-        use async_nats::jetstream::context::CreateStreamErrorKind as K;
-        let stream = if self.stream_ready {
-            // The stream was set up; it may have been deleted meanwhile. Any error is retried.
-            p.js.get_or_create_stream(config).await.map_err(|e| Failure::Retry(e.to_string()))?
-        } else {
-            p.js.create_or_update_stream(config).await.map_err(|e| match e.kind() {
-                K::JetStream(err) => Failure::Fatal(refused(err.to_string())),
-                _ => Failure::Retry(format!("creating or updating the stream: {e}")),
-            })?;
-            self.stream_ready = true;
-            p.js.get_stream(name).await.map_err(|e| Failure::Retry(e.to_string()))?
-        };
+        let stream = self.stream().await?;
         let info = stream.get_info().await.map_err(|e| Failure::Retry(e.to_string()))?;
         let last_sequence = info.state.last_sequence;
         if last_sequence == 0 {
@@ -674,14 +761,13 @@ impl State<'_> {
 
     /// The stream holds everything up to `acked` and nothing beyond: publish from `acked + 1`.
     fn synced_at(&mut self, acked: u64) {
-        if self.synced_once && acked > self.acked {
+        if self.phase == Phase::Sync(SyncKind::Again) && acked > self.acked {
             // Stored by this run although their acks were lost.
             self.publisher.metrics.published_total.fetch_add(acked - self.acked, Ordering::Relaxed);
         }
-        self.synced_once = true;
         self.acked = acked;
         self.next = acked + 1;
-        self.synced = true;
+        self.phase = Phase::Publishing;
         self.publisher.metrics.acked_position.store(acked, Ordering::Relaxed);
     }
 

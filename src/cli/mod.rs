@@ -81,7 +81,7 @@ pub enum Top {
         #[arg(long, value_enum, default_value = "all")]
         projection: read::Which,
     },
-    /// Measure the lifecycle workload (shared/bench/WORKLOAD.md), or with --raw the raw limits.
+    /// Measure the lifecycle workload (benches/WORKLOAD.md), or with --raw the raw limits.
     Bench(crate::bench::BenchArgs),
     /// Answer commands and queries over NATS (needs --nats), publish the log; stop on SIGINT/SIGTERM.
     Serve(ServeArgs),

@@ -181,9 +181,18 @@ enum Outcome {
     DamageFound,
 }
 
+/// What a child saw, and how many of its reads hit the damage: an open refused as corrupted, or a
+/// read (`read_from`, `read_stream`, `verify`) that failed with a corruption naming a position.
+/// A trial whose damage landed where nothing is read (free space, a stale segment) has none.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    outcome: Outcome,
+    hits: u64,
+}
+
 /// Copies the pristine directory, applies `damage`, and runs the child on it; returns what the
 /// child saw. Panics with the child's output if it panicked, hung or served a wrong event.
-fn trial(p: &Pristine, name: &str, test: &str, damage: impl FnOnce(&Path) -> String) -> Outcome {
+fn trial(p: &Pristine, name: &str, test: &str, damage: impl FnOnce(&Path) -> String) -> Seen {
     let scratch = tempfile::tempdir().unwrap();
     let dir = scratch.path().join("data");
     copy_dir(&p.dir(), &dir);
@@ -218,16 +227,21 @@ fn trial(p: &Pristine, name: &str, test: &str, damage: impl FnOnce(&Path) -> Str
         String::from_utf8_lossy(&out.stderr)
     );
     let line = line.unwrap_or_default();
-    let outcome = match line.split_whitespace().next() {
+    let mut words = line.split_whitespace();
+    let outcome = match words.next() {
         Some("refused") => Outcome::Refused,
         Some("intact") => Outcome::Intact,
         Some("shortened") => Outcome::Shortened,
         Some("damage-found") => Outcome::DamageFound,
         _ => panic!("{name} ({what}): unknown outcome {line}"),
     };
+    let hits = words
+        .next()
+        .and_then(|w| w.strip_prefix("hits="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{name} ({what}): no hits=N after the outcome in {line}"));
     eprintln!("{name}: {what} -> {line}");
-
-    outcome
+    Seen { outcome, hits }
 }
 
 /// The child: opens the damaged directory and checks everything it is served.
@@ -250,23 +264,31 @@ fn run_child(dir: &Path, expected: &Path) {
         Ok(log) => log,
         Err(e) => {
             let message = e.to_string();
-            match &e {
+            // An open refused as corrupted is a read that hit the damage; a format refusal is not
+            // counted (it names no position).
+            let hits = match &e {
                 LogError::Corrupted { .. } => {
-                    assert!(message.contains("corrupted at position"), "{message}")
+                    assert!(message.contains("corrupted at position"), "{message}");
+                    1
                 }
-                LogError::UnknownFormat { .. } => {}
+                LogError::UnknownFormat { .. } => 0,
                 other => panic!("open failed with something other than corruption: {other}"),
-            }
-            println!("OUTCOME refused {message}");
+            };
+            println!("OUTCOME refused hits={hits} {message}");
             return;
         }
     };
     let head = log.head();
     assert!(head <= expected.len() as u64, "head {head} beyond the {} events written", expected.len());
     let mut damage: Option<String> = None;
+    // Reads that failed with a corruption naming a position (1 or more).
+    let mut hits = 0u64;
     let mut note = |what: &str, e: &LogError| {
         assert!(matches!(e, LogError::Corrupted { .. }), "{what} failed with {e}, not as corruption");
         assert!(e.to_string().contains("corrupted at position"), "{e}");
+        if matches!(e, LogError::Corrupted { position, .. } if *position >= 1) {
+            hits += 1;
+        }
         damage.get_or_insert_with(|| format!("{what}: {e}"));
     };
     match log.read_from(1, usize::MAX) {
@@ -290,6 +312,7 @@ fn run_child(dir: &Path, expected: &Path) {
         }
         Err(f) => {
             assert!(f.position >= 1, "verify names no position: {f}");
+            hits += 1;
             damage.get_or_insert_with(|| f.to_string());
         }
     }
@@ -298,9 +321,11 @@ fn run_child(dir: &Path, expected: &Path) {
         log.append_blocking(append_req(Uuid::from_u128(0xfeed), ExpectedVersion::Any, Uuid::new_v4(), 1));
     let closed = log.close();
     let outcome = match damage {
-        Some(d) => format!("damage-found {d}"),
-        None if head < expected.len() as u64 => format!("shortened head {head} of {}", expected.len()),
-        None => "intact".to_string(),
+        Some(d) => format!("damage-found hits={hits} {d}"),
+        None if head < expected.len() as u64 => {
+            format!("shortened hits={hits} head {head} of {}", expected.len())
+        }
+        None => format!("intact hits={hits}"),
     };
     println!("OUTCOME {outcome} (append: {}, close: {})", short(&append), short(&closed));
 }
@@ -340,15 +365,27 @@ fn pick_file(files: &[(PathBuf, u64)], rng: &mut Rng) -> (PathBuf, u64) {
     group[usize::try_from(rng.below(group.len() as u64)).unwrap()].clone()
 }
 
-fn summary(name: &str, outcomes: &[Outcome]) {
-    let count = |o: Outcome| outcomes.iter().filter(|x| **x == o).count();
+/// Prints what the trials saw and checks that some of them exercised a damaged read: trials
+/// whose damage nothing reads prove only that undamaged data is served, so a run where no read
+/// hit the damage tests nothing and fails.
+fn summary(name: &str, seen: &[Seen]) {
+    let count = |o: Outcome| seen.iter().filter(|x| x.outcome == o).count();
+    let hits: u64 = seen.iter().map(|x| x.hits).sum();
+    let trials_hit = seen.iter().filter(|x| x.hits > 0).count();
     eprintln!(
-        "{name}: {} trials: refused {}, recovered intact {}, recovered shortened {}, opened with damage found {}",
-        outcomes.len(),
+        "{name}: {} trials: refused {}, recovered intact {}, recovered shortened {}, opened with damage found {}; \
+         {hits} reads hit the damage in {trials_hit} trials",
+        seen.len(),
         count(Outcome::Refused),
         count(Outcome::Intact),
         count(Outcome::Shortened),
         count(Outcome::DamageFound)
+    );
+    assert!(
+        hits > 0,
+        "{name}: no read hit the damage in {} trials (no corruption error naming a position, no open \
+         refused as corrupted): the damage was never exercised",
+        seen.len()
     );
 }
 
@@ -361,7 +398,7 @@ fn flipped_bytes_in_sled_files_never_panic_or_serve_a_wrong_event() {
     }
     let p = pristine();
     let files = sled_files(&p.dir());
-    let mut outcomes = Vec::new();
+    let mut seen = Vec::new();
     for t in 0..trials(FLIP_TRIALS) {
         let mut rng = Rng(0xf11b ^ (t << 32));
         let (file, len) = pick_file(&files, &mut rng);
@@ -369,7 +406,7 @@ fn flipped_bytes_in_sled_files_never_panic_or_serve_a_wrong_event() {
         let offsets: Vec<u64> = (0..flips).map(|_| rng.below(len)).collect();
         let masks: Vec<u8> = (0..flips).map(|_| u8::try_from(1 + rng.below(255)).unwrap()).collect();
         let rel = file.strip_prefix(p.dir()).unwrap().to_path_buf();
-        outcomes.push(trial(&p, &format!("flip trial {t}"), TEST, |dir| {
+        seen.push(trial(&p, &format!("flip trial {t}"), TEST, |dir| {
             let path = dir.join(&rel);
             let mut bytes = std::fs::read(&path).unwrap();
             for (o, m) in offsets.iter().zip(&masks) {
@@ -379,7 +416,7 @@ fn flipped_bytes_in_sled_files_never_panic_or_serve_a_wrong_event() {
             format!("{} of {len} bytes, flipped at {offsets:?}", rel.display())
         }));
     }
-    summary("flipped bytes", &outcomes);
+    summary("flipped bytes", &seen);
 }
 
 #[test]
@@ -391,19 +428,19 @@ fn truncated_sled_files_never_panic_or_serve_a_wrong_event() {
     }
     let p = pristine();
     let files = sled_files(&p.dir());
-    let mut outcomes = Vec::new();
+    let mut seen = Vec::new();
     for t in 0..trials(TRUNCATE_TRIALS) {
         let mut rng = Rng(0x7a11 ^ (t << 32));
         let (file, len) = pick_file(&files, &mut rng);
         let keep = rng.below(len);
         let rel = file.strip_prefix(p.dir()).unwrap().to_path_buf();
-        outcomes.push(trial(&p, &format!("truncation trial {t}"), TEST, |dir| {
+        seen.push(trial(&p, &format!("truncation trial {t}"), TEST, |dir| {
             let f = std::fs::OpenOptions::new().write(true).open(dir.join(&rel)).unwrap();
             f.set_len(keep).unwrap();
             format!("{} truncated from {len} to {keep} bytes", rel.display())
         }));
     }
-    summary("truncations", &outcomes);
+    summary("truncations", &seen);
 }
 
 fn open_err(dir: &Path) -> LogError {

@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use orderflow_engine::{Appended, ExpectedVersion};
+use orderflow_engine::{Appended, EventLog, ExpectedVersion, StoredEvent};
 use uuid::Uuid;
 
 use crate::{append_req, event, open};
@@ -56,6 +56,31 @@ fn run_child(dir: &str) {
             let _ = t.await;
         }
     });
+}
+
+/// Events read per call; well under the log's batch limit, so several calls are needed.
+const READ_BATCH: usize = 10_000;
+
+/// The whole log, up to the head, read in batches: one `read_from` returns at most the log's
+/// read batch limit (65,536 by default), which a release-build child easily exceeds.
+fn read_all(log: &EventLog) -> Vec<StoredEvent> {
+    let head = log.head();
+    let mut all = Vec::new();
+    // Every batch but the last is full, so this many calls are enough to reach the head.
+    let calls_max = head / READ_BATCH as u64 + 2;
+    for _ in 0..calls_max {
+        let next = all.len() as u64 + 1;
+        if next > head {
+            break;
+        }
+        let batch = log.read_from(next, READ_BATCH).unwrap();
+        assert!(!batch.is_empty(), "read_from({next}) returned nothing below the head {head}");
+        assert!(batch.len() <= READ_BATCH, "read_from returned more than asked for");
+        assert_eq!(batch[0].position, next, "a batch read from {next} starts elsewhere");
+        all.extend(batch);
+    }
+    assert_eq!(all.len() as u64, head, "the batched read did not reach the head in {calls_max} calls");
+    all
 }
 
 #[test]
@@ -110,7 +135,7 @@ fn sigkill_during_appends_loses_nothing_acknowledged() {
             }
         }
         // Gap-free, and no append half-present.
-        let all = log.read_from(1, usize::MAX).unwrap();
+        let all = read_all(&log);
         assert_eq!(all.len() as u64, log.head());
         let mut per_command: HashMap<Uuid, usize> = HashMap::new();
         for (i, e) in all.iter().enumerate() {

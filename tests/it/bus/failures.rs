@@ -1,10 +1,8 @@
 //! Unreadable messages are reported with their stream sequence; a failing handler gets its event
 //! again, first and in order.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
 use orderflow::bus::{consume, shutdown_channel, ConsumeError, OnUndecodable, RoutingTable, Undecodable};
+use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 use super::scenario::append_orders;
@@ -69,16 +67,37 @@ async fn unreadable_messages_are_reported_with_their_sequence() {
         // Terminate policy: it is delivered again, terminated, reported, and consuming goes on.
         let options = ConsumerOptions { on_undecodable: OnUndecodable::Terminate, ..test_consumer_options() };
         let (stop, shutdown) = shutdown_channel();
-        let stopper = tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(1500)).await;
+        // Beside the consumer: stops it once the server has taken the unreadable message off its hands (the
+        // ack floor passes it, nothing pending) or when the wait gives up (the result then fails
+        // the test below, after the consumer stopped).
+        let stream = js.get_stream("ORDERFLOW").await.expect("stream");
+        let garbage = head + 2;
+        let stopper = async {
+            let terminated = poll_until(WAIT_TIMEOUT, async || {
+                let info = stream
+                    .consumer_info("orderflow-procurement")
+                    .await
+                    .map_err(|e| format!("consumer info: {e}"))?;
+                let floor = info.ack_floor.stream_sequence;
+                match (floor >= garbage, info.num_pending, info.num_ack_pending) {
+                    (true, 0, 0) => Ok(()),
+                    (_, pending, ack_pending) => {
+                        Err(format!("ack floor {floor}, {pending} pending, {ack_pending} awaiting ack"))
+                    }
+                }
+            })
+            .await;
             stop.trigger();
-        });
-        let stats = consume(&js, "procurement", &routing, &options, shutdown, |_e| {
+            terminated
+        };
+        let run = consume(&js, "procurement", &routing, &options, shutdown, |_e| {
             std::future::ready(Err::<(), String>("no event expected".to_string()))
-        })
-        .await
-        .expect("terminate policy goes on");
-        stopper.await.expect("stopper");
+        });
+        let (stats, terminated) = tokio::join!(run, stopper);
+        let stats = stats.expect("terminate policy goes on");
+        if let Err(e) = terminated {
+            panic!("message {garbage} was not terminated: {e}");
+        }
         assert_eq!(stats.undecodable_total, 1);
         assert_eq!(stats.undecodable.len(), 1);
         assert_eq!(stats.undecodable[0].stream_sequence, head + 2);

@@ -15,7 +15,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, Context};
 use orderflow::bus::{
     consume, shutdown_channel, ConsumeStats, ConsumerOptions, DeptEvent, Publisher, PublisherConfig,
-    PublisherError, PublisherMetrics, PublisherReport, RoutingTable, ShutdownTrigger,
+    PublisherError, PublisherMetrics, PublisherReport, PublisherStats, RoutingTable, ShutdownTrigger,
 };
 use orderflow_engine::{EventLog, LogConfig, StoredEvent};
 use orderflow_schemas::{decode_event, event_type_by_code};
@@ -25,7 +25,40 @@ use uuid::Uuid;
 /// Every bus test finishes within this or fails.
 pub(crate) const TEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long a wait for the publisher or a consumer may take.
-const WAIT_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const WAIT_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often a wait checks its condition.
+const POLL_INTERVAL: Duration = Duration::from_millis(20);
+
+/// Checks `condition` every [`POLL_INTERVAL`] until it holds, for at most `timeout`. The
+/// condition answers `Err` with what it saw while it does not hold; the last of those is returned
+/// when the time is up.
+pub(crate) async fn poll_until(
+    timeout: Duration,
+    mut condition: impl AsyncFnMut() -> Result<(), String>,
+) -> Result<(), String> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let seen = match condition().await {
+            Ok(()) => return Ok(()),
+            Err(seen) => seen,
+        };
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!("not within {timeout:?}; last seen: {seen}"));
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+/// [`poll_until`], failing the test with `what` when the condition does not come to hold.
+pub(crate) async fn wait_until(
+    what: &str,
+    timeout: Duration,
+    condition: impl AsyncFnMut() -> Result<(), String>,
+) {
+    if let Err(e) = poll_until(timeout, condition).await {
+        panic!("{what}: {e}");
+    }
+}
 
 pub(crate) fn open_log(dir: &std::path::Path) -> EventLog {
     EventLog::open(LogConfig::new(dir)).expect("open log")
@@ -71,14 +104,22 @@ impl RunningPublisher {
     /// Waits until everything up to the log's head is in the stream.
     pub(crate) async fn wait_published(&self, log: &EventLog) {
         let head = log.head();
-        let waited = tokio::time::timeout(WAIT_TIMEOUT, async {
-            while self.metrics.snapshot().acked_position < head {
-                assert!(!self.task.is_finished(), "the publisher stopped early");
-                tokio::time::sleep(Duration::from_millis(20)).await;
+        self.wait_for(&format!("published up to {head}"), |s| s.acked_position >= head).await;
+    }
+
+    /// Waits until the publisher's counters satisfy `holds`; fails the test if the publisher
+    /// stops meanwhile or the counters do not get there within [`WAIT_TIMEOUT`].
+    pub(crate) async fn wait_for(&self, what: &str, holds: impl Fn(&PublisherStats) -> bool) {
+        wait_until(what, WAIT_TIMEOUT, async || {
+            let stats = self.metrics.snapshot();
+            assert!(!self.task.is_finished(), "{what}: the publisher stopped early at {stats:?}");
+            if holds(&stats) {
+                Ok(())
+            } else {
+                Err(format!("{stats:?}"))
             }
         })
         .await;
-        assert!(waited.is_ok(), "not published up to {head} in time: {:?}", self.metrics.snapshot());
     }
 
     /// Asks it to stop and returns its report.
@@ -191,16 +232,20 @@ pub(crate) async fn consume_rest(js: &Context, department: &str, routing: &Routi
     let (stop, shutdown) = shutdown_channel();
     let stream = js.get_stream("ORDERFLOW").await.expect("stream");
     let durable = format!("orderflow-{department}");
-    let watcher = tokio::spawn(async move {
-        loop {
-            let info = stream.consumer_info(&durable).await.expect("consumer info");
-            if info.num_pending == 0 && info.num_ack_pending == 0 {
-                stop.trigger();
-                return;
+    // Beside the consumer: stops it once the server has nothing left for it, or when the wait
+    // gives up (the result then fails the test below, after the consumer stopped).
+    let watcher = async {
+        let drained = poll_until(WAIT_TIMEOUT, async || {
+            let info = stream.consumer_info(&durable).await.map_err(|e| format!("consumer info: {e}"))?;
+            match (info.num_pending, info.num_ack_pending) {
+                (0, 0) => Ok(()),
+                (pending, ack_pending) => Err(format!("{pending} pending, {ack_pending} awaiting ack")),
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    });
+        })
+        .await;
+        stop.trigger();
+        drained
+    };
     let handler = {
         let seen = Arc::clone(&seen);
         move |event: DeptEvent| {
@@ -209,12 +254,14 @@ pub(crate) async fn consume_rest(js: &Context, department: &str, routing: &Routi
         }
     };
     let options = test_consumer_options();
-    let run = consume(js, department, routing, &options, shutdown, handler);
-    tokio::time::timeout(WAIT_TIMEOUT, run)
-        .await
-        .unwrap_or_else(|_| panic!("{department}: the consumer never caught up"))
+    let run =
+        tokio::time::timeout(WAIT_TIMEOUT, consume(js, department, routing, &options, shutdown, handler));
+    let (ran, drained) = tokio::join!(run, watcher);
+    ran.unwrap_or_else(|_| panic!("{department}: the consumer never caught up"))
         .unwrap_or_else(|e| panic!("consume {department}: {e}"));
-    watcher.await.expect("watcher");
+    if let Err(e) = drained {
+        panic!("{department}: the server kept messages for the consumer: {e}");
+    }
     let seen = std::mem::take(&mut *seen.lock().expect("lock"));
     seen
 }

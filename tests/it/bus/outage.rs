@@ -25,12 +25,16 @@ async fn broker_outage_loses_and_duplicates_nothing() {
         append_orders(&log, 2, 0..15).await;
         publisher.wait_published(&log).await;
 
-        // Appends race the publisher; the broker dies in the middle of publishing them.
+        // Appends race the publisher; the broker dies in the middle of publishing them: once the
+        // publisher has stored some of them.
+        let published_before = log.head();
         let racing = {
             let log = log.clone();
             tokio::spawn(async move { append_orders(&log, 2, 15..45).await })
         };
-        tokio::time::sleep(Duration::from_millis(30)).await;
+        publisher
+            .wait_for("some of the racing appends published", |s| s.acked_position > published_before)
+            .await;
         server.kill();
         let racing_appended = racing.await.expect("appends");
         assert!(racing_appended > 0);
@@ -40,8 +44,8 @@ async fn broker_outage_loses_and_duplicates_nothing() {
         let during = append_orders(&log, 2, 45..60).await;
         assert!(during > 0);
         assert!(started.elapsed() < APPENDS_DURING_OUTAGE_MAX, "appends slowed down by the outage");
-        // Long enough for acks in flight to time out and the publisher to retry.
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        // The publisher notices: a publish fails or its ack times out, and it retries.
+        publisher.wait_for("the publisher noticed the outage", |s| s.retries_total > 0).await;
         let before_restart = publisher.metrics.snapshot();
         assert!(before_restart.acked_position < log.head(), "everything was published before the outage");
         assert!(before_restart.retries_total > 0, "the publisher did not notice the outage");

@@ -1,7 +1,5 @@
 //! (a) A scenario is published; every department gets exactly what it needs, once, in order.
 
-use std::time::Duration;
-
 use orderflow::bus::subjects::{self, EventHeaders};
 use orderflow::bus::{ConsumerPlan, RoutingTable};
 use orderflow_schemas::{decode_event, event_from_json, event_type_by_code, EVENT_TYPES};
@@ -23,7 +21,11 @@ async fn scenario_reaches_every_department_once_in_order() {
         let mut appended = append_orders(&log, 1, 0..20).await;
         let publisher = RunningPublisher::spawn(client.clone(), &log, test_publisher_config());
         publisher.wait_published(&log).await;
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Caught up with nothing in flight: the events appended next reach it only if it wakes up.
+        let head = log.head();
+        publisher
+            .wait_for("idle after the first half", |s| s.acked_position == head && s.in_flight == 0)
+            .await;
         appended += append_orders(&log, 1, 20..40).await;
         assert_eq!(appended, log.head());
         publisher.wait_published(&log).await;

@@ -35,6 +35,10 @@ async fn restart_after_abort_publishes_nothing_twice() {
         assert_eq!(saved_checkpoint(&log).expect("checkpoint"), 0, "the checkpoint was saved after all");
         check_stream_count(&js, &log).await;
 
+        // A wait, not a condition: what is under test is a time window. JetStream gives no sign
+        // when it forgets a message id, so the only way past the (configured, one-second)
+        // duplicate window is to let it pass; a re-publish of the first run's events would then be
+        // stored again instead of acknowledged as a duplicate.
         tokio::time::sleep(duplicate_window + Duration::from_millis(500)).await;
         let second = append_orders(&log, 3, 25..40).await;
         let publisher = RunningPublisher::spawn(client.clone(), &log, config);

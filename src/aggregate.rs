@@ -1,12 +1,12 @@
 //! The Order aggregate as the engine sees it: decide, evolve and the event codec behind the
 //! engine's generic `Aggregate` trait, so the engine's command handler can drive orders without
-//! knowing what an order is.
+//! knowing what an order is, and the domain crate (`orderflow-commands`) without knowing the
+//! engine.
 
+use orderflow_commands::{decide, evolve, Command, Context, OrderState, Rejection};
 use orderflow_engine::{Aggregate, CommandHandler, NewEvent, StoredEvent};
 use orderflow_schemas::{decode_event, encode_event, Event, OrderId};
 use uuid::Uuid;
-
-use crate::{decide, evolve, Command, Context, OrderState, Rejection};
 
 /// The Order aggregate.
 #[derive(Debug)]
