@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use orderflow_commands::{ComplaintStatus, OrderState};
-use orderflow_projections::TableWidth;
+use orderflow_projections::{display_width, TableWidth};
 use orderflow_schemas::{Event, JsonEnvelope, Money, OrderStatus};
 use serde_json::{json, Value};
 
@@ -110,9 +110,33 @@ fn complaint_status(c: ComplaintStatus) -> &'static str {
     }
 }
 
-/// A labelled line of `order show`: the label in a column of its own, the text after it.
+/// The column where the text of a fact of `order show` starts.
+const FACT_INDENT: usize = 13;
+
+/// A labelled line of `order show`: the label in a column of its own, the text after it,
+/// wrapped at spaces to fit [`TableWidth::TERMINAL_COLUMNS`] (a word longer than the line is
+/// kept whole).
 fn fact(o: &mut String, label: &str, text: impl std::fmt::Display) {
-    let _ = writeln!(o, "{label:<13}{text}");
+    let room = TableWidth::TERMINAL_COLUMNS - FACT_INDENT;
+    let text = text.to_string();
+    let mut line = String::new();
+    let mut first = true;
+    let mut flush = |line: &mut String, first: &mut bool| {
+        let head = if *first { label } else { "" };
+        let _ = writeln!(o, "{head:<FACT_INDENT$}{line}");
+        line.clear();
+        *first = false;
+    };
+    for word in text.split(' ') {
+        if !line.is_empty() && display_width(&line) + 1 + display_width(word) > room {
+            flush(&mut line, &mut first);
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    flush(&mut line, &mut first);
 }
 
 /// The order's state as readable text: every fact the order holds, lines and reviews as

@@ -8,10 +8,11 @@ use orderflow_schemas::{
     AccessKind, Channel, ComplaintCategory, Currency, Date, Department, InspectionResult, LineQuantity, Role,
     Severity, ShipMode,
 };
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A line as the customer orders it; the order assigns its line number.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewLine {
     /// Product code.
@@ -28,7 +29,7 @@ pub struct NewLine {
 }
 
 /// Take in a new order. Creates the order; the review of revision 1 starts at once.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReceiveOrder {
     /// How the order came in.
@@ -51,7 +52,7 @@ pub struct ReceiveOrder {
 }
 
 /// Approve the current revision for one department.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApproveReview {
     /// The department deciding; the actor's role must be this department's role.
@@ -66,7 +67,7 @@ pub struct ApproveReview {
 }
 
 /// Reject the current revision for one department; this rejects the order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectReview {
     /// The department deciding; the actor's role must be this department's role.
@@ -79,7 +80,7 @@ pub struct RejectReview {
 }
 
 /// Confirm the order with the customer and promise a delivery date.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmOrder {
     /// The date promised to the customer; not before today.
@@ -90,7 +91,7 @@ pub struct ConfirmOrder {
 }
 
 /// Changes to one existing line; fields left out stay as they are.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineUpdate {
     /// The line to change.
@@ -107,7 +108,7 @@ pub struct LineUpdate {
 }
 
 /// One edit of the order lines within a change request. Edits apply in the order given.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "edit", rename_all = "snake_case")]
 pub enum LineEdit {
     /// Change quantity, spec or price of an existing line.
@@ -122,7 +123,7 @@ pub enum LineEdit {
 }
 
 /// Record a change request from the customer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeOrder {
     /// Why the customer asks; required.
@@ -139,7 +140,7 @@ pub struct ChangeOrder {
 }
 
 /// Cancel the order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelOrder {
     /// Why; required.
@@ -147,7 +148,7 @@ pub struct CancelOrder {
 }
 
 /// Plan (or re-plan) production of the order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleProduction {
     /// The planned finish date; not before today.
@@ -158,7 +159,7 @@ pub struct ScheduleProduction {
 }
 
 /// Record a quality inspection of the produced batch.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InspectQuality {
     /// Pass, rework or scrap.
@@ -169,7 +170,7 @@ pub struct InspectQuality {
 }
 
 /// Record that production finished.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompleteProduction {
     /// Remarks.
@@ -178,7 +179,7 @@ pub struct CompleteProduction {
 }
 
 /// Ship the whole order and notify the customer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShipOrder {
     /// The carrier.
@@ -192,7 +193,7 @@ pub struct ShipOrder {
 }
 
 /// Report that the shipment is late, with a new ETA.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportDelay {
     /// The new expected arrival; not before today and not the current ETA.
@@ -202,7 +203,7 @@ pub struct ReportDelay {
 }
 
 /// Record that the goods arrived at the customer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeliverOrder {
     /// Remarks (proof of delivery reference).
@@ -211,7 +212,7 @@ pub struct DeliverOrder {
 }
 
 /// Record the customer's inspection and sign-off.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignOrder {
     /// Who signed at the customer.
@@ -226,7 +227,7 @@ pub struct SignOrder {
 }
 
 /// Record that the customer refused the delivery.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefuseOrder {
     /// Who refused at the customer.
@@ -236,7 +237,7 @@ pub struct RefuseOrder {
 }
 
 /// Open an after-sales complaint.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenComplaint {
     /// What it is about.
@@ -248,7 +249,7 @@ pub struct OpenComplaint {
 }
 
 /// Resolve an open (or reopened) complaint.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveComplaint {
     /// The complaint's number within the order.
@@ -260,7 +261,7 @@ pub struct ResolveComplaint {
 }
 
 /// Reopen a resolved complaint.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReopenComplaint {
     /// The complaint's number within the order.
@@ -270,7 +271,7 @@ pub struct ReopenComplaint {
 }
 
 /// Record a follow-up visit or satisfaction survey.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordFeedback {
     /// Satisfaction score, 1 (poor) to 5 (excellent).
@@ -281,12 +282,12 @@ pub struct RecordFeedback {
 }
 
 /// Close and archive the order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CloseOrder {}
 
 /// Place a legal or dispute hold on the order's archive.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlaceHold {
     /// Why (dispute, audit, claim); required.
@@ -294,7 +295,7 @@ pub struct PlaceHold {
 }
 
 /// Release the archive hold.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseHold {
     /// Remarks.
@@ -303,7 +304,7 @@ pub struct ReleaseHold {
 }
 
 /// Record a read of the order's archive.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordAccess {
     /// What was read.
@@ -316,7 +317,7 @@ pub struct RecordAccess {
 macro_rules! commands {
     ($($variant:ident, $name:literal, $action:literal;)*) => {
         /// A request to change one order. The order is the stream the command is sent to.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
         #[serde(tag = "command")]
         pub enum Command {
             $(

@@ -74,19 +74,6 @@ pub struct ActorBody {
     pub role: Role,
 }
 
-/// The schema of a command in its JSON form: an object whose `command` names it. (The commands
-/// crate defines the fields of each command and refuses unknown ones; it derives no JSON Schema,
-/// so the schema checks the name only.)
-fn command_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
-    let schema = serde_json::json!({
-        "description": "The command in its JSON form: {\"command\": \"<name>\", ...its fields}.",
-        "type": "object",
-        "required": ["command"],
-        "properties": { "command": { "type": "string", "enum": Command::NAMES } },
-    });
-    serde_json::from_value(schema).unwrap_or(schemars::schema::Schema::Bool(true))
-}
-
 /// The body of a command request.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -105,8 +92,8 @@ pub struct CommandRequest {
     #[serde(default)]
     pub at: Option<Timestamp>,
     /// The command, in its JSON form (`{"command": "<name>", ...}`); its name must be the
-    /// subject's last token.
-    #[schemars(schema_with = "command_schema")]
+    /// subject's last token. Its schema has every command's fields, so a client can check a
+    /// command completely before sending it.
     pub command: Command,
 }
 
@@ -545,10 +532,24 @@ enum Part {
     Error,
 }
 
+/// Every command refuses unknown fields (`deny_unknown_fields`), but schemars 0.8 drops
+/// `additionalProperties: false` when it merges the `command` tag into an internally tagged
+/// variant: put it back on each variant of `Command`, so the schema refuses what the service
+/// refuses.
+fn close_command_variants(schema: &mut Value) {
+    let variants = schema.pointer_mut("/definitions/Command/oneOf").and_then(Value::as_array_mut);
+    for variant in variants.into_iter().flatten() {
+        if let Some(obj) = variant.as_object_mut().filter(|o| o.contains_key("properties")) {
+            obj.insert("additionalProperties".into(), Value::Bool(false));
+        }
+    }
+}
+
 fn schema_of<T: JsonSchema>(file: &str, title: &str, part: Part) -> (String, String) {
     let generator = schemars::gen::SchemaSettings::draft2019_09().into_generator();
     let schema = generator.into_root_schema_for::<T>();
     let mut v = serde_json::to_value(&schema).unwrap_or(Value::Null);
+    close_command_variants(&mut v);
     if let Some(obj) = v.as_object_mut() {
         obj.insert("$id".into(), Value::from(format!("{SCHEMA_ID_PREFIX}{file}")));
         obj.insert("title".into(), Value::from(title));

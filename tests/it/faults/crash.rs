@@ -181,7 +181,7 @@ fn sigkill_at_random_moments_loses_nothing_acknowledged_and_keeps_every_invarian
                 .chain([bench_root.display().to_string()])
                 .collect()
         } else {
-            ["demo", "--orders", "300", "--json"].map(str::to_string).to_vec()
+            ["demo", "--orders", "300", "--json", "--force-new"].map(str::to_string).to_vec()
         };
         let load = spawn(&load_args, &demo_dir);
         let stop = Arc::new(AtomicBool::new(false));

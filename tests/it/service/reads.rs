@@ -80,7 +80,7 @@ async fn reads_through_the_service_print_what_local_reads_print() {
         }
         assert!(through_service[1].contains("Metro Hotels"), "{}", through_service[1]);
         assert!(!through_service[1].contains("Acme Dairy"), "{}", through_service[1]);
-        assert!(through_service[7].contains("customer   Metro Hotels"), "{}", through_service[7]);
+        assert!(through_service[7].contains("customer     Metro Hotels"), "{}", through_service[7]);
 
         // A missing order: exit 3 through the service, as locally.
         let nobody = Uuid::new_v4().to_string();

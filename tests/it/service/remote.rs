@@ -127,7 +127,11 @@ async fn order_commands_over_nats_match_the_local_path() {
             assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
             remote.push(stdout(&o));
         }
-        assert!(remote[0].contains("approval   waiting for procurement, warehouse"), "{}", remote[0]);
+        assert!(
+            remote[0].contains("reviews      revision 1 waiting for procurement, warehouse"),
+            "{}",
+            remote[0]
+        );
         assert_eq!(remote[1].lines().count(), 3);
         let o = cli(&["order", "show", &Uuid::new_v4().to_string()], &env).await;
         assert_eq!(code(&o), 3);

@@ -143,7 +143,7 @@ async fn commands_queries_and_bad_bodies() {
         // Queries.
         let show = ok(request(&client, "orderflow.query.show", serde_json::to_vec(&json!({"order_id": order})).expect("json")).await);
         assert_eq!(show["version"], json!(7));
-        assert_eq!(show["state"]["status"], json!("approved"));
+        assert_eq!(show["state"]["status"], json!("confirmed"));
         assert_eq!(show["state"]["current_promise"], json!(in_days(55)));
         assert_eq!(show["state"]["customer"], json!("Acme Dairy"));
         assert!(show["text"].as_str().expect("text").contains("customer   Acme Dairy"), "{show}");

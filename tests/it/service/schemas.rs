@@ -213,6 +213,19 @@ fn bodies_refused_for_their_shape_fail_their_schemas() {
             ("unknown actor field", cancel(json!({"actor": {"name": "a", "role": "sales", "desk": 3}}))),
             ("unknown role", cancel(json!({"actor": {"name": "a", "role": "pilot"}}))),
             ("unknown command in the body", cancel(json!({"command": {"command": "teleport"}}))),
+            (
+                "unknown field in the command",
+                cancel(json!({"command": {"command": "cancel", "reason": "r", "x": 1}})),
+            ),
+            ("a command without its required field", cancel(json!({"command": {"command": "cancel"}}))),
+            (
+                "a field of the wrong type",
+                cancel(json!({"command": {"command": "feedback", "score": "five"}})),
+            ),
+            (
+                "an unknown department",
+                cancel(json!({"command": {"command": "approve", "department": "sales"}})),
+            ),
             ("no command id", cancel(json!({"command_id": null}))),
             ("no command", json!({"command_id": Uuid::new_v4()})),
         ],
