@@ -429,7 +429,7 @@ pub fn render_timeline(entries: &[TimelineEntry], width: TableWidth) -> String {
         right("V").key(),
         right("REV"),
         left("ACTOR (ROLE)").wrap(),
-        left("EVENT").wrap(),
+        left("EVENT"),
         left("DESCRIPTION").wrap(),
     ];
     let rows: Vec<Vec<String>> = entries
@@ -440,7 +440,7 @@ pub fn render_timeline(entries: &[TimelineEntry], width: TableWidth) -> String {
                 e.version.to_string(),
                 e.revision.to_string(),
                 format!("{} ({})", e.actor, e.role),
-                e.event_type.replace('_', " "),
+                e.event_type.clone(),
                 e.description.clone(),
             ]
         })

@@ -158,6 +158,16 @@ impl Default for StatusFold {
 }
 
 impl StatusFold {
+    /// Production moves on; while a change awaits re-approval the order stays in review and
+    /// the step is where it returns to once approved.
+    fn advance(&mut self, to: OrderStatus) {
+        if self.status == OrderStatus::InReview {
+            self.resume = Some(to);
+        } else {
+            self.status = to;
+        }
+    }
+
     /// Applies one event of the order (its `order_received` starts the fold; applying it is a
     /// no-op).
     pub fn apply(&mut self, body: &crate::EventBody) {
@@ -195,9 +205,9 @@ impl StatusFold {
                 }
             }
             E::OrderCancelled(_) => self.status = S::Cancelled,
-            E::ProductionScheduled(_) => self.status = S::Scheduled,
-            E::QualityInspected(_) => self.status = S::InProduction,
-            E::ProductionCompleted(_) => self.status = S::ReadyToShip,
+            E::ProductionScheduled(_) => self.advance(S::Scheduled),
+            E::QualityInspected(_) => self.advance(S::InProduction),
+            E::ProductionCompleted(_) => self.advance(S::ReadyToShip),
             E::OrderShipped(_) => self.status = S::Shipped,
             E::OrderDelivered(_) => self.status = S::Delivered,
             E::OrderSigned(_) => self.status = S::Signed,

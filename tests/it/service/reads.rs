@@ -120,7 +120,8 @@ async fn reads_through_the_service_print_what_local_reads_print() {
         let audit_text = run_ok(&with(&found, &["audit", "history", &prefix])).await;
         assert!(audit_text.contains("archive_accessed"), "{audit_text}");
         let access = run_ok(&with(&remote, &["audit", "access", &prefix])).await;
-        assert_eq!(access.lines().count(), 2, "{access}");
+        assert_eq!(access.lines().count(), 3, "a header and the two reads: {access}");
+        assert!(access.starts_with("AT (UTC)"), "{access}");
         assert!(access.contains("timeline; purpose: annual audit"), "{access}");
         let replay = run_ok(&with(&remote, &["audit", "replay", &prefix, "--version", "1"])).await;
         assert!(

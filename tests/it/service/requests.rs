@@ -146,7 +146,7 @@ async fn commands_queries_and_bad_bodies() {
         assert_eq!(show["state"]["status"], json!("confirmed"));
         assert_eq!(show["state"]["current_promise"], json!(in_days(55)));
         assert_eq!(show["state"]["customer"], json!("Acme Dairy"));
-        assert!(show["text"].as_str().expect("text").contains("customer   Acme Dairy"), "{show}");
+        assert!(show["text"].as_str().expect("text").contains("customer     Acme Dairy"), "{show}");
         let history = ok(request(&client, "orderflow.query.history", serde_json::to_vec(&json!({"order_id": order})).expect("json")).await);
         let events = history["events"].as_array().expect("events");
         let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().expect("type")).collect();
