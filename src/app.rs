@@ -310,6 +310,24 @@ impl std::fmt::Display for OrderRef {
     }
 }
 
+/// A stored event of `order`'s stream decoded, with the envelope its JSON form carries. An
+/// undecodable event is a failure naming its position.
+pub fn decode_stored(
+    stored: &orderflow_engine::StoredEvent,
+    order: OrderId,
+) -> Result<(Event, orderflow_schemas::JsonEnvelope), AppError> {
+    let event = orderflow_schemas::decode_event(stored.event_type, stored.schema_version, &stored.payload)
+        .map_err(|e| AppError::Failure(format!("event at position {}: {e}", stored.position)))?;
+    let env = orderflow_schemas::JsonEnvelope {
+        event_id: stored.event_id,
+        order_id: order,
+        position: stored.position,
+        version: stored.version,
+        recorded_at: Timestamp(stored.recorded_at_us),
+    };
+    Ok((event, env))
+}
+
 /// A command to run, with who runs it and when it takes effect.
 #[derive(Clone, Debug)]
 pub struct Request {

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use orderflow_schemas::{Actor, JsonEnvelope, OrderId};
+use orderflow_schemas::{Actor, OrderId};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -309,16 +309,7 @@ fn history(app: &App, order: OrderId, json: bool) -> Result<(), AppError> {
         return Err(AppError::Rejected(orderflow_commands::Rejection::OrderNotFound { order }));
     }
     for stored in events {
-        let event =
-            orderflow_schemas::decode_event(stored.event_type, stored.schema_version, &stored.payload)
-                .map_err(|e| AppError::Failure(format!("event at position {}: {e}", stored.position)))?;
-        let env = JsonEnvelope {
-            event_id: stored.event_id,
-            order_id: order,
-            position: stored.position,
-            version: stored.version,
-            recorded_at: orderflow_schemas::Timestamp(stored.recorded_at_us),
-        };
+        let (event, env) = crate::app::decode_stored(&stored, order)?;
         if json {
             crate::outln!("{}", orderflow_schemas::event_to_json(&event, &env));
         } else {

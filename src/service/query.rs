@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use futures::future::BoxFuture;
 use orderflow_commands::Rejection;
 use orderflow_projections::{AuditView, KpiFacts, Projection, Runner, RunnerConfig, StatusBoard, TableWidth};
-use orderflow_schemas::{decode_event, event_to_json, JsonEnvelope, Timestamp};
+use orderflow_schemas::event_to_json;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -206,15 +206,7 @@ impl Query for History {
                     next_version = Some(s.version);
                     break;
                 }
-                let event = decode_event(s.event_type, s.schema_version, &s.payload)
-                    .map_err(|e| AppError::Failure(format!("event at position {}: {e}", s.position)))?;
-                let env = JsonEnvelope {
-                    event_id: s.event_id,
-                    order_id: order,
-                    position: s.position,
-                    version: s.version,
-                    recorded_at: Timestamp(s.recorded_at_us),
-                };
+                let (event, env) = crate::app::decode_stored(&s, order)?;
                 let json = event_to_json(&event, &env);
                 bytes += json.to_string().len();
                 events.push(json);
