@@ -75,8 +75,7 @@ pub fn select<'a>(board: &'a StatusBoard, filter: &StatusFilter, now: Timestamp)
         None => board.all(),
     };
     if let Some(c) = &filter.customer {
-        let wanted = c.trim().to_lowercase();
-        rows.retain(|r| r.customer_matches(&wanted));
+        rows.retain(|r| r.customer_matches(c));
     }
     if filter.at_risk {
         let within = filter.within.unwrap_or(AT_RISK_WITHIN_DAYS_DEFAULT);
