@@ -20,8 +20,9 @@ fn received() -> Event {
         })
         .collect();
     Event {
-        actor: Actor { name: "sales desk".into(), role: Role::Sales },
+        actor: Actor::named("sales desk", Role::Sales),
         at: Timestamp(1_780_000_000_000_000),
+        late: None,
         body: EventBody::OrderReceived(OrderReceived {
             channel: Channel::Phone,
             customer: "C7".into(),
@@ -39,8 +40,9 @@ fn received() -> Event {
 
 fn approved() -> Event {
     Event {
-        actor: Actor { name: "finance desk".into(), role: Role::Finance },
+        actor: Actor::named("finance desk", Role::Finance),
         at: Timestamp(1_780_000_000_000_000),
+        late: None,
         body: EventBody::ReviewApproved(ReviewApproved {
             department: Department::Finance,
             revision: 1,

@@ -9,7 +9,7 @@ use orderflow_commands::*;
 use orderflow_schemas::*;
 
 fn ctx(role: Role) -> Context {
-    Context::new(Actor { name: format!("{role} desk"), role }, Timestamp(1_780_000_000_000_000))
+    Context::new(Actor::named(&format!("{role}.desk"), role), Timestamp(1_780_000_000_000_000))
 }
 
 fn receive() -> Command {

@@ -32,7 +32,7 @@ const PUBLISH_TIMEOUT: Duration = Duration::from_secs(600);
 
 fn order_events(i: usize, currency: Currency) -> Vec<Event> {
     let at = Timestamp(1_772_352_000_000_000 + i64::try_from(i).unwrap_or(0) * 1_000_000);
-    let who = Actor { name: "bench".to_string(), role: Role::Sales };
+    let who = Actor::named("bench", Role::Sales);
     let line = OrderLine {
         line_no: 1,
         sku: "SKU-0001".to_string(),
@@ -64,7 +64,7 @@ fn order_events(i: usize, currency: Currency) -> Vec<Event> {
     bodies.push(QualityInspected { result: InspectionResult::Pass, note: String::new() }.into());
     bodies.push(ProductionCompleted { note: String::new() }.into());
     bodies.truncate(EVENTS_PER_ORDER);
-    bodies.into_iter().map(|body| Event { actor: who.clone(), at, body }).collect()
+    bodies.into_iter().map(|body| Event::new(who.clone(), at, body)).collect()
 }
 
 async fn append_all(log: &EventLog, orders: usize) -> anyhow::Result<()> {

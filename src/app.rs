@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 
 use orderflow_commands::{Command, Context, OrderState, Rejection, Settings};
 use orderflow_engine::{CommandError, CommandOutcome, EventLog, HandlerConfig, LogConfig, LogError};
-use orderflow_schemas::{Actor, Date, Event, OrderId, Role, Timestamp};
+use orderflow_schemas::{Date, Event, LateEntry, OrderId, Timestamp, DIRECTORY_STREAM};
 
 use uuid::Uuid;
 
 use crate::aggregate::OrderHandler;
+use crate::auth::{Auth, Principal};
 
 pub mod reads;
 
@@ -35,24 +36,29 @@ pub enum ErrorKind {
     Failure,
     /// A verification found the log or an export altered. Exit 5.
     Tampered,
+    /// Not allowed: a failed login, a disabled user, a role the caller does not hold, a read or
+    /// a back-dating without the permission. Nothing written (but a refused archive read, which
+    /// is recorded as refused). Exit 3.
+    Forbidden,
 }
 
 impl ErrorKind {
     /// Every kind.
-    pub const ALL: [ErrorKind; 6] = [
+    pub const ALL: [ErrorKind; 7] = [
         ErrorKind::Invalid,
         ErrorKind::Rejected,
         ErrorKind::Conflict,
         ErrorKind::Limit,
         ErrorKind::Failure,
         ErrorKind::Tampered,
+        ErrorKind::Forbidden,
     ];
 
     /// The exit code: 3 rejected (also invalid input and limits: the user's mistake, nothing
     /// written), 4 conflict after retries, 5 a verification found tampering, 1 anything else.
     pub fn exit_code(self) -> u8 {
         match self {
-            ErrorKind::Invalid | ErrorKind::Rejected | ErrorKind::Limit => 3,
+            ErrorKind::Invalid | ErrorKind::Rejected | ErrorKind::Limit | ErrorKind::Forbidden => 3,
             ErrorKind::Conflict => 4,
             ErrorKind::Tampered => 5,
             ErrorKind::Failure => 1,
@@ -68,11 +74,12 @@ impl ErrorKind {
             ErrorKind::Limit => "limit",
             ErrorKind::Failure => "failure",
             ErrorKind::Tampered => "tampered",
+            ErrorKind::Forbidden => "forbidden",
         }
     }
 
     /// The `Nats-Service-Error-Code` of the kind: 400 invalid, 409 conflict, 413 limit,
-    /// 422 rejected and tampered, 500 failure.
+    /// 422 rejected and tampered, 403 forbidden, 500 failure.
     pub fn service_code(self) -> u16 {
         match self {
             ErrorKind::Invalid => 400,
@@ -80,6 +87,7 @@ impl ErrorKind {
             ErrorKind::Limit => 413,
             ErrorKind::Rejected | ErrorKind::Tampered => 422,
             ErrorKind::Failure => 500,
+            ErrorKind::Forbidden => 403,
         }
     }
 }
@@ -116,6 +124,9 @@ pub enum AppError {
     /// reordered event); the message names where.
     #[error("{0}")]
     Tampered(String),
+    /// Not allowed (see [`ErrorKind::Forbidden`]); the message says what and why.
+    #[error("{0}")]
+    Forbidden(String),
     /// An error a remote `orderflow serve` reported: its kind as it travelled, and its message.
     #[error("{message}")]
     Remote {
@@ -136,6 +147,7 @@ impl AppError {
             AppError::Limit(_) => ErrorKind::Limit,
             AppError::Storage(_) | AppError::Failure(_) => ErrorKind::Failure,
             AppError::Tampered(_) => ErrorKind::Tampered,
+            AppError::Forbidden(_) => ErrorKind::Forbidden,
             AppError::Remote { kind, .. } => *kind,
         }
     }
@@ -335,10 +347,13 @@ pub struct Request {
     pub order_id: Option<OrderId>,
     /// The idempotency key.
     pub command_id: Uuid,
-    /// Who.
-    pub actor: Actor,
-    /// Effective time; `None` = now. Never in the future.
+    /// Who: the authenticated user and the power exercised (every event's actor derives from it).
+    pub principal: Principal,
+    /// Effective time; `None` = now. Never in the future; set back only with the `late_entry`
+    /// permission and a reason.
     pub at: Option<Timestamp>,
+    /// Why the entry is late; required with `at`.
+    pub late_reason: Option<String>,
     /// What.
     pub command: Command,
 }
@@ -358,12 +373,6 @@ pub struct Done {
     pub version: u64,
 }
 
-/// The default actor name for a role when none is given: `"<role> desk"`. Different roles get
-/// different names, so the plain path (receive, then approve) is not refused as self-approval.
-pub fn default_actor(role: Role) -> String {
-    format!("{} desk", role.as_str().replace('_', " "))
-}
-
 /// The wall clock, in the domain's time type.
 pub fn now() -> Timestamp {
     Timestamp::from_datetime(chrono::Utc::now())
@@ -375,8 +384,8 @@ pub fn now() -> Timestamp {
 /// [`AppError::Invalid`] (exit 3); nothing is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EntryLimits {
-    /// Bytes of the actor's name (the domain's limit for names).
-    pub actor_name_bytes_max: usize,
+    /// Bytes of a late entry's reason (the domain's limit for names... of texts).
+    pub late_reason_bytes_max: usize,
     /// Days an effective time (`--at`) may lie before now: back-dated entry of late paperwork.
     pub backdate_days_max: i64,
     /// Days a date of a command (requested, promised, planned finish, ETA) may lie after the
@@ -387,24 +396,41 @@ pub struct EntryLimits {
 impl EntryLimits {
     /// The limits used unless configured otherwise.
     pub const DEFAULT: EntryLimits = EntryLimits {
-        actor_name_bytes_max: orderflow_commands::Limits::DEFAULT.name_bytes_max,
+        late_reason_bytes_max: orderflow_commands::Limits::DEFAULT.text_bytes_max,
         backdate_days_max: 366,
         date_days_ahead_max: 3_660,
     };
 
     /// Checks a request against these limits, given its effective time and the clock.
-    pub fn check(&self, req: &Request, at: Timestamp, clock: Timestamp) -> Result<(), AppError> {
-        let name = &req.actor.name;
-        if name.trim().is_empty() {
-            return Err(AppError::Invalid("the actor's name is required (--actor)".into()));
-        }
-        if name.len() > self.actor_name_bytes_max {
-            return Err(AppError::Invalid(format!(
-                "the actor's name has {} bytes (actor_name_bytes_max = {})",
-                name.len(),
-                self.actor_name_bytes_max
-            )));
-        }
+    pub fn check(&self, req: &Request, at: Timestamp, clock: Timestamp) -> Result<Option<LateEntry>, AppError> {
+        let late = match (&req.at, req.late_reason.as_deref().map(str::trim)) {
+            (None, None) => None,
+            (None, Some(_)) => {
+                return Err(AppError::Invalid("--late-reason goes with --at (a late entry's time)".into()))
+            }
+            (Some(_), reason) => {
+                if !req.principal.may_enter_late() {
+                    return Err(AppError::Forbidden(format!(
+                        "{} may not back-date: entering late paperwork (--at) needs the late_entry \
+                         permission, held by department heads (dept_head:ROLE) and admins; {} acts as {}",
+                        req.principal.user().login,
+                        req.principal.user().login,
+                        req.principal.grant()
+                    )));
+                }
+                let reason = reason.filter(|r| !r.is_empty()).ok_or_else(|| {
+                    AppError::Invalid("a late entry needs its reason (--late-reason TEXT)".into())
+                })?;
+                if reason.len() > self.late_reason_bytes_max {
+                    return Err(AppError::Invalid(format!(
+                        "the late entry's reason has {} bytes (late_reason_bytes_max = {})",
+                        reason.len(),
+                        self.late_reason_bytes_max
+                    )));
+                }
+                Some(LateEntry { reason: reason.to_string() })
+            }
+        };
         if at > clock {
             return Err(AppError::Invalid(format!(
                 "effective time {at} is in the future (now {clock}); back-dating is allowed, post-dating is not"
@@ -426,7 +452,7 @@ impl EntryLimits {
                 self.date_days_ahead_max
             )));
         }
-        Ok(())
+        Ok(late)
     }
 }
 
@@ -454,27 +480,39 @@ fn command_dates(command: &Command) -> Vec<(&'static str, Date)> {
 #[derive(Debug)]
 pub struct App {
     handler: OrderHandler,
+    auth: Auth,
     settings: Settings,
     path: PathBuf,
 }
 
 impl App {
     /// Opens (creating if needed) the data directory.
-    pub fn open(path: &Path) -> Result<Self, LogError> {
+    pub fn open(path: &Path) -> Result<Self, AppError> {
         let log = EventLog::open(LogConfig::new(path))?;
-        Ok(Self::with_log(log))
+        Self::with_log(log)
     }
 
     /// Opens a data directory that must already exist (for reads).
-    pub fn open_existing(path: &Path) -> Result<Self, LogError> {
+    pub fn open_existing(path: &Path) -> Result<Self, AppError> {
         let log = EventLog::open(LogConfig::existing(path))?;
-        Ok(Self::with_log(log))
+        Self::with_log(log)
     }
 
     /// An app over an already open log.
-    pub fn with_log(log: EventLog) -> Self {
+    pub fn with_log(log: EventLog) -> Result<Self, AppError> {
         let path = log.path().to_path_buf();
-        Self { handler: OrderHandler::new(log, HandlerConfig::default()), settings: Settings::DEFAULT, path }
+        let auth = Auth::new(log.clone())?;
+        Ok(Self {
+            handler: OrderHandler::new(log, HandlerConfig::default()),
+            auth,
+            settings: Settings::DEFAULT,
+            path,
+        })
+    }
+
+    /// The user directory and its secrets.
+    pub fn auth(&self) -> &Auth {
+        &self.auth
     }
 
     /// The data directory.
@@ -495,15 +533,23 @@ impl App {
 
     /// Runs one command through the aggregate and the log.
     pub async fn execute(&self, req: Request) -> Result<Done, AppError> {
-        let clock = now();
+        self.execute_with_clock(req, now()).await
+    }
+
+    /// Runs one command with `clock` as the present: the seeded demo's simulated past. Every
+    /// other caller runs on the wall clock ([`App::execute`]).
+    pub(crate) async fn execute_with_clock(&self, req: Request, clock: Timestamp) -> Result<Done, AppError> {
         let at = req.at.unwrap_or(clock);
-        EntryLimits::DEFAULT.check(&req, at, clock)?;
+        let late = EntryLimits::DEFAULT.check(&req, at, clock)?;
         let order_id = match (&req.command, req.order_id) {
             (Command::ReceiveOrder(_), None) => OrderId::for_receive(req.command_id),
+            (_, Some(id)) if id.0 == DIRECTORY_STREAM => {
+                return Err(AppError::Invalid(format!("{id} is the user directory, not an order")))
+            }
             (_, Some(id)) => id,
             (_, None) => return Err(AppError::Invalid("an order id is required".into())),
         };
-        let ctx = Context::new(req.actor, at).with_settings(self.settings);
+        let ctx = Context::new(req.principal.actor(), at).with_settings(self.settings).late(late);
         let outcome = self.handler.execute(order_id.0, req.command_id, &req.command, &ctx).await?;
         let commit = outcome.commit();
         Ok(match outcome {
@@ -542,7 +588,9 @@ impl App {
                 return Ok(id);
             }
         }
-        let found = self.log().streams_with_prefix(r.digits(), AMBIGUOUS_CANDIDATES_MAX + 1)?;
+        let mut found = self.log().streams_with_prefix(r.digits(), AMBIGUOUS_CANDIDATES_MAX + 2)?;
+        found.retain(|s| *s != DIRECTORY_STREAM);
+        found.truncate(AMBIGUOUS_CANDIDATES_MAX + 1);
         match found.as_slice() {
             [one] => Ok(OrderId(*one)),
             [] => match r.digits().parse::<Uuid>() {
@@ -586,6 +634,7 @@ mod tests {
             (AppError::Storage(LogError::Closed), ErrorKind::Failure, 1),
             (AppError::Failure("x".into()), ErrorKind::Failure, 1),
             (AppError::Tampered("x".into()), ErrorKind::Tampered, 5),
+            (AppError::Forbidden("x".into()), ErrorKind::Forbidden, 3),
         ];
         for (e, kind, code) in cases {
             assert_eq!((e.kind(), e.exit_code()), (kind, code), "{e}");
@@ -597,6 +646,6 @@ mod tests {
         assert!(locked.is_locked());
         assert!(!AppError::Failure("in use by another process".into()).is_locked());
         let names: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
-        assert_eq!(names, ["invalid", "rejected", "conflict", "limit", "failure", "tampered"]);
+        assert_eq!(names, ["invalid", "rejected", "conflict", "limit", "failure", "tampered", "forbidden"]);
     }
 }

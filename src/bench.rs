@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use orderflow_commands::*;
-use orderflow_schemas::{Actor, Channel, Currency, Department, InspectionResult, OrderId, Role, ShipMode};
+use orderflow_schemas::{Channel, Grant, Currency, Department, InspectionResult, OrderId, Role, ShipMode};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::app::{default_actor, App, AppError, Request};
+use crate::app::{App, AppError, Request};
+use crate::auth::{Auth, Principal};
 use crate::outln;
 use crate::rng::Rng;
 
@@ -55,8 +56,24 @@ pub fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-fn actor(role: Role) -> Actor {
-    Actor { name: default_actor(role), role }
+/// The bench's people: one authenticated user per role, logged in once (authentication on,
+/// as in production: every event carries a real user of the directory).
+pub async fn bench_people(app: &App) -> Result<std::collections::BTreeMap<Role, Principal>, AppError> {
+    let auth = app.auth();
+    let password = "bench-password-1";
+    if auth.directory()?.is_empty() {
+        let admin = auth.bootstrap("bench.admin", "bench admin", password).await?;
+        let by = Auth::principal(&admin, Some("admin"), None)?;
+        for role in Role::OPERATIONAL {
+            auth.add_user(&by, &format!("bench.{role}"), "bench", vec![Grant::Role(*role)], password).await?;
+        }
+    }
+    let mut people = std::collections::BTreeMap::new();
+    for role in Role::OPERATIONAL {
+        let user = auth.login(&format!("bench.{role}"), password).await?;
+        people.insert(*role, Auth::principal(&user, None, None)?);
+    }
+    Ok(people)
 }
 
 /// The commands of order `k`'s happy path, in order.
@@ -180,10 +197,11 @@ pub async fn run_lifecycle(
     let head_before = app.log().head();
     let today = crate::app::now().date();
     let currency = Currency::parse("EUR").map_err(AppError::Invalid)?;
+    let people = Arc::new(bench_people(&app).await?);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
-        let (app, bar) = (app.clone(), bar.clone());
+        let (app, bar, people) = (app.clone(), bar.clone(), people.clone());
         tasks.push(tokio::spawn(async move {
             let mut rng = Rng::new(42 ^ c.wrapping_mul(0x9e37_79b9_7f4a_7c15));
             let mut lat = Vec::new();
@@ -196,8 +214,12 @@ pub async fn run_lifecycle(
                         .execute(Request {
                             order_id: order,
                             command_id: Uuid::new_v4(),
-                            actor: actor(role),
+                            principal: people
+                                .get(&role)
+                                .cloned()
+                                .ok_or_else(|| AppError::Failure(format!("bench: nobody acts as {role}")))?,
                             at: None,
+                            late_reason: None,
                             command,
                         })
                         .await?;

@@ -19,7 +19,7 @@ use futures::stream::FuturesUnordered;
 use futures::StreamExt;
 use orderflow_commands::{Command, NewLine, ReceiveOrder};
 use orderflow_engine::EventLog;
-use orderflow_schemas::{Actor, Channel, Currency, OrderId, Role};
+use orderflow_schemas::{Channel, Currency, OrderId, Role};
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
@@ -348,8 +348,9 @@ async fn timed_commands(
             let request = Request {
                 order_id: None,
                 command_id: Uuid::new_v4(),
-                actor: Actor { name: app::default_actor(Role::Sales), role: Role::Sales },
+                principal: crate::auth::Principal::unchecked("bench.sales", orderflow_schemas::Grant::Role(Role::Sales)),
                 at: None,
+                late_reason: None,
                 command: receive_command(i, currency),
             };
             match app.execute(request).await {

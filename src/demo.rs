@@ -12,12 +12,13 @@ use std::time::Instant;
 use futures::StreamExt;
 use orderflow_commands::*;
 use orderflow_schemas::{
-    Actor, Channel, ComplaintCategory, Currency, Department, InspectionResult, OrderId, Role, Severity,
+    Channel, Grant, DIRECTORY_STREAM, ComplaintCategory, Currency, Department, InspectionResult, OrderId, Role, Severity,
     ShipMode, Timestamp,
 };
 use serde_json::json;
 
 use crate::app::{App, AppError, Request};
+use crate::auth::{Auth, Principal};
 use crate::rng::Rng;
 
 /// Options of `orderflow demo`.
@@ -78,24 +79,74 @@ fn nth<T: Copy>(items: &[T], k: u64) -> T {
     items[usize::try_from(k % items.len() as u64).unwrap_or(0)]
 }
 
-fn actor(role: Role, who: u64) -> Actor {
-    let names: &[&str] = match role {
-        Role::Sales => &["Li Na", "Tom Becker", "Wang Fang"],
-        Role::Production => &["Zhao Lei", "Anna Roth"],
-        Role::Procurement => &["Chen Jie", "Mark Lee"],
-        Role::Finance => &["Sun Mei", "Olga Stein"],
-        Role::Warehouse => &["Liu Yang", "Pedro Alves"],
-        Role::Logistics => &["Gao Wei", "Sara Kim"],
-        Role::Quality => &["Huang Min", "Ivo Novak"],
-        Role::CustomerService => &["Xu Ling", "Emma Brown"],
-        Role::Auditor => &["Audit Office"],
-        Role::Archivist => &["Records Office"],
-    };
-    Actor { name: nth(names, who).to_string(), role }
+/// The demo's people: logins and names per role (each person holds one role; an admin and two
+/// department heads besides).
+const PEOPLE: &[(Role, &[(&str, &str)])] = &[
+    (Role::Sales, &[("li.na", "李娜 Li Na"), ("tom.becker", "Tom Becker"), ("wang.fang", "王芳 Wang Fang")]),
+    (Role::Production, &[("zhao.lei", "赵磊 Zhao Lei"), ("anna.roth", "Anna Roth")]),
+    (Role::Procurement, &[("chen.jie", "陈杰 Chen Jie"), ("mark.lee", "Mark Lee")]),
+    (Role::Finance, &[("sun.mei", "孙梅 Sun Mei"), ("olga.stein", "Olga Stein")]),
+    (Role::Warehouse, &[("liu.yang", "刘洋 Liu Yang"), ("pedro.alves", "Pedro Alves")]),
+    (Role::Logistics, &[("gao.wei", "高伟 Gao Wei"), ("sara.kim", "Sara Kim")]),
+    (Role::Quality, &[("huang.min", "黄敏 Huang Min"), ("ivo.novak", "Ivo Novak")]),
+    (Role::CustomerService, &[("xu.ling", "徐玲 Xu Ling"), ("emma.brown", "Emma Brown")]),
+    (Role::Auditor, &[("audit.office", "审计室 Audit Office")]),
+    (Role::Archivist, &[("records.office", "档案室 Records Office")]),
+];
+/// The demo's department heads: (login, name, the role they head).
+const HEADS: &[(&str, &str, Role)] = &[
+    ("zhou.jun", "周军 Zhou Jun (head of production)", Role::Production),
+    ("helen.park", "Helen Park (head of sales)", Role::Sales),
+];
+/// The demo's admin.
+const DEMO_ADMIN: &str = "admin";
+
+/// The people acting in each role.
+type People = BTreeMap<Role, Vec<Principal>>;
+
+/// Creates the demo's users on a fresh directory (returning their logins and passwords), or
+/// finds them on a directory that has them.
+async fn demo_users(app: &App, rng: &mut Rng) -> Result<(People, Vec<(String, String, String)>), AppError> {
+    let auth = app.auth();
+    let mut created = Vec::new();
+    let password = |rng: &mut Rng| format!("demo-{:012x}", rng.next_u64() & 0xffff_ffff_ffff);
+    if auth.directory()?.is_empty() {
+        let pw = password(rng);
+        let admin = auth.bootstrap(DEMO_ADMIN, "系统管理员 Administrator", &pw).await?;
+        created.push((admin.login.clone(), "admin".to_string(), pw));
+        let by = Auth::principal(&admin, Some("admin"), None)?;
+        for (role, people) in PEOPLE {
+            for (login, name) in *people {
+                let pw = password(rng);
+                auth.add_user(&by, login, name, vec![Grant::Role(*role)], &pw).await?;
+                created.push((login.to_string(), role.to_string(), pw));
+            }
+        }
+        for (login, name, role) in HEADS {
+            let pw = password(rng);
+            auth.add_user(&by, login, name, vec![Grant::DeptHead(*role)], &pw).await?;
+            created.push((login.to_string(), Grant::DeptHead(*role).to_string(), pw));
+        }
+    }
+    let dir = auth.directory()?;
+    let mut people = People::new();
+    for (role, logins) in PEOPLE {
+        for (login, _) in *logins {
+            let user = dir.by_login(login).ok_or_else(|| {
+                AppError::Invalid(format!(
+                    "this data directory has users but not the demo's ({login} is missing): run the demo \
+                     on a fresh directory (--data-dir)"
+                ))
+            })?;
+            people.entry(*role).or_default().push(Auth::principal(user, Some(role.as_str()), None)?);
+        }
+    }
+    Ok((people, created))
 }
 
 struct Life<'a> {
     app: &'a App,
+    people: &'a People,
     rng: Rng,
     order: Option<OrderId>,
     at: Timestamp,
@@ -118,15 +169,22 @@ impl Life<'_> {
 
     async fn run(&mut self, role: Role, command: Command) -> Result<bool, AppError> {
         let who = self.rng.next_u64();
+        let people = self.people.get(&role).map(Vec::as_slice).unwrap_or_default();
+        let Some(principal) = people.get(usize::try_from(who % people.len().max(1) as u64).unwrap_or(0)) else {
+            return Err(AppError::Failure(format!("demo: nobody acts as {role}")));
+        };
         let req = Request {
             order_id: self.order,
             command_id: self.rng.uuid(),
-            actor: actor(role, who),
-            at: Some(self.at),
+            principal: principal.clone(),
+            at: None,
+            late_reason: None,
             command,
         };
         self.tally.commands.fetch_add(1, Ordering::Relaxed);
-        match self.app.execute(req).await {
+        // The demo lives through a simulated past: its clock is the simulated time, so nothing
+        // it enters is a late entry.
+        match self.app.execute_with_clock(req, self.at).await {
             Ok(done) => {
                 self.order = Some(done.order_id);
                 Ok(true)
@@ -495,6 +553,15 @@ pub async fn run(data_dir: &Path, args: DemoArgs, json: bool) -> Result<(), AppE
     let start = now.plus_hours(-24 * 180);
     let spacing_hours = (24 * 178 / args.orders.max(1)).max(1);
     let tally = Arc::new(Tally::default());
+    let mut user_rng = Rng::new(seed ^ 0x5eed_0f_0fde_0005);
+    let (people, created) = match demo_users(&app, &mut user_rng).await {
+        Ok(p) => p,
+        Err(e) => {
+            app.close()?;
+            return Err(e);
+        }
+    };
+    let people = Arc::new(people);
     let bar = if json { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(args.orders) };
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -504,10 +571,11 @@ pub async fn run(data_dir: &Path, args: DemoArgs, json: bool) -> Result<(), AppE
     );
     let results: Vec<Result<(), AppError>> = futures::stream::iter(0..args.orders)
         .map(|k| {
-            let (app, tally, bar) = (app.clone(), tally.clone(), bar.clone());
+            let (app, tally, bar, people) = (app.clone(), tally.clone(), bar.clone(), people.clone());
             async move {
                 let mut life = Life {
                     app: &app,
+                    people: &people,
                     rng: Rng::new(seed.wrapping_add(k.wrapping_mul(0x2545_f491_4f6c_dd1d))),
                     order: None,
                     at: start.plus_hours(i64::try_from(k * spacing_hours).unwrap_or(0)),
@@ -533,7 +601,7 @@ pub async fn run(data_dir: &Path, args: DemoArgs, json: bool) -> Result<(), AppE
         let batch = app.log().read_from(position, 16_384)?;
         let Some(last) = batch.last() else { break };
         position = last.position + 1;
-        orders.extend(batch.iter().map(|e| e.stream));
+        orders.extend(batch.iter().map(|e| e.stream).filter(|s| *s != DIRECTORY_STREAM));
     }
     for o in &orders {
         let (_, state) = app.order(OrderId(*o))?;
@@ -543,11 +611,13 @@ pub async fn run(data_dir: &Path, args: DemoArgs, json: bool) -> Result<(), AppE
     let commands = tally.commands.load(Ordering::Relaxed);
     let refused = tally.refused_as_expected.load(Ordering::Relaxed);
     let secs = started.elapsed().as_secs_f64();
+    let logins: Vec<serde_json::Value> =
+        created.iter().map(|(l, r, p)| json!({ "login": l, "role": r, "password": p })).collect();
     if json {
         crate::outln!(
             "{}",
             json!({ "data_dir": data_dir, "orders": orders.len(), "commands": commands, "refused_as_expected": refused,
-                    "events": events, "seconds": secs, "by_status": by_status })
+                    "events": events, "seconds": secs, "by_status": by_status, "users": logins })
         );
     } else {
         crate::outln!(
@@ -561,7 +631,16 @@ pub async fn run(data_dir: &Path, args: DemoArgs, json: bool) -> Result<(), AppE
         );
         let parts: Vec<String> = by_status.iter().map(|(s, n)| format!("{s} {n}")).collect();
         crate::outln!("  by status: {}", parts.join(", "));
-        crate::outln!("  try: orderflow --data-dir {} order history <ORDER_ID>", data_dir.display());
+        if !created.is_empty() {
+            crate::outln!("  demo users (login, role, password; change them with `orderflow users passwd`):");
+            for (login, role, password) in &created {
+                crate::outln!("    {login:<16} {role:<22} {password}");
+            }
+        }
+        crate::outln!(
+            "  try: ORDERFLOW_USER=audit.office orderflow --data-dir {} audit history <ORDER_ID>   (asks for the password)",
+            data_dir.display()
+        );
     }
     let shown = crate::cli::read::board_and_kpis(&app, json);
     app.close()?;

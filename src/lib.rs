@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 pub mod app;
+pub mod auth;
 pub mod bench;
 pub mod bench_nats;
 mod bench_raw;

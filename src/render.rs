@@ -321,10 +321,12 @@ pub(crate) fn history_line(env: &JsonEnvelope, event: &Event) -> String {
         env.version,
         event.at.to_minute(),
         event.body.event_type().name,
-        event.actor.name,
-        event.actor.role,
+        event.actor.login,
+        event.actor.grant(),
     );
-    if env.recorded_at.0 - event.at.0 > 60_000_000 {
+    if let Some(late) = &event.late {
+        let _ = write!(line, "  LATE ENTRY, entered {}: {}", env.recorded_at.to_minute(), late.reason);
+    } else if env.recorded_at.0 - event.at.0 > 60_000_000 {
         let _ = write!(line, "  entered {}", env.recorded_at.to_minute());
     }
     line
@@ -339,7 +341,7 @@ pub(crate) fn feed_line(env: &JsonEnvelope, event: &Event) -> String {
         env.version,
         event.at.to_minute(),
         event.body.event_type().name,
-        event.actor.name,
-        event.actor.role,
+        event.actor.login,
+        event.actor.grant(),
     )
 }

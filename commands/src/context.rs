@@ -1,7 +1,7 @@
 //! What a decision needs from outside the order: who acts, the effective time, the settings and
 //! the limits. Nothing inside the domain reads a clock; time arrives here.
 
-use orderflow_schemas::{Actor, Date, Timestamp};
+use orderflow_schemas::{Actor, Date, LateEntry, Timestamp};
 
 use crate::limits::Limits;
 
@@ -34,6 +34,9 @@ pub struct Context {
     /// The effective time of the command (may be back-dated by a clerk); every event it produces
     /// carries it, and "today" for date rules is its UTC calendar date.
     pub now: Timestamp,
+    /// Set when the effective time was set back by someone allowed to (the application checks
+    /// the `late_entry` permission): every event the command produces carries it.
+    pub late: Option<LateEntry>,
     /// Business settings.
     pub settings: Settings,
     /// Domain limits.
@@ -43,7 +46,13 @@ pub struct Context {
 impl Context {
     /// A context with the default settings and limits.
     pub fn new(actor: Actor, now: Timestamp) -> Self {
-        Self { actor, now, settings: Settings::DEFAULT, limits: Limits::DEFAULT }
+        Self { actor, now, late: None, settings: Settings::DEFAULT, limits: Limits::DEFAULT }
+    }
+
+    /// The same context for a late entry, with its reason.
+    pub fn late(mut self, late: Option<LateEntry>) -> Self {
+        self.late = late;
+        self
     }
 
     /// The same context with other settings.

@@ -7,6 +7,7 @@
 
 use chrono::Months;
 use orderflow_schemas::{
+    Actor,
     ArchiveAccessed, ArchiveHoldPlaced, ArchiveHoldReleased, ComplaintOpened, ComplaintReopened,
     ComplaintResolved, Currency, Date, Department, Event, EventBody, FeedbackRecorded, FieldChange,
     InspectionResult, LineQuantity, Money, OrderApproved, OrderCancelled, OrderChanged, OrderClosed,
@@ -76,7 +77,10 @@ pub fn decide(state: &OrderState, command: &Command, ctx: &Context) -> Result<Ve
         Command::ReleaseHold(c) => rules.release(c)?,
         Command::RecordAccess(c) => rules.access(c)?,
     };
-    Ok(bodies.into_iter().map(|body| Event { actor: ctx.actor.clone(), at: ctx.now, body }).collect())
+    Ok(bodies
+        .into_iter()
+        .map(|body| Event { actor: ctx.actor.clone(), at: ctx.now, late: ctx.late.clone(), body })
+        .collect())
 }
 
 /// One decision in progress.
@@ -219,19 +223,42 @@ impl Rules<'_> {
         Ok(current)
     }
 
+    /// One person decides for one department per revision: whoever decided for another
+    /// department on this revision may not decide for `department` too.
+    fn one_department_per_person(&self, department: Department, revision: u32) -> Result<(), Rejection> {
+        let actor = &self.ctx.actor;
+        let other = self
+            .s
+            .reviews
+            .iter()
+            .find(|r| r.revision == revision && r.department != department && r.actor.same_person(actor));
+        match other {
+            Some(r) => Err(Rejection::SecondDepartment {
+                order: self.s.order_id,
+                actor: actor.login.clone(),
+                department,
+                decided: r.department,
+                revision,
+            }),
+            None => Ok(()),
+        }
+    }
+
     fn approve(&self, c: &ApproveReview) -> Decided {
         let revision = self.review_open(c.department, c.revision)?;
-        let actor = &self.ctx.actor.name;
-        let received = same_person(actor, &self.s.received_by);
-        if received || same_person(actor, &self.s.revision_entered_by) {
+        let actor = &self.ctx.actor;
+        let same = |a: &Option<Actor>| a.as_ref().is_some_and(|a| a.same_person(actor));
+        let received = same(&self.s.received_actor);
+        if received || same(&self.s.revision_entered_actor) {
             return Err(Rejection::SelfApproval {
                 order: self.s.order_id,
-                actor: actor.clone(),
+                actor: actor.login.clone(),
                 department: c.department,
                 revision,
                 received,
             });
         }
+        self.one_department_per_person(c.department, revision)?;
         self.check.note("note", &c.note)?;
         let mut out: Vec<EventBody> =
             vec![ReviewApproved { department: c.department, revision, note: c.note.clone() }.into()];
@@ -247,6 +274,7 @@ impl Rules<'_> {
 
     fn reject(&self, c: &RejectReview) -> Decided {
         let revision = self.review_open(c.department, c.revision)?;
+        self.one_department_per_person(c.department, revision)?;
         self.check.text("reason", &c.reason)?;
         Ok(vec![
             ReviewRejected { department: c.department, revision, reason: c.reason.clone() }.into(),
@@ -656,11 +684,6 @@ fn numbered(line_no: u16, new: &NewLine) -> OrderLine {
         unit: new.unit.clone(),
         unit_price_minor: new.unit_price_minor,
     }
-}
-
-/// Whether two actor names are the same person (case and surrounding blanks ignored).
-fn same_person(a: &str, b: &str) -> bool {
-    !a.trim().is_empty() && a.trim().to_lowercase() == b.trim().to_lowercase()
 }
 
 fn field_change(field: &str, old: Option<String>, new: String) -> FieldChange {

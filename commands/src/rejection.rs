@@ -145,6 +145,23 @@ pub enum Rejection {
         /// Whether they received the order (else they opened the revision with a change).
         received: bool,
     },
+    /// One person already decided this revision for another department.
+    #[error(
+        "order {}: {actor} already decided revision {revision} for {decided}; one person decides for one department (ask a colleague of {department})",
+        .order.short()
+    )]
+    SecondDepartment {
+        /// The order.
+        order: OrderId,
+        /// The person's login.
+        actor: String,
+        /// The department they tried to decide for.
+        department: Department,
+        /// The department they decided for.
+        decided: Department,
+        /// The revision.
+        revision: u32,
+    },
     /// A change request that changes nothing.
     #[error("order {}: the change request changes nothing", .order.short())]
     NoChange {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use orderflow_schemas::{
-    Channel, ComplaintCategory, Currency, Date, Department, Event, EventBody, InspectionResult, LineQuantity,
+    Actor, Channel, ComplaintCategory, Currency, Date, Department, Event, EventBody, InspectionResult, LineQuantity,
     OrderId, OrderLine, Severity, ShipMode, StatusFold, Timestamp,
 };
 
@@ -107,8 +107,10 @@ pub struct ReviewRecord {
     pub department: Department,
     /// Approved or rejected.
     pub decision: Decision,
-    /// Who decided.
+    /// Who decided (the login).
     pub by: String,
+    /// Who decided: the user and the role.
+    pub actor: Actor,
     /// When (effective time).
     pub at: Timestamp,
     /// The note of an approval, the reason of a rejection.
@@ -167,8 +169,10 @@ pub struct OrderState {
     pub order_id: OrderId,
     /// When it was received; `None` while nothing was received under this id.
     pub received_at: Option<Timestamp>,
-    /// Who received it.
+    /// Who received it (the login).
     pub received_by: String,
+    /// Who received it: the user and the role.
+    pub received_actor: Option<Actor>,
     /// How it came in.
     pub channel: Option<Channel>,
     /// The customer.
@@ -191,8 +195,10 @@ pub struct OrderState {
     pub special_requirements: String,
     /// The current revision (1 after receipt; each change that needs re-approval adds one).
     pub revision: u32,
-    /// Who entered the current revision (received the order or made the change).
+    /// Who entered the current revision (received the order or made the change): the login.
     pub revision_entered_by: String,
+    /// Who entered the current revision: the user and the role.
+    pub revision_entered_actor: Option<Actor>,
     /// When the reviews of the current revision are due.
     pub review_due: Option<Timestamp>,
     /// The departments' decisions on the current revision; older revisions' decisions are gone.
@@ -238,6 +244,7 @@ impl OrderState {
             order_id,
             received_at: None,
             received_by: String::new(),
+            received_actor: None,
             channel: None,
             customer: String::new(),
             contact: String::new(),
@@ -250,6 +257,7 @@ impl OrderState {
             special_requirements: String::new(),
             revision: 0,
             revision_entered_by: String::new(),
+            revision_entered_actor: None,
             review_due: None,
             decisions: BTreeMap::new(),
             reviews: Vec::new(),
@@ -319,7 +327,8 @@ pub fn evolve(state: &mut OrderState, event: &Event) {
     match &event.body {
         EventBody::OrderReceived(e) => {
             state.received_at = Some(event.at);
-            state.received_by = event.actor.name.clone();
+            state.received_by = event.actor.login.clone();
+            state.received_actor = Some(event.actor.clone());
             state.channel = Some(e.channel);
             state.customer = e.customer.clone();
             state.contact = e.contact.clone();
@@ -331,7 +340,8 @@ pub fn evolve(state: &mut OrderState, event: &Event) {
             state.delivery_address = e.delivery_address.clone();
             state.special_requirements = e.special_requirements.clone();
             state.revision = 1;
-            state.revision_entered_by = event.actor.name.clone();
+            state.revision_entered_by = event.actor.login.clone();
+            state.revision_entered_actor = Some(event.actor.clone());
             state.review_due = Some(e.review_due);
             state.decisions.clear();
         }
@@ -343,7 +353,8 @@ pub fn evolve(state: &mut OrderState, event: &Event) {
                 revision: e.revision,
                 department: e.department,
                 decision: Decision::Approved,
-                by: event.actor.name.clone(),
+                by: event.actor.login.clone(),
+                actor: event.actor.clone(),
                 at: event.at,
                 note: e.note.clone(),
             });
@@ -356,7 +367,8 @@ pub fn evolve(state: &mut OrderState, event: &Event) {
                 revision: e.revision,
                 department: e.department,
                 decision: Decision::Rejected,
-                by: event.actor.name.clone(),
+                by: event.actor.login.clone(),
+                actor: event.actor.clone(),
                 at: event.at,
                 note: e.reason.clone(),
             });
@@ -384,7 +396,8 @@ pub fn evolve(state: &mut OrderState, event: &Event) {
             // A new revision starts its review afresh: decisions of the old one no longer count.
             if e.reapproval_required || e.revision != state.revision {
                 state.revision = e.revision;
-                state.revision_entered_by = event.actor.name.clone();
+                state.revision_entered_by = event.actor.login.clone();
+                state.revision_entered_actor = Some(event.actor.clone());
                 state.review_due = e.review_due;
                 state.decisions.clear();
             }
@@ -466,7 +479,14 @@ pub fn evolve(state: &mut OrderState, event: &Event) {
         EventBody::OrderClosed(e) => state.retention_until = Some(e.retention_until),
         EventBody::ArchiveHoldPlaced(e) => state.hold = Some(e.reason.clone()),
         EventBody::ArchiveHoldReleased(_) => state.hold = None,
-        EventBody::ArchiveAccessed(_) => {}
+        EventBody::ArchiveAccessed(_) | EventBody::ArchiveAccessRefused(_) => {}
+        // The directory's events are never in an order's stream.
+        EventBody::UserAdded(_)
+        | EventBody::RoleGranted(_)
+        | EventBody::RoleRevoked(_)
+        | EventBody::UserDisabled(_)
+        | EventBody::UserEnabled(_)
+        | EventBody::CredentialChanged(_) => {}
     }
 }
 

@@ -27,7 +27,7 @@ const DAY_US: i64 = 86_400_000_000;
 const START_US: i64 = 1_767_225_600_000_000; // 2026-01-01T00:00:00Z
 
 fn actor(name: &str, role: Role) -> Actor {
-    Actor { name: name.into(), role }
+    Actor::named(&name, role)
 }
 
 fn order_events(n: u64) -> Vec<Event> {
@@ -51,6 +51,7 @@ fn order_events(n: u64) -> Vec<Event> {
     let mut events = vec![Event {
         actor: clerk.clone(),
         at: at(0),
+        late: None,
         body: EventBody::OrderReceived(OrderReceived {
             channel: Channel::ALL[(n % 4) as usize],
             customer: format!("Customer {:05}", n % 5_000),
@@ -69,6 +70,7 @@ fn order_events(n: u64) -> Vec<Event> {
         events.push(Event {
             actor: actor("reviewer", d.role()),
             at: at(2 + i as i64),
+            late: None,
             body: EventBody::ReviewApproved(ReviewApproved {
                 department: *d,
                 revision: 1,
@@ -76,15 +78,17 @@ fn order_events(n: u64) -> Vec<Event> {
             }),
         });
     }
-    events.push(Event { actor: clerk.clone(), at: at(8), body: OrderApproved { revision: 1 }.into() });
+    events.push(Event { actor: clerk.clone(), at: at(8), late: None, body: OrderApproved { revision: 1 }.into() });
     events.push(Event {
         actor: clerk.clone(),
         at: at(9),
+        late: None,
         body: OrderConfirmed { promised_date: day0.plus_days(28), note: "read back".into() }.into(),
     });
     events.push(Event {
         actor: actor("ship.wang", Role::Logistics),
         at: at(24 * 20),
+        late: None,
         body: OrderShipped {
             carrier: "SF Express".into(),
             mode: ShipMode::Road,
@@ -97,11 +101,13 @@ fn order_events(n: u64) -> Vec<Event> {
     events.push(Event {
         actor: actor("ship.wang", Role::Logistics),
         at: at(24 * 23),
+        late: None,
         body: OrderDelivered { note: "POD 7781".into() }.into(),
     });
     events.push(Event {
         actor: actor("cs.zhao", Role::CustomerService),
         at: at(24 * 23 + 3),
+        late: None,
         body: OrderSigned { signed_by: "Mr. Chen".into(), accepted, full: true, note: String::new() }.into(),
     });
     assert_eq!(events.len() as u64, EVENTS_PER_ORDER);

@@ -54,6 +54,10 @@ pub struct Access {
     pub access: AccessKind,
     /// What exactly (export file, replay point, purpose).
     pub detail: String,
+    /// Set when the read was refused: why (the position is then that of
+    /// `archive_access_refused`).
+    #[serde(default)]
+    pub refused: Option<String>,
 }
 
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
@@ -124,6 +128,9 @@ impl Projection for AuditView {
 
     /// A release lifts the most recent active hold.
     fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), ProjectionError> {
+        if event.body.is_directory() {
+            return Ok(()); // the user directory's stream: not an order
+        }
         let order = OrderId(stored.stream);
         if let EventBody::OrderReceived(_) = &event.body {
             if self.orders.contains_key(&order) {
@@ -161,6 +168,16 @@ impl Projection for AuditView {
                 actor: event.actor.clone(),
                 access: a.access,
                 detail: a.detail.clone(),
+                refused: None,
+            }),
+            EventBody::ArchiveAccessRefused(a) => rec.accesses.push(Access {
+                order_id: order,
+                position: stored.position,
+                at: event.at,
+                actor: event.actor.clone(),
+                access: a.access,
+                detail: String::new(),
+                refused: Some(a.reason.clone()),
             }),
             _ => {}
         }
@@ -393,6 +410,15 @@ fn describe(ctx: &mut Context, event: &Event) -> String {
         EventBody::ArchiveHoldPlaced(h) => with_text("archive hold placed".into(), &h.reason),
         EventBody::ArchiveHoldReleased(h) => with_text("archive hold released".into(), &h.note),
         EventBody::ArchiveAccessed(a) => with_text(format!("archive read ({})", a.access), &a.detail),
+        EventBody::ArchiveAccessRefused(a) => {
+            with_text(format!("archive read ({}) refused", a.access), &a.reason)
+        }
+        EventBody::UserAdded(_)
+        | EventBody::RoleGranted(_)
+        | EventBody::RoleRevoked(_)
+        | EventBody::UserDisabled(_)
+        | EventBody::UserEnabled(_)
+        | EventBody::CredentialChanged(_) => "a change of the user directory".into(),
     }
 }
 
@@ -408,7 +434,7 @@ pub fn history(log: &EventLog, order: OrderId) -> Result<Vec<TimelineEntry>, Aud
                 version: s.version,
                 at: e.at,
                 recorded_at: Timestamp(s.recorded_at_us),
-                actor: e.actor.name.clone(),
+                actor: e.actor.login.clone(),
                 role: e.actor.role,
                 revision: ctx.revision,
                 event_type: e.body.event_type().name.to_string(),
@@ -469,7 +495,7 @@ pub fn render_access(entries: &[&Access], width: TableWidth) -> String {
                 a.at.to_datetime().format("%Y-%m-%d %H:%M").to_string(),
                 a.order_id.prefix(digits),
                 a.access.to_string(),
-                format!("{} ({})", a.actor.name, a.actor.role),
+                format!("{} ({})", a.actor.login, a.actor.role),
                 a.detail.clone(),
                 a.position.to_string(),
             ]

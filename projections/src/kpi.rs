@@ -251,7 +251,16 @@ impl OrderFacts {
             | EventBody::OrderClosed(_)
             | EventBody::ArchiveHoldPlaced(_)
             | EventBody::ArchiveHoldReleased(_)
-            | EventBody::ArchiveAccessed(_) => {}
+            | EventBody::ArchiveAccessed(_)
+            | EventBody::ArchiveAccessRefused(_) => {}
+            EventBody::UserAdded(_)
+            | EventBody::RoleGranted(_)
+            | EventBody::RoleRevoked(_)
+            | EventBody::UserDisabled(_)
+            | EventBody::UserEnabled(_)
+            | EventBody::CredentialChanged(_) => {
+                return Err(invalid(format!("a user directory event in the stream of order {order}")))
+            }
         }
         Ok(())
     }
@@ -324,6 +333,9 @@ impl Projection for KpiFacts {
     }
 
     fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), ProjectionError> {
+        if event.body.is_directory() {
+            return Ok(()); // the user directory's stream: not an order
+        }
         let order = OrderId(stored.stream);
         match self.orders.get_mut(&order) {
             Some(f) => f.apply(order, event),

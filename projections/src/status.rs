@@ -307,9 +307,17 @@ impl OrderRow {
             EventBody::OrderClosed(_) => {}
             EventBody::ArchiveHoldPlaced(h) => self.hold = Some(h.reason.clone()),
             EventBody::ArchiveHoldReleased(_) => self.hold = None,
-            EventBody::ArchiveAccessed(_) => {
+            EventBody::ArchiveAccessed(_) | EventBody::ArchiveAccessRefused(_) => {
                 self.version = version;
                 return Ok(());
+            }
+            EventBody::UserAdded(_)
+            | EventBody::RoleGranted(_)
+            | EventBody::RoleRevoked(_)
+            | EventBody::UserDisabled(_)
+            | EventBody::UserEnabled(_)
+            | EventBody::CredentialChanged(_) => {
+                return Err(invalid(format!("a user directory event in the stream of order {order}")));
             }
         }
         self.version = version;
@@ -438,6 +446,9 @@ impl Projection for StatusBoard {
     const VIEW_VERSION: u32 = 1;
 
     fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), ProjectionError> {
+        if event.body.is_directory() {
+            return Ok(()); // the user directory's stream: not an order
+        }
         let order = OrderId(stored.stream);
         match self.rows.get_mut(&order) {
             Some(row) => row.apply(stored.version, event),

@@ -8,7 +8,12 @@ use bincode::config;
 use thiserror::Error;
 
 use crate::events::*;
-use crate::values::{Actor, Timestamp};
+use crate::values::{Actor, ActorV1, LateEntry, Timestamp};
+
+/// The highest type code that existed before identities: these types have a version 1, the
+/// envelope `(ActorV1, at, body)`, which decodes into today's event with the nil user id, the
+/// typed name as the login and no late entry.
+pub const LEGACY_CODE_MAX: u16 = 24;
 
 /// The most bytes one encoded payload may have: `encode_event` refuses a bigger event and
 /// `decode_event` a bigger payload.
@@ -77,7 +82,7 @@ pub fn encode_event(event: &Event) -> Result<(u16, u16, Vec<u8>), EncodeError> {
     macro_rules! arm {
         ($($code:literal => $variant:ident, $name:literal, version $version:literal;)*) => {$(
             if let EventBody::$variant(body) = &event.body {
-                let bytes = bincode::serde::encode_to_vec((&event.actor, &event.at, body), config::standard())
+                let bytes = bincode::serde::encode_to_vec((&event.actor, &event.at, &event.late, body), config::standard())
                     .map_err(|e| EncodeError { name: ty.name, detail: e.to_string() })?;
                 if bytes.len() > PAYLOAD_BYTES_MAX {
                     let detail = format!("{} bytes, more than {PAYLOAD_BYTES_MAX}", bytes.len());
@@ -115,11 +120,16 @@ pub fn decode_event(code: u16, version: u16, payload: &[u8]) -> Result<Event, De
         ($($code:literal => $variant:ident, $name:literal, version $version:literal;)*) => {$(
             if code == $code {
                 // Older versions of a type are decoded here into their own struct and upcast.
+                if version == 1 && $code <= LEGACY_CODE_MAX {
+                    let (actor, at, body): (ActorV1, Timestamp, $variant) = decode_exact($name, version, payload)?;
+                    return Ok(Event { actor: actor.into(), at, late: None, body: EventBody::$variant(body) });
+                }
                 if version != $version {
                     return Err(DecodeError::UnknownVersion { name: $name, version, known: $version });
                 }
-                let (actor, at, body): (Actor, Timestamp, $variant) = decode_exact($name, version, payload)?;
-                return Ok(Event { actor, at, body: EventBody::$variant(body) });
+                let (actor, at, late, body): (Actor, Timestamp, Option<LateEntry>, $variant) =
+                    decode_exact($name, version, payload)?;
+                return Ok(Event { actor, at, late, body: EventBody::$variant(body) });
             }
         )*};
     }

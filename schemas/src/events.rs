@@ -9,15 +9,27 @@ use serde::{Deserialize, Serialize};
 
 use crate::values::*;
 
-/// A recorded fact about one order: who, when (effective time), and what.
+/// A recorded fact about one order (or, for the `user_*` events, about the user directory): who,
+/// when (effective time), and what.
 #[derive(Clone, PartialEq, Debug)]
 pub struct Event {
-    /// Who issued the command that produced this event.
+    /// Who issued the command that produced this event: the authenticated user and the role.
     pub actor: Actor,
-    /// The effective time (may be back-dated by a clerk; never in the future).
+    /// The effective time (may be back-dated, with the `late_entry` permission; never in the
+    /// future).
     pub at: Timestamp,
+    /// Set when the effective time was set back: the reason given. Unset for events entered at
+    /// the time they happened.
+    pub late: Option<LateEntry>,
     /// What happened.
     pub body: EventBody,
+}
+
+impl Event {
+    /// An event entered at the time it happened.
+    pub fn new(actor: Actor, at: Timestamp, body: impl Into<EventBody>) -> Self {
+        Self { actor, at, late: None, body: body.into() }
+    }
 }
 
 /// The order was taken in and recorded.
@@ -276,6 +288,72 @@ pub struct ArchiveAccessed {
     pub detail: String,
 }
 
+/// A user was added to the directory (stream [`DIRECTORY_STREAM`]). No secret is ever part
+/// of an event: password and token hashes are kept outside the log.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct UserAdded {
+    /// The user's id (stable; logins are unique among users).
+    pub user_id: uuid::Uuid,
+    /// What the user types to log in.
+    pub login: String,
+    /// The name shown to people.
+    pub display_name: String,
+    /// The powers given with the user.
+    pub grants: Vec<Grant>,
+}
+
+/// A user was given a power.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct RoleGranted {
+    /// The user.
+    pub user_id: uuid::Uuid,
+    /// The power given.
+    pub grant: Grant,
+}
+
+/// A power was taken from a user.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct RoleRevoked {
+    /// The user.
+    pub user_id: uuid::Uuid,
+    /// The power taken.
+    pub grant: Grant,
+}
+
+/// A user was disabled: nothing more is done under that login.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct UserDisabled {
+    /// The user.
+    pub user_id: uuid::Uuid,
+    /// Why.
+    pub reason: String,
+}
+
+/// A disabled user was enabled again.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct UserEnabled {
+    /// The user.
+    pub user_id: uuid::Uuid,
+}
+
+/// A user's credential was set or changed (the fact only: the secret stays outside the log).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct CredentialChanged {
+    /// The user.
+    pub user_id: uuid::Uuid,
+    /// Which credential: a password or a token.
+    pub credential: CredentialKind,
+}
+
+/// A read of the order's archive was refused (and recorded as refused).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ArchiveAccessRefused {
+    /// What was asked for.
+    pub access: AccessKind,
+    /// Why it was refused.
+    pub reason: String,
+}
+
 /// Static facts about one event type.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct EventType {
@@ -304,6 +382,20 @@ macro_rules! event_table {
         ];
 
         impl EventBody {
+            /// Whether the event belongs to the user directory (stream [`DIRECTORY_STREAM`])
+            /// rather than to an order.
+            pub fn is_directory(&self) -> bool {
+                matches!(
+                    self,
+                    EventBody::UserAdded(_)
+                        | EventBody::RoleGranted(_)
+                        | EventBody::RoleRevoked(_)
+                        | EventBody::UserDisabled(_)
+                        | EventBody::UserEnabled(_)
+                        | EventBody::CredentialChanged(_)
+                )
+            }
+
             /// The event type's static facts.
             pub fn event_type(&self) -> EventType {
                 match self {

@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::events::*;
-use crate::values::{Actor, OrderId, Timestamp};
+use crate::codec::LEGACY_CODE_MAX;
+use crate::values::{Actor, ActorV1, LateEntry, OrderId, Timestamp};
 
 /// Where an event stands in the log: the fields the JSON form adds around the event itself.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
@@ -45,11 +46,28 @@ struct JsonEvent<T> {
     version: u64,
     /// When the log recorded it.
     recorded_at: Timestamp,
-    /// Who issued the command.
+    /// Who issued the command: the authenticated user and the role exercised.
     actor: Actor,
     /// Effective time.
     at: Timestamp,
+    /// Present when the effective time was set back (a late entry), with the reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    late: Option<LateEntry>,
     /// The event's own fields.
+    data: T,
+}
+
+/// The JSON document of an event of schema version 1 (before identities): read back from old
+/// exports and upcast.
+#[derive(Deserialize)]
+struct JsonEventV1<T> {
+    event_id: Uuid,
+    order_id: OrderId,
+    position: u64,
+    version: u64,
+    recorded_at: Timestamp,
+    actor: ActorV1,
+    at: Timestamp,
     data: T,
 }
 
@@ -62,7 +80,7 @@ pub fn event_to_json(event: &Event, env: &JsonEnvelope) -> Value {
         Ok(other) => other,
         Err(e) => json!({ "error": e.to_string() }),
     };
-    json!({
+    let mut doc = json!({
         "type": ty.name,
         "schema_version": ty.version,
         "event_id": env.event_id,
@@ -73,7 +91,11 @@ pub fn event_to_json(event: &Event, env: &JsonEnvelope) -> Value {
         "actor": event.actor,
         "at": event.at,
         "data": data,
-    })
+    });
+    if let (Some(late), Some(obj)) = (&event.late, doc.as_object_mut()) {
+        obj.insert("late".into(), json!(late));
+    }
+    doc
 }
 
 /// The JSON form of an event, serialized straight to bytes without building a `Value` tree
@@ -91,6 +113,8 @@ pub fn event_to_json_vec(event: &Event, env: &JsonEnvelope) -> Result<Vec<u8>, s
         recorded_at: Timestamp,
         actor: &'a Actor,
         at: Timestamp,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        late: &'a Option<LateEntry>,
         data: &'a T,
     }
     let ty = event.body.event_type();
@@ -107,6 +131,7 @@ pub fn event_to_json_vec(event: &Event, env: &JsonEnvelope) -> Result<Vec<u8>, s
                     recorded_at: env.recorded_at,
                     actor: &event.actor,
                     at: event.at,
+                    late: &event.late,
                     data,
                 }),)*
             }
@@ -120,11 +145,24 @@ pub fn event_from_json(value: &Value) -> Result<(Event, JsonEnvelope), String> {
     let name = value.get("type").and_then(Value::as_str).ok_or("missing \"type\"")?;
     let ty = event_type_by_name(name).ok_or_else(|| format!("unknown event type \"{name}\""))?;
     let version = value.get("schema_version").and_then(Value::as_u64).ok_or("missing \"schema_version\"")?;
-    if version != u64::from(ty.version) {
+    let legacy = version == 1 && ty.code <= LEGACY_CODE_MAX;
+    if version != u64::from(ty.version) && !legacy {
         return Err(format!("unknown schema version {version} of event type {name}"));
     }
     macro_rules! arm {
         ($($code:literal => $variant:ident, $name:literal, version $version:literal;)*) => {$(
+            if name == $name && legacy {
+                let e: JsonEventV1<$variant> =
+                    serde_json::from_value(value.clone()).map_err(|e| format!("{name}: {e}"))?;
+                let env = JsonEnvelope {
+                    event_id: e.event_id,
+                    order_id: e.order_id,
+                    position: e.position,
+                    version: e.version,
+                    recorded_at: e.recorded_at,
+                };
+                return Ok((Event { actor: e.actor.into(), at: e.at, late: None, body: EventBody::$variant(e.data) }, env));
+            }
             if name == $name {
                 let e: JsonEvent<$variant> =
                     serde_json::from_value(value.clone()).map_err(|e| format!("{name}: {e}"))?;
@@ -135,7 +173,7 @@ pub fn event_from_json(value: &Value) -> Result<(Event, JsonEnvelope), String> {
                     version: e.version,
                     recorded_at: e.recorded_at,
                 };
-                return Ok((Event { actor: e.actor, at: e.at, body: EventBody::$variant(e.data) }, env));
+                return Ok((Event { actor: e.actor, at: e.at, late: e.late, body: EventBody::$variant(e.data) }, env));
             }
         )*};
     }

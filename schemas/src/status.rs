@@ -221,7 +221,15 @@ impl StatusFold {
             | E::FeedbackRecorded(_)
             | E::ArchiveHoldPlaced(_)
             | E::ArchiveHoldReleased(_)
-            | E::ArchiveAccessed(_) => {}
+            | E::ArchiveAccessed(_)
+            | E::ArchiveAccessRefused(_) => {}
+            // Not events of an order: never in an order's stream.
+            E::UserAdded(_)
+            | E::RoleGranted(_)
+            | E::RoleRevoked(_)
+            | E::UserDisabled(_)
+            | E::UserEnabled(_)
+            | E::CredentialChanged(_) => {}
         }
     }
 }

@@ -390,8 +390,100 @@ word_enum!(
         Auditor = "auditor",
         /// Archive administrators (retention holds).
         Archivist = "archivist",
+        /// Administrators of the user directory: add users, grant and revoke roles.
+        Admin = "admin",
     }
 );
+
+impl Role {
+    /// The roles whose people issue the workflow's commands, and so may have a department head.
+    pub const OPERATIONAL: &'static [Role] = &[
+        Role::Sales,
+        Role::Production,
+        Role::Procurement,
+        Role::Finance,
+        Role::Warehouse,
+        Role::Logistics,
+        Role::Quality,
+        Role::CustomerService,
+    ];
+
+    /// Whether the role has a department head (see [`Grant::Head`]).
+    pub fn has_head(self) -> bool {
+        Self::OPERATIONAL.contains(&self)
+    }
+}
+
+/// A power a user holds: a role, or the headship of an operational role's department. A head
+/// acts in that role and may also enter late paperwork (`late_entry`) and read the archive.
+///
+/// Written `production` or `dept_head:production`. Variants are append-only.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Grant {
+    /// The role itself.
+    Role(Role),
+    /// Head of the department of this (operational) role.
+    DeptHead(Role),
+}
+
+impl Grant {
+    /// The role exercised under this grant.
+    pub fn role(self) -> Role {
+        match self {
+            Grant::Role(r) | Grant::DeptHead(r) => r,
+        }
+    }
+
+    /// Whether this is a department headship.
+    pub fn is_head(self) -> bool {
+        matches!(self, Grant::DeptHead(_))
+    }
+
+    /// Every grant there is: every role, then every headship.
+    pub fn all() -> Vec<Grant> {
+        Role::ALL
+            .iter()
+            .map(|&r| Grant::Role(r))
+            .chain(Role::OPERATIONAL.iter().map(|&r| Grant::DeptHead(r)))
+            .collect()
+    }
+}
+
+impl fmt::Display for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Grant::Role(r) => f.write_str(r.as_str()),
+            Grant::DeptHead(r) => write!(f, "dept_head:{r}"),
+        }
+    }
+}
+
+impl FromStr for Grant {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim().to_ascii_lowercase().replace('-', "_");
+        if let Some(rest) = t.strip_prefix("dept_head") {
+            let Some(dept) = rest.strip_prefix(':').filter(|d| !d.is_empty()) else {
+                return Err(format!(
+                    "'{s}' needs its department: dept_head:ROLE, one of {}",
+                    Role::OPERATIONAL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+                ));
+            };
+            let role: Role = dept.parse()?;
+            if !role.has_head() {
+                return Err(format!("'{s}': {role} has no department head"));
+            }
+            return Ok(Grant::DeptHead(role));
+        }
+        t.parse::<Role>().map(Grant::Role).map_err(|_| {
+            format!(
+                "'{s}' is not a role; expected one of: {}, or dept_head:ROLE",
+                Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+            )
+        })
+    }
+}
 
 word_enum!(
     /// How the order came in.
@@ -462,6 +554,16 @@ word_enum!(
 );
 
 word_enum!(
+    /// A kind of credential.
+    CredentialKind {
+        /// A password (argon2id hash kept outside the log).
+        Password = "password",
+        /// An access token (its hash kept outside the log).
+        Token = "token",
+    }
+);
+
+word_enum!(
     /// What kind of archive read was recorded.
     AccessKind {
         /// The readable timeline.
@@ -473,13 +575,84 @@ word_enum!(
     }
 );
 
-/// Who issued a command: a name and the role they act in.
+/// Who issued a command: the authenticated user (id and login, stamped by the application from
+/// the login or the NATS server's word, never typed) and the role exercised.
+///
+/// Events of schema version 1 were recorded before identities: they carry a typed name only,
+/// upcast to the nil user id with that name as the login.
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Actor {
-    /// The person or system.
+    /// The user's id in the directory; nil for an event recorded before identities.
+    pub user_id: Uuid,
+    /// The user's login when the event was recorded (a typed name before identities).
+    pub login: String,
+    /// The role exercised.
+    pub role: Role,
+    /// Whether the user acted as the head of that role's department.
+    #[serde(default)]
+    pub head: bool,
+}
+
+impl Actor {
+    /// An actor of user `user_id`.
+    pub fn new(user_id: Uuid, login: impl Into<String>, role: Role) -> Self {
+        Self { user_id, login: login.into(), role, head: false }
+    }
+
+    /// An actor whose user id derives from its login (tests, fixtures and benchmarks that have
+    /// no directory: the same login is always the same user).
+    pub fn named(login: &str, role: Role) -> Self {
+        Self::new(Uuid::new_v5(&USER_NAMESPACE, login.trim().to_lowercase().as_bytes()), login, role)
+    }
+
+    /// Whether two actors are the same person: the same user id when both have one; for events
+    /// recorded before identities, the same login (case and surrounding blanks ignored).
+    pub fn same_person(&self, other: &Actor) -> bool {
+        if !self.user_id.is_nil() && !other.user_id.is_nil() {
+            return self.user_id == other.user_id;
+        }
+        let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+        norm(&self.login) == norm(&other.login)
+    }
+
+    /// The grant exercised.
+    pub fn grant(&self) -> Grant {
+        if self.head {
+            Grant::DeptHead(self.role)
+        } else {
+            Grant::Role(self.role)
+        }
+    }
+}
+
+/// The namespace of [`Actor::named`] user ids.
+pub const USER_NAMESPACE: Uuid = Uuid::from_u128(0x6f72_6465_7266_6c6f_7775_7365_7273_0001);
+
+/// The stream of the user directory: every change to a user is an event of this stream, in the
+/// same log and hash chains as the orders. No order has this id (order ids are v4/v5 UUIDs).
+pub const DIRECTORY_STREAM: Uuid = Uuid::from_u128(0x6f72_6465_7266_6c6f_7764_6972_0000_0001);
+
+/// The actor of schema version 1: a typed name.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ActorV1 {
+    /// The person or system, as typed.
     pub name: String,
     /// The role they act in.
     pub role: Role,
+}
+
+impl From<ActorV1> for Actor {
+    fn from(a: ActorV1) -> Self {
+        Actor { user_id: Uuid::nil(), login: a.name, role: a.role, head: false }
+    }
+}
+
+/// Why an entry is late: the effective time was set back (`--at`) by someone holding the
+/// `late_entry` permission. The time of recording is the log's own (`recorded_at`).
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct LateEntry {
+    /// Why the entry was made late (paper form found, system down, ...).
+    pub reason: String,
 }
 
 /// One line of an order.

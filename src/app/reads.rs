@@ -14,11 +14,12 @@ use orderflow_projections::{
     AsOf, AuditView, Group, KpiFacts, KpiQuery, KpiReport, OrderRow, OrderState, RetentionStatus,
     StatusBoard, TableWidth,
 };
-use orderflow_schemas::{AccessKind, Actor, Date, OrderId, Role, Timestamp};
+use orderflow_schemas::{AccessKind, Date, OrderId, Timestamp};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::{default_actor, App, AppError, Request};
+use super::{App, AppError, Request};
+use crate::auth::Principal;
 
 /// Days ahead `--at-risk` looks unless told.
 pub const AT_RISK_WITHIN_DAYS_DEFAULT: i32 = 7;
@@ -163,23 +164,13 @@ pub fn kpi(facts: &KpiFacts, selection: &KpiSelection) -> Result<Printout, AppEr
     Ok(Printout { json: vec![report.render_json()], text: report.render_table(selection.width) })
 }
 
-/// Who reads or administers the archive, and why.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Who reads or administers the archive (authenticated), and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reader {
-    /// The person (default: `"<role> desk"`).
-    pub name: Option<String>,
-    /// The role [default: the read's own, auditor or archivist].
-    pub role: Option<Role>,
+    /// The person and the power they read with.
+    pub principal: Principal,
     /// Why (recorded with the access).
     pub purpose: String,
-}
-
-impl Reader {
-    /// The actor, with `default_role` when no role was given.
-    pub fn actor(&self, default_role: Role) -> Actor {
-        let role = self.role.unwrap_or(default_role);
-        Actor { name: self.name.clone().unwrap_or_else(|| default_actor(role)), role }
-    }
 }
 
 /// A point of a replay: a time or an order version.
@@ -255,8 +246,9 @@ pub async fn record_access(
     app.execute(Request {
         order_id: Some(order),
         command_id: Uuid::new_v4(),
-        actor: who.actor(Role::Auditor),
+        principal: who.principal.clone(),
         at: None,
+        late_reason: None,
         command: Command::RecordAccess(RecordAccess { access, detail }),
     })
     .await

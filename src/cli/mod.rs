@@ -13,12 +13,13 @@ pub mod read;
 mod remote;
 mod serve;
 mod signal;
+mod users;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use orderflow_schemas::{Actor, OrderId};
+use orderflow_schemas::OrderId;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -52,8 +53,59 @@ pub struct Cli {
     /// there instead of the data directory; `serve` and `consume` connect to it.
     #[arg(long, global = true, env = "ORDERFLOW_NATS_URL", value_name = "URL")]
     pub nats: Option<String>,
+    #[command(flatten)]
+    pub login: LoginArgs,
     #[command(subcommand)]
     pub command: Top,
+}
+
+/// Who you are, for everything done on a data directory: your login and your password (from a
+/// prompt or `ORDERFLOW_PASSWORD`), or a token file.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct LoginArgs {
+    /// Your login (the password comes from ORDERFLOW_PASSWORD, else a prompt on the terminal).
+    #[arg(long, global = true, env = "ORDERFLOW_USER", value_name = "LOGIN")]
+    pub user: Option<String>,
+    /// A token file (from `orderflow users token`) instead of a login and password.
+    #[arg(long, global = true, env = "ORDERFLOW_TOKEN_FILE", value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+}
+
+/// The environment variable a password may come from (else the terminal is asked).
+pub const PASSWORD_ENV: &str = "ORDERFLOW_PASSWORD";
+
+impl LoginArgs {
+    /// Authenticates against the open data directory; nothing is written but the failed-login
+    /// counter.
+    pub async fn authenticate(&self, app: &App) -> Result<crate::auth::User, AppError> {
+        if app.auth().directory()?.is_empty() {
+            return Err(AppError::Forbidden(format!(
+                "{} has no users yet: set it up with `orderflow users bootstrap --admin LOGIN` (password on stdin)",
+                app.path().display()
+            )));
+        }
+        if let Some(file) = &self.token_file {
+            let token = std::fs::read_to_string(file)
+                .map_err(|e| AppError::Invalid(format!("cannot read the token file {}: {e}", file.display())))?;
+            return app.auth().token_login(&token);
+        }
+        let Some(login) = &self.user else {
+            return Err(AppError::Forbidden(
+                "who are you? log in with --user LOGIN (or ORDERFLOW_USER) and your password (prompted, or \
+                 ORDERFLOW_PASSWORD), or with --token-file FILE"
+                    .into(),
+            ));
+        };
+        let password = match std::env::var(PASSWORD_ENV) {
+            Ok(p) => p,
+            Err(_) => rpassword::prompt_password(format!("password for {login}: ")).map_err(|e| {
+                AppError::Forbidden(format!(
+                    "no password for {login}: set {PASSWORD_ENV}, use --token-file, or run in a terminal ({e})"
+                ))
+            })?,
+        };
+        app.auth().login(login, &password).await
+    }
 }
 
 /// The subcommands.
@@ -87,6 +139,11 @@ pub enum Top {
     Serve(ServeArgs),
     /// Print a department's events as they come (needs --nats); stop on SIGINT/SIGTERM.
     Consume(ConsumeArgs),
+    /// The user directory: bootstrap, add, grant, revoke, disable, list, passwords and tokens.
+    Users {
+        #[command(subcommand)]
+        cmd: users::UsersCmd,
+    },
 }
 
 /// Parses the command line and runs it; returns the process exit code.
@@ -132,32 +189,46 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// The data directory and the NATS URL given.
+/// The data directory, the NATS URL and the login given.
 struct Place {
     data_dir: PathBuf,
     nats: Option<String>,
+    login: LoginArgs,
 }
 
-/// Where a command or read goes: the data directory, or a running `orderflow serve`.
+/// Where a command or read goes: the data directory (with the user logged in), or a running
+/// `orderflow serve`.
 pub(crate) enum Via {
-    /// The data directory, open.
-    Local(App),
+    /// The data directory, open, and who logged in.
+    Local(App, crate::auth::User),
     /// The service, through NATS.
     Remote(async_nats::Client),
 }
 
 impl Via {
-    /// `--nats URL` → the service there. Else the data directory (created for `create`); when a
-    /// running `serve` holds it and recorded where it listens, that `serve`.
-    async fn open(place: &Place, create: bool) -> Result<Via, AppError> {
+    /// `--nats URL` → the service there. Else the data directory, which must exist (a data
+    /// directory is made by `users bootstrap` or `demo`), after logging in; when a running
+    /// `serve` holds it and recorded where it listens, that `serve`.
+    async fn open(place: &Place) -> Result<Via, AppError> {
         if let Some(url) = &place.nats {
             return Ok(Via::Remote(crate::service::client::connect(url).await?));
         }
-        let opened = if create { App::open(&place.data_dir) } else { App::open_existing(&place.data_dir) };
-        match opened {
-            Ok(app) => Ok(Via::Local(app)),
+        match App::open_existing(&place.data_dir) {
+            Ok(app) => match place.login.authenticate(&app).await {
+                Ok(user) => Ok(Via::Local(app, user)),
+                Err(e) => {
+                    let _ = app.close();
+                    Err(e)
+                }
+            },
             Err(e) => {
-                let e = AppError::from(e);
+                if let AppError::Storage(orderflow_engine::LogError::Missing { .. }) = e {
+                    return Err(AppError::Invalid(format!(
+                        "there is no data directory at {}: set one up with `orderflow users bootstrap --admin LOGIN` \
+                         (or give --data-dir)",
+                        place.data_dir.display()
+                    )));
+                }
                 if !e.is_locked() {
                     return Err(e);
                 }
@@ -176,7 +247,7 @@ impl Via {
     /// Closes the data directory, or flushes what was sent; `result` is what the run did.
     async fn close(self, result: Result<(), AppError>) -> Result<(), AppError> {
         match self {
-            Via::Local(app) => {
+            Via::Local(app, _) => {
                 let closed = app.close();
                 match (result, closed) {
                     (Ok(()), Err(e)) => Err(e.into()),
@@ -192,18 +263,26 @@ impl Via {
 }
 
 async fn run(cli: Cli) -> Result<(), AppError> {
-    let Cli { data_dir, json, nats, command } = cli;
-    let place = Place { data_dir, nats };
+    let Cli { data_dir, json, nats, login, command } = cli;
+    let place = Place { data_dir, nats, login };
     match command {
         Top::Order { cmd } => {
             let parsed = (*cmd).into_parsed().map_err(AppError::Invalid)?;
-            match Via::open(&place, matches!(parsed, Parsed::Write { .. })).await? {
+            if let Parsed::Write { common, .. } = &parsed {
+                if common.actor.is_some() {
+                    return Err(AppError::Invalid(
+                        "--actor is gone: every event carries the logged-in user (--user LOGIN, or ORDERFLOW_USER)"
+                            .into(),
+                    ));
+                }
+            }
+            match Via::open(&place).await? {
                 Via::Remote(nats) => {
                     let result = remote::run_order(&nats, parsed, json).await;
                     Via::Remote(nats).close(result).await
                 }
-                Via::Local(app) => {
-                    let result = run_order(&app, parsed, json).await;
+                Via::Local(app, me) => {
+                    let result = run_order(&app, &me, parsed, json).await;
                     let closed = app.close();
                     if let (Ok(()), Err(e)) = (&result, closed) {
                         // What the command did was flushed before it was reported; failing to mark
@@ -218,21 +297,30 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         }
         Top::Audit { cmd: read::AuditCmd::VerifyExport { file } } => read::verify_export(&file, json),
         Top::Status(args) => {
-            let via = Via::open(&place, false).await?;
+            let via = Via::open(&place).await?;
             let result = read::status(&via, &args, json).await;
             via.close(result).await
         }
         Top::Kpi(args) => {
-            let via = Via::open(&place, false).await?;
+            let via = Via::open(&place).await?;
             let result = read::kpi(&via, &args, json).await;
             via.close(result).await
         }
         Top::Audit { cmd } => {
-            let via = Via::open(&place, false).await?;
+            let via = Via::open(&place).await?;
             let result = read::audit(&via, cmd, json).await;
             via.close(result).await
         }
-        Top::Rebuild { projection } => with_app(&place.data_dir, |app| read::rebuild(app, projection, json)),
+        Top::Rebuild { projection } => {
+            let app = App::open_existing(&place.data_dir)?;
+            let result = match place.login.authenticate(&app).await {
+                Ok(_) => read::rebuild(&app, projection, json),
+                Err(e) => Err(e),
+            };
+            app.close()?;
+            result
+        }
+        Top::Users { cmd } => users::run(&place.data_dir, &place.login, cmd, json).await,
         Top::Demo(args) => crate::demo::run(&place.data_dir, args, json).await,
         Top::Bench(args) => crate::bench::run(args, place.nats).await,
         Top::Serve(args) => serve::run(&place.data_dir, &nats_url(&place.nats)?, args, json).await,
@@ -256,25 +344,23 @@ fn print_done(reply: &CommandReply, json: bool) {
     }
 }
 
-/// Runs `f` on the data directory's app and closes it.
-fn with_app(dir: &std::path::Path, f: impl FnOnce(&App) -> Result<(), AppError>) -> Result<(), AppError> {
-    let app = App::open_existing(dir)?;
-    let result = f(&app);
-    app.close()?;
-    result
-}
-
-async fn run_order(app: &App, parsed: Parsed, json: bool) -> Result<(), AppError> {
+async fn run_order(app: &App, me: &crate::auth::User, parsed: Parsed, json: bool) -> Result<(), AppError> {
     match parsed {
         Parsed::Write { order, command, common } => {
             let order = order.map(|r| app.resolve(&r)).transpose()?;
-            let role = common.role.unwrap_or_else(|| command.default_role());
-            let actor =
-                Actor { name: common.actor.clone().unwrap_or_else(|| app::default_actor(role)), role };
+            let role = common.role.map(|g| g.to_string());
+            let principal = crate::auth::Auth::principal(me, role.as_deref(), Some(&command))?;
             let command_id = common.command_id.unwrap_or_else(Uuid::new_v4);
             let name = command.name();
             let done = app
-                .execute(Request { order_id: order, command_id, actor, at: common.at, command })
+                .execute(Request {
+                    order_id: order,
+                    command_id,
+                    principal,
+                    at: common.at,
+                    late_reason: common.late_reason.clone(),
+                    command,
+                })
                 .await
                 .map_err(|e| match e.kind() {
                     // The command may or may not be on disk: the same id applies it exactly once.

@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 use orderflow_commands::*;
 use orderflow_schemas::{
-    Channel, ComplaintCategory, Currency, Date, Department, InspectionResult, LineQuantity, Role, Severity,
+    Channel, ComplaintCategory, Currency, Date, Department, InspectionResult, Grant, LineQuantity, Severity,
     ShipMode,
 };
 use uuid::Uuid;
@@ -23,18 +23,27 @@ macro_rules! words {
 /// Options every command takes.
 #[derive(Args, Debug, Clone)]
 pub struct CommonArgs {
-    /// Who issues the command [default: "<role> desk", e.g. "sales desk"].
-    #[arg(long, env = "ORDERFLOW_ACTOR")]
+    /// Gone: every event carries the logged-in user (--user); kept only to say so.
+    #[arg(long, hide = true)]
     pub actor: Option<String>,
-    /// The role acted in [default: the role the command belongs to].
-    #[arg(long, value_parser = words!(Role))]
-    pub role: Option<Role>,
+    /// The role to act in, among your own (needed only when several of yours could issue the
+    /// command), e.g. finance or dept_head:finance.
+    #[arg(long, value_parser = parse_grant)]
+    pub role: Option<Grant>,
     /// Idempotency key: the same id again returns the first result and writes nothing.
     #[arg(long)]
     pub command_id: Option<Uuid>,
-    /// Effective time (RFC 3339 or YYYY-MM-DD) for back-dated entry; never in the future.
+    /// Effective time (RFC 3339 or YYYY-MM-DD) of late paperwork; never in the future. Needs the
+    /// late_entry permission (department heads, admins) and --late-reason.
     #[arg(long, value_parser = parse_time)]
     pub at: Option<orderflow_schemas::Timestamp>,
+    /// Why the entry is late (with --at); recorded with every event of the command.
+    #[arg(long, value_name = "TEXT")]
+    pub late_reason: Option<String>,
+}
+
+fn parse_grant(s: &str) -> Result<Grant, String> {
+    s.parse()
 }
 
 fn parse_time(s: &str) -> Result<orderflow_schemas::Timestamp, String> {

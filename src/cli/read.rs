@@ -14,15 +14,16 @@ use orderflow_projections::{
     AuditView, Group, KpiFacts, KpiQuery, OrderState, Progress, Projection, Runner, RunnerConfig,
     StatusBoard, TableWidth,
 };
-use orderflow_schemas::{Actor, OrderId, Role, Timestamp};
+use orderflow_schemas::{Grant, OrderId, Role, Timestamp};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::app::reads::{self, Printout, Reader, ReplayPoint};
 use crate::app::{self, App, AppError, OrderRef, Request};
+use crate::auth::{Auth, User};
 use crate::service::client;
 use crate::service::protocol::{
-    ActorBody, AuditAccessRequest, AuditExportReply, AuditExportRequest, AuditHistoryRequest,
+    AuditAccessRequest, AuditExportReply, AuditExportRequest, AuditHistoryRequest,
     AuditReplayRequest, AuditRetentionRequest, AuditVerifyReply, AuditVerifyRequest, CommandRequest,
     KpiByBody, KpiReply, KpiRequest, ReaderBody, StatusReply, StatusRequest,
 };
@@ -43,6 +44,11 @@ fn state_parser() -> impl TypedValueParser<Value = OrderState> {
 }
 
 /// `--role`'s values.
+fn grant_parser() -> impl TypedValueParser<Value = Grant> {
+    clap::builder::StringValueParser::new().try_map(|s| s.parse::<Grant>())
+}
+
+#[allow(dead_code)]
 fn role_parser() -> impl TypedValueParser<Value = Role> {
     PossibleValuesParser::new(Role::ALL.iter().map(|r| r.as_str())).try_map(|s| s.parse::<Role>())
 }
@@ -136,24 +142,23 @@ impl KpiArgs {
 /// Who reads or administers the archive.
 #[derive(Args, Debug, Clone)]
 pub struct AuditActor {
-    /// Who reads [default: "<role> desk", e.g. "auditor desk"].
-    #[arg(long, env = "ORDERFLOW_ACTOR")]
-    actor: Option<String>,
-    /// The role read in [default: auditor; archivist for hold and release].
-    #[arg(long, value_parser = role_parser())]
-    role: Option<Role>,
+    /// The role to read in, among your own (needed only when you hold several), e.g. auditor or
+    /// dept_head:finance. Over NATS the role is your NATS user's account.
+    #[arg(long, value_parser = grant_parser())]
+    role: Option<Grant>,
     /// Why (recorded with the access).
     #[arg(long, default_value = "")]
     purpose: String,
 }
 
 impl AuditActor {
-    fn reader(&self) -> Reader {
-        Reader { name: self.actor.clone(), role: self.role, purpose: self.purpose.clone() }
+    fn reader(&self, me: &User, command: Option<&Command>) -> Result<Reader, AppError> {
+        let role = self.role.map(|g| g.to_string());
+        Ok(Reader { principal: Auth::principal(me, role.as_deref(), command)?, purpose: self.purpose.clone() })
     }
 
     fn body(&self) -> ReaderBody {
-        ReaderBody { name: self.actor.clone(), role: self.role, purpose: self.purpose.clone() }
+        ReaderBody { purpose: self.purpose.clone() }
     }
 }
 
@@ -306,7 +311,7 @@ fn on_view<P: Projection, T>(app: &App, quiet: bool, f: impl FnOnce(&P) -> T) ->
 pub(super) async fn status(via: &Via, args: &StatusArgs, json: bool) -> Result<(), AppError> {
     let request = args.request();
     let out = match via {
-        Via::Local(app) => {
+        Via::Local(app, _me) => {
             let filter = request.filter();
             on_view::<StatusBoard, _>(app, json, |board| reads::status(board, &filter, app::now()))?
         }
@@ -327,7 +332,7 @@ pub(super) async fn kpi(via: &Via, args: &KpiArgs, json: bool) -> Result<(), App
         reads::check_month(m)?;
     }
     let out = match via {
-        Via::Local(app) => on_view::<KpiFacts, _>(app, json, |facts| reads::kpi(facts, &selection))??,
+        Via::Local(app, _me) => on_view::<KpiFacts, _>(app, json, |facts| reads::kpi(facts, &selection))??,
         Via::Remote(nats) => {
             let reply: KpiReply = client::query(nats, "kpi", &request).await?;
             Printout { json: vec![reply.report], text: reply.text }
@@ -384,8 +389,8 @@ pub(super) async fn audit(via: &Via, cmd: AuditCmd, json: bool) -> Result<(), Ap
 /// `audit history`: recorded, then the timeline.
 async fn history(via: &Via, order: &OrderRef, who: &AuditActor, wide: bool) -> Result<Printout, AppError> {
     match via {
-        Via::Local(app) => {
-            reads::audit_history(app, app.resolve(order)?, &who.reader(), TableWidth::wide_if(wide)).await
+        Via::Local(app, me) => {
+            reads::audit_history(app, app.resolve(order)?, &who.reader(me, None)?, TableWidth::wide_if(wide)).await
         }
         Via::Remote(nats) => {
             let request = AuditHistoryRequest { order_id: order.clone(), reader: who.body(), wide };
@@ -412,9 +417,9 @@ async fn export(
     }
     let file = out.display().to_string();
     let (order, doc) = match via {
-        Via::Local(app) => {
+        Via::Local(app, me) => {
             let order = app.resolve(order)?;
-            (order, reads::audit_export(app, order, &who.reader(), &file).await?)
+            (order, reads::audit_export(app, order, &who.reader(me, None)?, &file).await?)
         }
         Via::Remote(nats) => {
             let request =
@@ -457,7 +462,7 @@ fn write_file(path: &Path, force: bool, bytes: &[u8]) -> Result<(), AppError> {
 /// `audit verify`: exit 0 when intact, [`AppError::Tampered`] (5) when altered.
 async fn verify(via: &Via, json: bool) -> Result<(), AppError> {
     let (out, problem) = match via {
-        Via::Local(app) => {
+        Via::Local(app, _me) => {
             let bar = progress_bar(json, "verify");
             bar.set_length(app.log().head());
             let result = reads::audit_verify(app, &mut |p| bar.set_position(p));
@@ -485,7 +490,7 @@ async fn replay(
     who: &AuditActor,
 ) -> Result<Printout, AppError> {
     match via {
-        Via::Local(app) => reads::audit_replay(app, app.resolve(order)?, point, &who.reader()).await,
+        Via::Local(app, me) => reads::audit_replay(app, app.resolve(order)?, point, &who.reader(me, None)?).await,
         Via::Remote(nats) => {
             let (as_of, version) = match point {
                 ReplayPoint::Time(t) => (Some(t), None),
@@ -504,20 +509,21 @@ async fn archive_command(
     who: &AuditActor,
     command: Command,
 ) -> Result<OrderId, AppError> {
-    let actor: Actor = who.reader().actor(Role::Archivist);
     let command_id = Uuid::new_v4();
     match via {
-        Via::Local(app) => {
+        Via::Local(app, me) => {
             let order = app.resolve(order)?;
-            app.execute(Request { order_id: Some(order), command_id, actor, at: None, command }).await?;
+            let principal = who.reader(me, Some(&command))?.principal;
+            app.execute(Request { order_id: Some(order), command_id, principal, at: None, late_reason: None, command })
+                .await?;
             Ok(order)
         }
         Via::Remote(nats) => {
             let request = CommandRequest {
                 order_id: Some(order.clone()),
                 command_id,
-                actor: Some(ActorBody { name: actor.name, role: actor.role }),
                 at: None,
+                late_reason: None,
                 command,
             };
             Ok(client::send_command(nats, &request).await?.order_id)
@@ -528,7 +534,7 @@ async fn archive_command(
 /// `audit access`.
 async fn access(via: &Via, order: Option<&OrderRef>, wide: bool, json: bool) -> Result<Printout, AppError> {
     match via {
-        Via::Local(app) => {
+        Via::Local(app, _me) => {
             let order = order.map(|r| app.resolve(r)).transpose()?;
             on_view::<AuditView, _>(app, json, |view| {
                 reads::audit_access(view, order, TableWidth::wide_if(wide))
@@ -544,7 +550,7 @@ async fn access(via: &Via, order: Option<&OrderRef>, wide: bool, json: bool) -> 
 /// `audit retention`.
 async fn retention(via: &Via, order: &OrderRef, json: bool) -> Result<Printout, AppError> {
     match via {
-        Via::Local(app) => {
+        Via::Local(app, _me) => {
             let order = app.resolve(order)?;
             on_view::<AuditView, _>(app, json, |view| reads::audit_retention(view, order))?
         }

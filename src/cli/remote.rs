@@ -5,10 +5,10 @@
 use orderflow_schemas::event_from_json;
 use uuid::Uuid;
 
-use crate::app::{self, AppError, OrderRef};
+use crate::app::{AppError, OrderRef};
 use crate::render;
 use crate::service::protocol::{HistoryReply, HistoryRequest, ShowReply, ShowRequest};
-use crate::service::{client, ActorBody, CommandRequest};
+use crate::service::{client, CommandRequest};
 
 use super::order::Parsed;
 
@@ -19,14 +19,17 @@ const HISTORY_PAGES_MAX: usize = 256;
 pub(super) async fn run_order(nats: &async_nats::Client, parsed: Parsed, json: bool) -> Result<(), AppError> {
     match parsed {
         Parsed::Write { order, command, common } => {
-            let role = common.role.unwrap_or_else(|| command.default_role());
-            let actor =
-                ActorBody { name: common.actor.clone().unwrap_or_else(|| app::default_actor(role)), role };
+            if let Some(role) = common.role {
+                return Err(AppError::Invalid(format!(
+                    "--role {role} does not travel over NATS: the role is the account of your NATS user \
+                     (connect as your user of that role's account)"
+                )));
+            }
             let request = CommandRequest {
                 order_id: order,
                 command_id: common.command_id.unwrap_or_else(Uuid::new_v4),
-                actor: Some(actor),
                 at: common.at,
+                late_reason: common.late_reason.clone(),
                 command,
             };
             let reply = client::send_command(nats, &request).await?;

@@ -31,7 +31,7 @@ pub mod query;
 pub mod server;
 
 pub use protocol::{
-    command_subject, json_schemas, query_subject, ActorBody, CommandReply, CommandRequest, ErrorReply,
+    command_subject, json_schemas, query_subject, CommandReply, CommandRequest, ErrorReply,
     COMMAND_SUBJECT_PREFIX, QUERY_SUBJECT_PREFIX, REQUEST_BODY_BYTES_MAX, SERVICE_NAME, SERVICE_VERSION,
 };
 pub use query::{builtin_queries, Query};

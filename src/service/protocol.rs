@@ -28,7 +28,7 @@
 
 use orderflow_commands::Command;
 use orderflow_projections::{OrderState, TableWidth};
-use orderflow_schemas::{Actor, OrderId, Role, Timestamp};
+use orderflow_schemas::{OrderId, Timestamp};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -38,7 +38,8 @@ use uuid::Uuid;
 pub use crate::app::reads::Printout;
 use crate::app::reads::{KpiBy, KpiSelection, Reader, ReplayPoint, StatusFilter};
 pub use crate::app::CommandReply;
-use crate::app::{self, AppError, ErrorKind, OrderRef, Request};
+use crate::app::{AppError, ErrorKind, OrderRef, Request};
+use crate::auth::Principal;
 
 /// The service's name in the NATS micro-service protocol (`$SRV.PING.orderflow`).
 pub const SERVICE_NAME: &str = "orderflow";
@@ -64,16 +65,6 @@ pub fn query_subject(name: &str) -> String {
     format!("{QUERY_SUBJECT_PREFIX}.{name}")
 }
 
-/// Who issues a command, as the request names them.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ActorBody {
-    /// The person or system.
-    pub name: String,
-    /// The role they act in.
-    pub role: Role,
-}
-
 /// The body of a command request.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -85,12 +76,14 @@ pub struct CommandRequest {
     /// The idempotency key: the same id again returns the first result and writes nothing.
     /// Required, so that a client can always retry a request whose reply it did not get.
     pub command_id: Uuid,
-    /// Who; absent or `null` for the role the command belongs to, named `"<role> desk"`.
-    #[serde(default)]
-    pub actor: Option<ActorBody>,
-    /// Effective time (RFC 3339 or YYYY-MM-DD); absent or `null` for now. Never in the future.
+    /// Effective time (RFC 3339 or YYYY-MM-DD); absent or `null` for now. Never in the future;
+    /// set back only by a department head or an admin, with `late_reason`. (Who sends the
+    /// command is never in the body: the NATS server tells the service.)
     #[serde(default)]
     pub at: Option<Timestamp>,
+    /// Why the entry is late; required with `at`.
+    #[serde(default)]
+    pub late_reason: Option<String>,
     /// The command, in its JSON form (`{"command": "<name>", ...}`); its name must be the
     /// subject's last token. Its schema has every command's fields, so a client can check a
     /// command completely before sending it.
@@ -103,6 +96,7 @@ impl CommandRequest {
     pub fn into_app_request(
         self,
         subject_command: &str,
+        principal: Principal,
         resolve: impl FnOnce(&OrderRef) -> Result<OrderId, AppError>,
     ) -> Result<Request, AppError> {
         let name = self.command.name();
@@ -123,14 +117,14 @@ impl CommandRequest {
             (_, Some(r)) => Some(resolve(r)?),
             (_, None) => return Err(AppError::Invalid(format!("\"{name}\" needs an order_id"))),
         };
-        let actor = match self.actor {
-            Some(a) => Actor { name: a.name, role: a.role },
-            None => {
-                let role = self.command.default_role();
-                Actor { name: app::default_actor(role), role }
-            }
-        };
-        Ok(Request { order_id, command_id: self.command_id, actor, at: self.at, command: self.command })
+        Ok(Request {
+            order_id,
+            command_id: self.command_id,
+            principal,
+            at: self.at,
+            late_reason: self.late_reason,
+            command: self.command,
+        })
     }
 }
 
@@ -168,21 +162,16 @@ impl ErrorReply {
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReaderBody {
-    /// The person (default: `"<role> desk"`).
-    #[serde(default)]
-    pub name: Option<String>,
-    /// The role [default: auditor].
-    #[serde(default)]
-    pub role: Option<Role>,
-    /// Why (recorded with the access).
+    /// Why (recorded with the access). Who reads is never in the body: the NATS server tells
+    /// the service.
     #[serde(default)]
     pub purpose: String,
 }
 
 impl ReaderBody {
-    /// The application's reader.
-    pub fn reader(&self) -> Reader {
-        Reader { name: self.name.clone(), role: self.role, purpose: self.purpose.clone() }
+    /// The application's reader: `principal` (whom the NATS server vouched for) with the purpose.
+    pub fn reader(&self, principal: Principal) -> Reader {
+        Reader { principal, purpose: self.purpose.clone() }
     }
 }
 
@@ -678,17 +667,18 @@ mod tests {
         let req = CommandRequest {
             order_id: Some(OrderRef::of(OrderId(Uuid::from_u128(2)))),
             command_id: Uuid::from_u128(3),
-            actor: None,
             at: None,
+            late_reason: None,
             command: Command::CloseOrder(orderflow_commands::CloseOrder {}),
         };
         let resolve = |r: &OrderRef| r.digits().parse::<OrderId>().map_err(AppError::Invalid);
-        let e = req.clone().into_app_request("ship", resolve).expect_err("mismatch");
+        let li = Principal::unchecked("li.na", orderflow_schemas::Grant::Role(orderflow_schemas::Role::Sales));
+        let e = req.clone().into_app_request("ship", li.clone(), resolve).expect_err("mismatch");
         assert!(e.to_string().contains("orderflow.cmd.close"), "{e}");
-        let ok = req.into_app_request("close", resolve).expect("match");
+        let ok = req.into_app_request("close", li.clone(), resolve).expect("match");
         assert_eq!(ok.order_id, Some(OrderId(Uuid::from_u128(2))));
-        assert_eq!(ok.actor.role, Role::Sales);
-        assert_eq!(ok.actor.name, "sales desk");
+        // The actor is whoever the server vouched for, never a field of the body.
+        assert_eq!(ok.principal, li);
     }
 
     #[test]

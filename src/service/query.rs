@@ -30,6 +30,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::app::{reads, App, AppError};
+use crate::auth::Principal;
 use crate::render;
 use crate::service::protocol::{
     parse_body, AuditAccessRequest, AuditExportReply, AuditExportRequest, AuditHistoryRequest,
@@ -48,12 +49,18 @@ pub trait Query: Send + Sync + 'static {
     /// The subject's last token: letters, digits and `_`.
     fn name(&self) -> &'static str;
 
-    /// Answers one request. `body` has been checked to be UTF-8 within
+    /// Answers one request of `caller` (the person the NATS server vouched for, checked against
+    /// the directory). `body` has been checked to be UTF-8 within
     /// [`crate::service::protocol::REQUEST_BODY_BYTES_MAX`]; parse it with
     /// [`parse_body`] into a struct with `deny_unknown_fields`. The returned object's fields
     /// become the reply's, beside `"ok": true`. Runs on the async runtime: it must not block for
     /// long.
-    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>>;
+    fn answer<'a>(
+        &'a self,
+        app: &'a App,
+        _caller: &'a Principal,
+        body: &'a [u8],
+    ) -> BoxFuture<'a, Result<Value, AppError>>;
 }
 
 /// The reply body of a typed reply.
@@ -116,7 +123,12 @@ impl Query for Live<StatusBoard> {
         "status"
     }
 
-    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>> {
+    fn answer<'a>(
+        &'a self,
+        app: &'a App,
+        _caller: &'a Principal,
+        body: &'a [u8],
+    ) -> BoxFuture<'a, Result<Value, AppError>> {
         Box::pin(async move {
             let req: StatusRequest = parse_body(body)?;
             let now = crate::app::now();
@@ -133,7 +145,12 @@ impl Query for Live<KpiFacts> {
         "kpi"
     }
 
-    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>> {
+    fn answer<'a>(
+        &'a self,
+        app: &'a App,
+        _caller: &'a Principal,
+        body: &'a [u8],
+    ) -> BoxFuture<'a, Result<Value, AppError>> {
         Box::pin(async move {
             let req: KpiRequest = parse_body(body)?;
             let selection = req.selection();
@@ -157,7 +174,12 @@ impl Query for Show {
         "show"
     }
 
-    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>> {
+    fn answer<'a>(
+        &'a self,
+        app: &'a App,
+        _caller: &'a Principal,
+        body: &'a [u8],
+    ) -> BoxFuture<'a, Result<Value, AppError>> {
         Box::pin(async move {
             let req: ShowRequest = parse_body(body)?;
             let order = app.resolve(&req.order_id)?;
@@ -187,7 +209,12 @@ impl Query for History {
         "history"
     }
 
-    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>> {
+    fn answer<'a>(
+        &'a self,
+        app: &'a App,
+        _caller: &'a Principal,
+        body: &'a [u8],
+    ) -> BoxFuture<'a, Result<Value, AppError>> {
         Box::pin(async move {
             let req: HistoryRequest = parse_body(body)?;
             if req.from_version == 0 {
@@ -225,12 +252,17 @@ impl Query for AuditHistory {
         "audit_history"
     }
 
-    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>> {
+    fn answer<'a>(
+        &'a self,
+        app: &'a App,
+        caller: &'a Principal,
+        body: &'a [u8],
+    ) -> BoxFuture<'a, Result<Value, AppError>> {
         Box::pin(async move {
             let req: AuditHistoryRequest = parse_body(body)?;
             let order = app.resolve(&req.order_id)?;
             to_value(
-                &reads::audit_history(app, order, &req.reader.reader(), TableWidth::wide_if(req.wide))
+                &reads::audit_history(app, order, &req.reader.reader(caller.clone()), TableWidth::wide_if(req.wide))
                     .await?,
             )
         })
@@ -247,11 +279,16 @@ impl Query for AuditExport {
         "audit_export"
     }
 
-    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>> {
+    fn answer<'a>(
+        &'a self,
+        app: &'a App,
+        caller: &'a Principal,
+        body: &'a [u8],
+    ) -> BoxFuture<'a, Result<Value, AppError>> {
         Box::pin(async move {
             let req: AuditExportRequest = parse_body(body)?;
             let order = app.resolve(&req.order_id)?;
-            let document = reads::audit_export(app, order, &req.reader.reader(), &req.file).await?;
+            let document = reads::audit_export(app, order, &req.reader.reader(caller.clone()), &req.file).await?;
             to_value(&AuditExportReply { order_id: order, events: reads::export_events(&document), document })
         })
     }
@@ -266,12 +303,17 @@ impl Query for AuditReplay {
         "audit_replay"
     }
 
-    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>> {
+    fn answer<'a>(
+        &'a self,
+        app: &'a App,
+        caller: &'a Principal,
+        body: &'a [u8],
+    ) -> BoxFuture<'a, Result<Value, AppError>> {
         Box::pin(async move {
             let req: AuditReplayRequest = parse_body(body)?;
             let point = req.point()?;
             let order = app.resolve(&req.order_id)?;
-            to_value(&reads::audit_replay(app, order, point, &req.reader.reader()).await?)
+            to_value(&reads::audit_replay(app, order, point, &req.reader.reader(caller.clone())).await?)
         })
     }
 }
@@ -285,7 +327,12 @@ impl Query for AuditAccess {
         "audit_access"
     }
 
-    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>> {
+    fn answer<'a>(
+        &'a self,
+        app: &'a App,
+        _caller: &'a Principal,
+        body: &'a [u8],
+    ) -> BoxFuture<'a, Result<Value, AppError>> {
         Box::pin(async move {
             let req: AuditAccessRequest = parse_body(body)?;
             let order = req.order_id.as_ref().map(|r| app.resolve(r)).transpose()?;
@@ -307,7 +354,12 @@ impl Query for AuditRetention {
         "audit_retention"
     }
 
-    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>> {
+    fn answer<'a>(
+        &'a self,
+        app: &'a App,
+        _caller: &'a Principal,
+        body: &'a [u8],
+    ) -> BoxFuture<'a, Result<Value, AppError>> {
         Box::pin(async move {
             let req: AuditRetentionRequest = parse_body(body)?;
             let order = app.resolve(&req.order_id)?;
@@ -326,7 +378,12 @@ impl Query for AuditVerify {
         "audit_verify"
     }
 
-    fn answer<'a>(&'a self, app: &'a App, body: &'a [u8]) -> BoxFuture<'a, Result<Value, AppError>> {
+    fn answer<'a>(
+        &'a self,
+        app: &'a App,
+        _caller: &'a Principal,
+        body: &'a [u8],
+    ) -> BoxFuture<'a, Result<Value, AppError>> {
         Box::pin(async move {
             let _: AuditVerifyRequest = parse_body(body)?;
             let (printout, problem) = reads::audit_verify(app, &mut |_| {});

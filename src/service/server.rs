@@ -48,6 +48,7 @@ use tokio::task::JoinHandle;
 use tracing::{debug, info, info_span, warn, Instrument};
 
 use crate::app::{App, AppError};
+use crate::auth::{Auth, Principal};
 use crate::bus::{
     shutdown_channel, Publisher, PublisherConfig, PublisherError, PublisherMetrics, PublisherReport,
     Shutdown, ShutdownTrigger,
@@ -420,9 +421,10 @@ async fn handle(
     let result = async {
         let (prefix, name) = subject.rsplit_once('.').unwrap_or(("", subject.as_str()));
         let body = &request.message.payload;
+        let caller = caller(&app, &request.message)?;
         match kind {
-            Kind::Command if prefix == COMMAND_SUBJECT_PREFIX => command(&app, name, body).await,
-            Kind::Query if prefix == QUERY_SUBJECT_PREFIX => query(&app, &queries, name, body).await,
+            Kind::Command if prefix == COMMAND_SUBJECT_PREFIX => command(&app, &caller, name, body).await,
+            Kind::Query if prefix == QUERY_SUBJECT_PREFIX => query(&app, &caller, &queries, name, body).await,
             _ => Err(AppError::Invalid(format!("subject {subject} is not served here"))),
         }
     }
@@ -452,7 +454,35 @@ async fn handle(
     }
 }
 
-async fn command(app: &App, name: &str, body: &[u8]) -> Result<Value, AppError> {
+/// The header in which nats-server 2.9 names the sender of a request that crossed a service
+/// import from another account (set by the server; a client's own is removed and replaced).
+pub const REQUEST_INFO_HEADER: &str = "Nats-Request-Info";
+
+/// Who sent a request: the person and grant the NATS server vouches for in
+/// [`REQUEST_INFO_HEADER`] (account → grant, user → person), checked against the directory. A
+/// request without it (sent inside the engine's own account, or through an import without
+/// `share: true`) is refused.
+pub fn caller(app: &App, message: &async_nats::Message) -> Result<Principal, AppError> {
+    #[derive(serde::Deserialize)]
+    struct Info {
+        acc: String,
+        #[serde(default)]
+        user: Option<String>,
+    }
+    let unknown = || {
+        AppError::Forbidden(
+            "the NATS server did not say who sent this request: connect as your own NATS user, \
+             through your role's account of the generated configuration (orderflow nats-config)"
+                .into(),
+        )
+    };
+    let header = message.headers.as_ref().and_then(|h| h.get(REQUEST_INFO_HEADER)).ok_or_else(unknown)?;
+    let info: Info = serde_json::from_str(header.as_str()).map_err(|_| unknown())?;
+    let user = info.user.ok_or_else(unknown)?;
+    Auth::nats_principal(&app.auth().directory()?, &info.acc, &user)
+}
+
+async fn command(app: &App, caller: &Principal, name: &str, body: &[u8]) -> Result<Value, AppError> {
     if !Command::NAMES.contains(&name) {
         return Err(AppError::Invalid(format!(
             "unknown command \"{name}\"; commands: {}",
@@ -460,18 +490,24 @@ async fn command(app: &App, name: &str, body: &[u8]) -> Result<Value, AppError> 
         )));
     }
     let request: CommandRequest = parse_body(body)?;
-    let request = request.into_app_request(name, |r| app.resolve(r))?;
+    let request = request.into_app_request(name, caller.clone(), |r| app.resolve(r))?;
     let command_id = request.command_id;
     let done = app.execute(request).await?;
     debug!(order_id = %done.order_id, duplicate = done.duplicate, version = done.version, "Command done.");
     Ok(CommandReply::from_done(&done, name, command_id).to_json())
 }
 
-async fn query(app: &App, queries: &[Arc<dyn Query>], name: &str, body: &[u8]) -> Result<Value, AppError> {
+async fn query(
+    app: &App,
+    caller: &Principal,
+    queries: &[Arc<dyn Query>],
+    name: &str,
+    body: &[u8],
+) -> Result<Value, AppError> {
     let Some(q) = queries.iter().find(|q| q.name() == name) else {
         let names: Vec<&str> = queries.iter().map(|q| q.name()).collect();
         return Err(AppError::Invalid(format!("unknown query \"{name}\"; queries: {}", names.join(", "))));
     };
     check_body(body)?;
-    q.answer(app, body).await
+    q.answer(app, caller, body).await
 }

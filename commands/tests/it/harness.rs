@@ -29,12 +29,12 @@ pub(crate) fn t0() -> Timestamp {
 
 /// The clerk who acts in `role` unless a test names another: "sales-clerk", "finance-clerk"...
 pub(crate) fn clerk(role: Role) -> Actor {
-    Actor { name: format!("{role}-clerk"), role }
+    Actor::named(&format!("{role}-clerk"), role)
 }
 
 /// A named person acting in a role.
 pub(crate) fn person(name: &str, role: Role) -> Actor {
-    Actor { name: name.to_string(), role }
+    Actor::named(name, role)
 }
 
 // ---- command fixtures -------------------------------------------------------------------------

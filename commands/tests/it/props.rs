@@ -482,7 +482,7 @@ fn run(ops: Vec<(Op, u8)>) -> Result<(), TestCaseError> {
                     None => clerk(c.default_role()),
                     // Sometimes the receiving sales clerk, in another role (self-approval).
                     Some(i) if p.flag => {
-                        Actor { name: "sales-clerk".into(), role: Role::ALL[i % Role::ALL.len()] }
+                        Actor::named("sales-clerk", Role::ALL[i % Role::ALL.len()])
                     }
                     Some(i) => clerk(Role::ALL[i % Role::ALL.len()]),
                 };

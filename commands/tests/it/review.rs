@@ -2,6 +2,7 @@
 
 use orderflow_commands::*;
 use orderflow_schemas::{
+    Actor,
     Department, Event, OrderApproved, OrderRejected, ReviewApproved, ReviewRejected, Role,
 };
 
@@ -65,6 +66,40 @@ fn the_clerk_who_received_the_order_may_not_approve_it() {
     given(&received())
         .when_as(person("sales-clerk", Role::Finance), approve(Department::Finance))
         .then_message("order 7f3a12bc: sales-clerk received this order and may not approve it for finance");
+}
+
+/// Separation of duties is by person (user id), not by spelling: the same user under another
+/// spelling of the login is the same person; another user with a similar login is not.
+#[test]
+fn self_approval_is_by_user_id_not_spelling() {
+    let li = uuid::Uuid::from_u128(7);
+    given(&[])
+        .and_as(Actor::new(li, "li.clerk", Role::Sales), receive())
+        .when_as(Actor::new(li, "li clerk", Role::Finance), approve(Department::Finance))
+        .then_rejected(|r| matches!(r, Rejection::SelfApproval { received: true, .. }));
+    given(&[])
+        .and_as(Actor::new(li, "li.clerk", Role::Sales), receive())
+        .when_as(Actor::new(uuid::Uuid::from_u128(8), "li.clerk2", Role::Finance), approve(Department::Finance))
+        .then_ok();
+}
+
+#[test]
+fn one_person_decides_for_one_department_per_revision() {
+    let wang = Actor::new(uuid::Uuid::from_u128(9), "wang.fang", Role::Production);
+    let wang_procurement = Actor { role: Role::Procurement, ..wang.clone() };
+    given(&received())
+        .and_as(wang.clone(), approve(Department::Production))
+        .when_as(wang_procurement.clone(), approve(Department::Procurement))
+        .then_message(
+            "order 7f3a12bc: wang.fang already decided revision 1 for production; one person decides \
+             for one department (ask a colleague of procurement)",
+        );
+    given(&received())
+        .and_as(wang.clone(), approve(Department::Production))
+        .when_as(wang_procurement, reject(Department::Procurement))
+        .then_rejected(|r| {
+            matches!(r, Rejection::SecondDepartment { decided: Department::Production, department: Department::Procurement, .. })
+        });
 }
 
 #[test]
@@ -184,7 +219,7 @@ fn the_new_revision_is_approved_by_four_fresh_approvals() {
 fn a_recorded_decision_of_an_old_revision_does_not_count() {
     // An approval event of revision 1 recorded after revision 2 opened (e.g. by a stale writer).
     let stale =
-        Event { actor: clerk(Role::Finance), at: t0(), body: approved_by(Department::Finance, 1).into() };
+        Event::new(clerk(Role::Finance), t0(), approved_by(Department::Finance, 1));
     let s = given(&received()).and(change(vec![set_quantity(1, 90)])).and_event(stale);
     assert!(s.state().decisions.is_empty());
     s.when(approve(Department::Finance)).then_ok();

@@ -56,7 +56,7 @@ fn retention_holds_and_accesses() {
     );
 
     let all: Vec<_> =
-        v.access(None).iter().map(|a| (a.order_id, a.access, a.actor.name.clone(), a.at)).collect();
+        v.access(None).iter().map(|a| (a.order_id, a.access, a.actor.login.clone(), a.at)).collect();
     assert_eq!(
         all,
         vec![

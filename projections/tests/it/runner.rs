@@ -161,7 +161,7 @@ fn rebuild_beside_the_view_keeps_readers_on_the_old_one_until_the_swap() {
     assert_eq!(runner.view(), &before, "readers keep the old view during the rebuild");
     // An event arrives during the rebuild.
     let (who, a) = access(AccessKind::Replay, "as of 2026-03-15");
-    let last = append(&s.log, order(2), &Event { actor: who, at: ts("2026-04-10T11:00"), body: a.into() });
+    let last = append(&s.log, order(2), &Event::new(who, ts("2026-04-10T11:00"), a));
     assert_eq!(runner.view(), &before);
 
     let mut progress = Vec::new();
@@ -197,16 +197,14 @@ fn a_failing_event_stops_the_projection_at_its_position() {
         &s.log,
         order(99),
         &Event {
-            actor: orderflow_schemas::Actor {
-                name: "ma.log".into(),
-                role: orderflow_schemas::Role::Logistics,
-            },
+            actor: orderflow_schemas::Actor::named("ma.log", orderflow_schemas::Role::Logistics),
             at: ts("2026-04-10T10:00"),
+            late: None,
             body: OrderDelivered { note: String::new() }.into(),
         },
     );
     let (who, a) = access(AccessKind::History, "after the stray event");
-    append(&s.log, order(1), &Event { actor: who, at: ts("2026-04-10T10:30"), body: a.into() });
+    append(&s.log, order(1), &Event::new(who, ts("2026-04-10T10:30"), a));
 
     let err = runner.catch_up(&mut |_| {}).unwrap_err();
     match &err {
@@ -343,7 +341,7 @@ fn snapshot_policy_saves_after_n_events_and_on_close() {
     assert_eq!(progress.len() as u64, head.div_ceil(7), "one progress call per batch");
     assert!(progress.windows(2).all(|w| w[0].position < w[1].position));
     let (who, a) = access(AccessKind::History, "one more");
-    let last = append(&s.log, order(3), &Event { actor: who, at: ts("2026-04-10T11:00"), body: a.into() });
+    let last = append(&s.log, order(3), &Event::new(who, ts("2026-04-10T11:00"), a));
     let c = runner.catch_up(&mut |_| {}).unwrap();
     assert!(!c.saved, "1 event < snapshot_after_events and the interval has not passed");
     assert_eq!(runner.snapshot().unwrap().checkpoint, head);
@@ -355,7 +353,7 @@ fn snapshot_policy_saves_after_n_events_and_on_close() {
         Runner::<StatusBoard>::open(&s.log, RunnerConfig { snapshot_after_ms: 0, ..config }).unwrap();
     assert!(!runner.catch_up(&mut |_| {}).unwrap().saved, "nothing applied, nothing saved");
     let (who, a) = access(AccessKind::History, "and another");
-    append(&s.log, order(3), &Event { actor: who, at: ts("2026-04-10T11:30"), body: a.into() });
+    append(&s.log, order(3), &Event::new(who, ts("2026-04-10T11:30"), a));
     assert!(runner.catch_up(&mut |_| {}).unwrap().saved);
 }
 

@@ -40,7 +40,7 @@ pub(crate) fn order(n: u32) -> OrderId {
 }
 
 fn actor(name: &str, role: Role) -> Actor {
-    Actor { name: name.into(), role }
+    Actor::named(&name, role)
 }
 
 fn clerk() -> Actor {
@@ -109,7 +109,7 @@ impl Builder {
         at: &str,
         body: impl Into<EventBody>,
     ) -> &mut Self {
-        self.events.push((o, Event { actor, at: ts(at), body: body.into() }));
+        self.events.push((o, Event::new(actor, ts(at), body)));
         self
     }
 

@@ -65,14 +65,19 @@ fn trailing_bytes_are_an_error_counting_them() {
 fn the_payload_is_bincode_standard_of_actor_time_and_body() {
     let event = samples().into_iter().nth(3).expect("order_approved");
     let (code, version, payload) = encode_event(&event).expect("encode");
-    assert_eq!((code, version), (4, 1));
-    // Actor: name (varint length, UTF-8), role (varint variant index; Sales = 0); at: zigzag
-    // varint i64 (0xfd = 8-byte form); body: revision 3.
-    let mut expected = vec![9];
+    assert_eq!((code, version), (4, 2));
+    // Actor: user id (16 bytes, length-prefixed as serde bytes of a UUID), login (varint length,
+    // UTF-8), role (varint variant index; Sales = 0), head (bool); at: zigzag varint i64 (0xfd =
+    // 8-byte form); late: None (0); body: revision 3.
+    let mut expected = vec![16];
+    expected.extend_from_slice(event.actor.user_id.as_bytes());
+    expected.push(9);
     expected.extend_from_slice(b"orderflow");
+    expected.push(0);
     expected.push(0);
     expected.push(0xfd);
     expected.extend_from_slice(&(event.at.micros() << 1).to_le_bytes());
+    expected.push(0);
     expected.push(3);
     assert_eq!(payload, expected);
 }
@@ -100,10 +105,8 @@ fn a_huge_length_prefix_is_malformed_not_a_panic() {
 /// both sides of the disk.
 #[test]
 fn payload_size_is_limited_on_both_sides() {
-    let cancelled = |reason: String| Event {
-        actor: Actor { name: "Chen Jing".into(), role: Role::Sales },
-        at: Timestamp(1_772_357_400_000_000),
-        body: OrderCancelled { reason }.into(),
+    let cancelled = |reason: String| {
+        Event::new(Actor::named("Chen Jing", Role::Sales), Timestamp(1_772_357_400_000_000), OrderCancelled { reason })
     };
     // The empty reason takes one length byte; a long one takes five (0xfc and a u32).
     let base = encode_event(&cancelled(String::new())).expect("encode").2.len() - 1;
@@ -121,7 +124,10 @@ fn payload_size_is_limited_on_both_sides() {
 
     // Written by something without the check: refused when read.
     let EventBody::OrderCancelled(body) = &too_big.body else { unreachable!("built above") };
-    let raw = bincode::serde::encode_to_vec((&too_big.actor, &too_big.at, body), bincode::config::standard())
+    let raw = bincode::serde::encode_to_vec(
+        (&too_big.actor, &too_big.at, &too_big.late, body),
+        bincode::config::standard(),
+    )
         .expect("bincode");
     assert_eq!(raw.len(), PAYLOAD_BYTES_MAX + 1);
     match decode_event(code, version, &raw) {

@@ -99,11 +99,22 @@ fn json_form_has_the_documented_shape() {
         ]
     );
     assert_eq!(doc["type"], "order_received");
-    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["schema_version"], 2);
     assert_eq!(doc["at"], "2026-03-02T09:15:30.250117Z");
     assert_eq!(doc["recorded_at"], "2026-03-02T09:15:31.004821Z");
     assert_eq!(doc["order_id"], env.order_id.to_string());
-    assert_eq!(doc["actor"], json!({ "name": "Chen Jing (陈静)", "role": "sales" }));
+    let user = Actor::named("Chen Jing (陈静)", Role::Sales).user_id;
+    assert_eq!(
+        doc["actor"],
+        json!({ "user_id": user, "login": "Chen Jing (陈静)", "role": "sales", "head": false })
+    );
+    assert!(doc.get("late").is_none(), "no late entry, no field");
+    // An event of schema version 1 (an export made before identities) reads back, upcast.
+    let mut v1 = doc.clone();
+    v1["schema_version"] = json!(1);
+    v1["actor"] = json!({ "name": "Chen Jing (陈静)", "role": "sales" });
+    let (old, _) = event_from_json(&v1).expect("a v1 document reads");
+    assert_eq!(old.actor, Actor { user_id: uuid::Uuid::nil(), login: "Chen Jing (陈静)".into(), role: Role::Sales, head: false });
     assert_eq!(doc["data"]["channel"], "email");
     assert_eq!(doc["data"]["currency"], "CNY");
     assert_eq!(doc["data"]["requested_date"], "2026-04-15");
@@ -133,7 +144,7 @@ fn committed_schemas_reject_wrong_documents() {
     type Mutation = (&'static str, fn(&mut Value));
     let mutations: [Mutation; 9] = [
         ("another type's name", |d| d["type"] = json!("order_shipped")),
-        ("another schema version", |d| d["schema_version"] = json!(2)),
+        ("another schema version", |d| d["schema_version"] = json!(1)),
         ("no data", |d| {
             d.as_object_mut().expect("object").remove("data");
         }),

@@ -15,11 +15,22 @@ fn date(s: &str) -> Date {
 }
 
 fn by(name: &str, role: Role) -> Actor {
-    Actor { name: name.into(), role }
+    Actor::named(name, role)
 }
 
 fn ev(actor: Actor, at: &str, body: impl Into<EventBody>) -> Event {
-    Event { actor, at: ts(at), body: body.into() }
+    Event::new(actor, ts(at), body)
+}
+
+/// A late entry by a department head.
+fn late(mut e: Event, reason: &str) -> Event {
+    e.actor.head = true;
+    e.late = Some(LateEntry { reason: reason.into() });
+    e
+}
+
+fn user(n: u128) -> uuid::Uuid {
+    uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0000 + n)
 }
 
 fn lines() -> Vec<OrderLine> {
@@ -280,6 +291,48 @@ pub(crate) fn samples() -> Vec<Event> {
                 access: AccessKind::Replay,
                 detail: "State as of 2026-04-20T00:00:00Z, for the annual audit.".into(),
             },
+        ),
+        ev(
+            by("admin.wu", Role::Admin),
+            "2026-01-05T09:00:00Z",
+            UserAdded {
+                user_id: user(7),
+                login: "li.na".into(),
+                display_name: "李娜 (Li Na)".into(),
+                grants: vec![Grant::Role(Role::Sales), Grant::DeptHead(Role::CustomerService)],
+            },
+        ),
+        ev(
+            by("admin.wu", Role::Admin),
+            "2026-01-06T09:00:00Z",
+            RoleGranted { user_id: user(7), grant: Grant::Role(Role::Finance) },
+        ),
+        ev(
+            by("admin.wu", Role::Admin),
+            "2026-03-01T09:00:00Z",
+            RoleRevoked { user_id: user(7), grant: Grant::DeptHead(Role::CustomerService) },
+        ),
+        ev(
+            by("admin.wu", Role::Admin),
+            "2026-09-30T17:00:00Z",
+            UserDisabled { user_id: user(7), reason: "Left the company on 30 September.".into() },
+        ),
+        ev(by("admin.wu", Role::Admin), "2026-10-02T08:00:00Z", UserEnabled { user_id: user(7) }),
+        ev(
+            by("li.na", Role::Sales),
+            "2026-10-02T08:05:00Z",
+            CredentialChanged { user_id: user(7), credential: CredentialKind::Token },
+        ),
+        late(
+            ev(
+                by("Qian Bo", Role::Production),
+                "2027-02-03T10:30:00Z",
+                ArchiveAccessRefused {
+                    access: AccessKind::Export,
+                    reason: "role production works no department of this order".into(),
+                },
+            ),
+            "Paper log of the night shift entered the next morning.",
         ),
     ]
 }

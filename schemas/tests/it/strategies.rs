@@ -46,7 +46,8 @@ pub(crate) fn currency() -> impl Strategy<Value = Currency> {
 }
 
 fn actor() -> impl Strategy<Value = Actor> {
-    (text(), select(Role::ALL)).prop_map(|(name, role)| Actor { name, role })
+    (any::<u128>(), text(), select(Role::ALL), any::<bool>())
+        .prop_map(|(id, login, role, head)| Actor { user_id: uuid::Uuid::from_u128(id), login, role, head })
 }
 
 fn order_line() -> impl Strategy<Value = OrderLine> {
@@ -172,7 +173,23 @@ fn body(range: Range) -> BoxedStrategy<EventBody> {
     let closed = date(range).prop_map(|retention_until| OrderClosed { retention_until }.into());
     let accessed = (select(AccessKind::ALL), text())
         .prop_map(|(access, detail)| ArchiveAccessed { access, detail }.into());
+    let grant = prop_oneof![
+        select(Role::ALL).prop_map(Grant::Role),
+        select(Role::OPERATIONAL).prop_map(Grant::DeptHead)
+    ];
+    let user_added = (any::<u128>(), text(), text(), vec(grant.clone(), 0..4)).prop_map(
+        |(id, login, display_name, grants)| {
+            UserAdded { user_id: uuid::Uuid::from_u128(id), login, display_name, grants }.into()
+        },
+    );
+    let granted = (any::<u128>(), grant)
+        .prop_map(|(id, grant)| RoleGranted { user_id: uuid::Uuid::from_u128(id), grant }.into());
+    let refused = (select(AccessKind::ALL), text())
+        .prop_map(|(access, reason)| ArchiveAccessRefused { access, reason }.into());
     prop_oneof![
+        user_added,
+        granted,
+        refused,
         received,
         review_approved,
         changed,
@@ -187,7 +204,8 @@ fn body(range: Range) -> BoxedStrategy<EventBody> {
     .boxed()
 }
 
-/// Events of ten types with arbitrary actors, times and fields.
+/// Events of thirteen types with arbitrary actors, times and fields.
 pub(crate) fn event(range: Range) -> impl Strategy<Value = Event> {
-    (actor(), timestamp(range), body(range)).prop_map(|(actor, at, body)| Event { actor, at, body })
+    (actor(), timestamp(range), proptest::option::of(text()), body(range))
+        .prop_map(|(actor, at, late, body)| Event { actor, at, late: late.map(|reason| LateEntry { reason }), body })
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 const T0_US: i64 = 1_772_352_000_000_000;
 
 fn actor(name: &str, role: Role) -> Actor {
-    Actor { name: name.to_string(), role }
+    Actor::named(&name, role)
 }
 
 fn date(days_from_t0: i32) -> Date {
@@ -53,7 +53,7 @@ impl Story {
     fn cmd(&mut self, who: Actor, bodies: Vec<EventBody>) -> &mut Self {
         self.clock_us += 3_600_000_000;
         let at = Timestamp(self.clock_us);
-        self.commands.push(bodies.into_iter().map(|body| Event { actor: who.clone(), at, body }).collect());
+        self.commands.push(bodies.into_iter().map(|body| Event::new(who.clone(), at, body)).collect());
         self
     }
 

@@ -453,10 +453,12 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
         assert_eq!(app.log().head(), head);
         tried += 1;
     }
-    let mut actor = request(None, receive("Acme"));
-    actor.actor.name = h();
-    let err = app.execute(actor).await.expect_err("a 10 MB actor was accepted");
-    assert!(matches!(err, AppError::Invalid(_)) && err.to_string().contains("actor"), "{err}");
+    let mut late = request(None, receive("Acme"));
+    late.principal = orderflow::auth::Principal::unchecked("production.head", orderflow_schemas::Grant::DeptHead(orderflow_schemas::Role::Sales));
+    late.at = Some(orderflow::app::now());
+    late.late_reason = Some(h());
+    let err = app.execute(late).await.expect_err("a 10 MB late reason was accepted");
+    assert!(matches!(err, AppError::Invalid(_)) && err.to_string().contains("reason"), "{err}");
     assert_eq!(app.log().head(), head);
     tried += 1;
 

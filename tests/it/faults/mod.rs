@@ -13,10 +13,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use orderflow::app::{default_actor, App, Request};
+use orderflow::app::{App, Request};
+use orderflow::auth::Principal;
 use orderflow_commands::{replay, ApproveReview, Command as Cmd, NewLine, OrderState, ReceiveOrder, Status};
 use orderflow_engine::{EventLog, LogConfig, StoredEvent};
-use orderflow_schemas::{decode_event, Actor, Channel, Currency, Department, Event, EventBody, OrderId};
+use orderflow_schemas::{decode_event, Channel, Currency, Department, Event, EventBody, Grant, OrderId};
 use uuid::Uuid;
 
 /// The built `orderflow` binary.
@@ -78,15 +79,22 @@ pub(crate) fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The actor a command belongs to, under the default name of its role.
-pub(crate) fn actor_for(command: &Cmd) -> Actor {
+/// A principal of the role a command belongs to (no directory: these tests drive the library).
+pub(crate) fn principal_for(command: &Cmd) -> Principal {
     let role = command.default_role();
-    Actor { name: default_actor(role), role }
+    Principal::unchecked(&format!("{role}.desk"), Grant::Role(role))
 }
 
 /// A request for `command` on `order` with a fresh command id.
 pub(crate) fn request(order: Option<OrderId>, command: Cmd) -> Request {
-    Request { order_id: order, command_id: Uuid::new_v4(), actor: actor_for(&command), at: None, command }
+    Request {
+        order_id: order,
+        command_id: Uuid::new_v4(),
+        principal: principal_for(&command),
+        at: None,
+        late_reason: None,
+        command,
+    }
 }
 
 /// A valid `receive`, due in 30 days.

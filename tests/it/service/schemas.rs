@@ -118,7 +118,7 @@ fn the_bodies_the_service_accepts_fit_their_schemas() {
 
     // One of each query, as the CLI builds them (serialised protocol types) and as the tests send.
     let r = |s: &str| -> OrderRef { s.parse().expect("order ref") };
-    let reader = ReaderBody { name: Some("Audit Office".into()), role: None, purpose: "annual audit".into() };
+    let reader = ReaderBody { purpose: "annual audit".into() };
     let ser = |v: &dyn erased::Ser| v.value();
     assert_valid(
         "show.request.json",
