@@ -7,8 +7,7 @@
 
 use chrono::Months;
 use orderflow_schemas::{
-    Actor,
-    ArchiveAccessed, ArchiveHoldPlaced, ArchiveHoldReleased, ComplaintOpened, ComplaintReopened,
+    Actor, ArchiveAccessed, ArchiveHoldPlaced, ArchiveHoldReleased, ComplaintOpened, ComplaintReopened,
     ComplaintResolved, Currency, Date, Department, Event, EventBody, FeedbackRecorded, FieldChange,
     InspectionResult, LineQuantity, Money, OrderApproved, OrderCancelled, OrderChanged, OrderClosed,
     OrderConfirmed, OrderDelivered, OrderLine, OrderReceived, OrderRefused, OrderRejected, OrderShipped,

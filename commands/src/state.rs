@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use orderflow_schemas::{
-    Actor, Channel, ComplaintCategory, Currency, Date, Department, Event, EventBody, InspectionResult, LineQuantity,
-    OrderId, OrderLine, Severity, ShipMode, StatusFold, Timestamp,
+    Actor, Channel, ComplaintCategory, Currency, Date, Department, Event, EventBody, InspectionResult,
+    LineQuantity, OrderId, OrderLine, Severity, ShipMode, StatusFold, Timestamp,
 };
 
 /// A department's decision on a revision.

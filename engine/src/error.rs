@@ -17,7 +17,7 @@ pub enum LogError {
         holder: String,
     },
     /// A reader was pointed at a directory that holds no log.
-    #[error("no orderflow data directory at {path} (check --data-dir; commands such as `order receive` or `demo` create one)")]
+    #[error("no orderflow data directory at {path} (check --data-dir; `orderflow users bootstrap --admin LOGIN` or `orderflow demo` makes one)")]
     Missing {
         /// The directory.
         path: PathBuf,

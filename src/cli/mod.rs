@@ -85,8 +85,9 @@ impl LoginArgs {
             )));
         }
         if let Some(file) = &self.token_file {
-            let token = std::fs::read_to_string(file)
-                .map_err(|e| AppError::Invalid(format!("cannot read the token file {}: {e}", file.display())))?;
+            let token = std::fs::read_to_string(file).map_err(|e| {
+                AppError::Invalid(format!("cannot read the token file {}: {e}", file.display()))
+            })?;
             return app.auth().token_login(&token);
         }
         let Some(login) = &self.user else {
@@ -222,13 +223,6 @@ impl Via {
                 }
             },
             Err(e) => {
-                if let AppError::Storage(orderflow_engine::LogError::Missing { .. }) = e {
-                    return Err(AppError::Invalid(format!(
-                        "there is no data directory at {}: set one up with `orderflow users bootstrap --admin LOGIN` \
-                         (or give --data-dir)",
-                        place.data_dir.display()
-                    )));
-                }
                 if !e.is_locked() {
                     return Err(e);
                 }

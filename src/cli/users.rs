@@ -167,7 +167,9 @@ pub(super) async fn run(dir: &Path, login: &LoginArgs, cmd: UsersCmd, json: bool
             let empty = app.auth().directory().map(|d| d.is_empty());
             app.close()?;
             if !empty? {
-                return Err(AppError::Invalid(crate::auth::DirectoryRejection::AlreadyBootstrapped.to_string()));
+                return Err(AppError::Invalid(
+                    crate::auth::DirectoryRejection::AlreadyBootstrapped.to_string(),
+                ));
             }
         }
         let app = App::open(dir)?;
@@ -177,13 +179,7 @@ pub(super) async fn run(dir: &Path, login: &LoginArgs, cmd: UsersCmd, json: bool
         print_user(&user, "admin", json);
         return Ok(());
     }
-    let app = App::open_existing(dir).map_err(|e| match e {
-        AppError::Storage(orderflow_engine::LogError::Missing { .. }) => AppError::Invalid(format!(
-            "there is no data directory at {}: set one up with `orderflow users bootstrap --admin LOGIN`",
-            dir.display()
-        )),
-        e => e,
-    })?;
+    let app = App::open_existing(dir)?;
     let result = users(&app, login, cmd, json).await;
     app.close()?;
     result

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use orderflow_engine::{EventLog, LogConfig};
+use orderflow_schemas::{Grant, Role};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -52,9 +53,106 @@ fn orderflow(cwd: &Path) -> Command {
     cmd.current_dir(cwd)
         .env_remove("ORDERFLOW_DATA_DIR")
         .env_remove("ORDERFLOW_ACTOR")
+        .env_remove("ORDERFLOW_TOKEN_FILE")
         .env_remove("ORDERFLOW_LOG")
+        .env("ORDERFLOW_USER", "sales.desk")
+        .env("ORDERFLOW_PASSWORD", PASSWORD)
         .env("NO_COLOR", "1");
     cmd
+}
+
+/// The password of every user of the test directories.
+const PASSWORD: &str = "test-password-1";
+/// The admin of the test directories.
+const ADMIN: &str = "admin";
+
+/// The login of the test user holding `grant` alone: `sales.desk`, `production.head`, `admin`.
+fn login_of(grant: Grant) -> String {
+    match grant {
+        Grant::Role(Role::Admin) => ADMIN.to_string(),
+        Grant::Role(r) => format!("{r}.desk"),
+        Grant::DeptHead(r) => format!("{r}.head"),
+    }
+}
+
+/// A data directory set up once per test process, through the library: an admin, one user per
+/// role and one head per operational role, all with [`PASSWORD`]. Each [`Desk`] copies it.
+fn template() -> &'static Path {
+    use std::sync::OnceLock;
+    static TEMPLATE: OnceLock<(TempDir, PathBuf)> = OnceLock::new();
+    let (_, path) = TEMPLATE.get_or_init(|| {
+        let tmp = tempfile::tempdir().expect("make a temporary directory");
+        let path = tmp.path().join("data");
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(async {
+            let app = orderflow::app::App::open(&path).expect("make the template data directory");
+            let admin = app.auth().bootstrap(ADMIN, "Test Admin", PASSWORD).await.expect("bootstrap");
+            let by = orderflow::auth::Auth::principal(&admin, Some("admin"), None).expect("admin");
+            for grant in Grant::all().into_iter().filter(|g| *g != Grant::Role(Role::Admin)) {
+                let login = login_of(grant);
+                app.auth().add_user(&by, &login, &login, vec![grant], PASSWORD).await.expect("add a user");
+            }
+            // Alice Wong holds three roles, for the rules of one person acting in several.
+            let alice =
+                vec![Grant::Role(Role::Sales), Grant::Role(Role::Production), Grant::Role(Role::Finance)];
+            app.auth().add_user(&by, "alice.wong", "Alice Wong", alice, PASSWORD).await.expect("add");
+            // A second person in every role (`finance.desk2`), for the rules between people.
+            for role in Role::OPERATIONAL {
+                let login = format!("{role}.desk2");
+                app.auth()
+                    .add_user(&by, &login, &login, vec![Grant::Role(*role)], PASSWORD)
+                    .await
+                    .expect("add");
+            }
+            app.close().expect("close the template");
+        });
+        (tmp, path)
+    });
+    path
+}
+
+/// Copies a directory tree.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("make the copy");
+    for entry in std::fs::read_dir(from).expect("read the template") {
+        let entry = entry.expect("a template entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a template file");
+        }
+    }
+}
+
+/// The grant a command line runs under in the tests: `--role` when given, else the role the
+/// command belongs to (`order approve --dept finance` → finance; `audit hold` → archivist; other
+/// reads → auditor; `users` → admin). `--at` asks for the head of that role.
+fn grant_for(args: &[&str]) -> Grant {
+    let value = |flag: &str| args.iter().position(|a| *a == flag).and_then(|i| args.get(i + 1)).copied();
+    let role = if let Some(grant) = value("--role").and_then(|r| r.parse::<Grant>().ok()) {
+        return grant;
+    } else {
+        match (args.first().copied(), args.get(1).copied()) {
+            (Some("order"), Some("approve" | "reject")) => {
+                value("--dept").and_then(|d| d.parse::<Role>().ok()).unwrap_or(Role::Production)
+            }
+            (Some("order"), Some("schedule" | "complete")) => Role::Production,
+            (Some("order"), Some("inspect")) => Role::Quality,
+            (Some("order"), Some("ship" | "delay" | "deliver")) => Role::Logistics,
+            (Some("order"), Some("complain" | "feedback" | "resolve" | "reopen")) => Role::CustomerService,
+            (Some("order"), Some("history")) => Role::Auditor,
+            (Some("order"), _) => Role::Sales,
+            (Some("audit"), Some("hold" | "release")) => Role::Archivist,
+            (Some("users"), _) => Role::Admin,
+            _ => Role::Auditor,
+        }
+    };
+    if args.contains(&"--at") && role.has_head() {
+        Grant::DeptHead(role)
+    } else {
+        Grant::Role(role)
+    }
 }
 
 /// What one run of the binary did.
@@ -81,10 +179,20 @@ fn exec(mut cmd: Command) -> Out {
     }
 }
 
-/// `orderflow ARGS... --data-dir DATA`, in DATA's parent directory.
+/// `orderflow ARGS... --data-dir DATA`, in DATA's parent directory, logged in as the test user
+/// of the command's role ([`grant_for`]).
 fn run(data: &Path, args: &[&str]) -> Out {
+    run_as(data, &login_of(grant_for(args)), args)
+}
+
+/// `orderflow ARGS... --data-dir DATA` logged in as `login` (with [`PASSWORD`]).
+fn run_as(data: &Path, login: &str, args: &[&str]) -> Out {
     let mut cmd = orderflow(data.parent().expect("the data dir has a parent"));
-    cmd.args(args).arg("--data-dir").arg(data);
+    cmd.args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env("ORDERFLOW_USER", login)
+        .env("ORDERFLOW_PASSWORD", PASSWORD);
     exec(cmd)
 }
 
@@ -153,17 +261,53 @@ enum Stage {
     Signed,
 }
 
-/// One temporary data directory (`<tempdir>/data`, created by the binary on first use).
+/// One temporary data directory (`<tempdir>/data`): a copy of the [`template`], made on the
+/// first command (so that a usage error can be seen to create nothing).
 struct Desk {
     tmp: TempDir,
     data: PathBuf,
+    /// Whether the data directory starts as a copy of the template (else the test makes it).
+    templated: bool,
+    /// When set, every command runs as this login with this password (a directory the test
+    /// made itself, such as the demo's).
+    login: std::cell::RefCell<Option<(String, String)>>,
 }
 
 impl Desk {
     fn new() -> Self {
         let tmp = tempfile::tempdir().expect("make a temporary directory");
         let data = tmp.path().join("data");
-        Self { tmp, data }
+        Self { tmp, data, templated: true, login: std::cell::RefCell::new(None) }
+    }
+
+    /// A desk whose data directory the test makes itself (the demo, `users bootstrap`).
+    fn empty() -> Self {
+        Self { templated: false, ..Self::new() }
+    }
+
+    /// Makes the data directory (a copy of the template) if it is not there yet.
+    fn ensure(&self) {
+        if self.templated && !self.data.exists() {
+            copy_tree(template(), &self.data);
+        }
+    }
+
+    /// The log's head of a fresh copy of the template (the user directory's events).
+    fn base(&self) -> u64 {
+        use std::sync::OnceLock;
+        static BASE: OnceLock<u64> = OnceLock::new();
+        *BASE.get_or_init(|| {
+            let log = EventLog::open(LogConfig::existing(template())).expect("open the template");
+            let head = log.head();
+            log.close().expect("close the template");
+            head
+        })
+    }
+
+    /// Runs `args` logged in as `login`.
+    fn run_as(&self, login: &str, args: &[&str]) -> Out {
+        self.ensure();
+        run_as(&self.data, login, args)
     }
 
     /// The temporary directory the data directory lives in.
@@ -172,7 +316,29 @@ impl Desk {
     }
 
     fn run(&self, args: &[&str]) -> Out {
+        self.ensure();
+        if let Some((login, password)) = self.login.borrow().clone() {
+            let mut cmd = orderflow(self.data.parent().expect("the data dir has a parent"));
+            cmd.args(args)
+                .arg("--data-dir")
+                .arg(&self.data)
+                .env("ORDERFLOW_USER", login)
+                .env("ORDERFLOW_PASSWORD", password);
+            return exec(cmd);
+        }
         run(&self.data, args)
+    }
+
+    /// From now on, runs every command as `login`, whose password the demo printed in `out`.
+    #[track_caller]
+    fn log_in_from_demo(&self, out: &Out, login: &str) {
+        let line = out
+            .stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(login))
+            .unwrap_or_else(|| panic!("the demo printed no password for {login}: {out:?}"));
+        let password = line.split_whitespace().last().expect("a password").to_string();
+        *self.login.borrow_mut() = Some((login.to_string(), password));
     }
 
     #[track_caller]
@@ -205,6 +371,25 @@ impl Desk {
         let id = out.stdout.trim().to_string();
         uuid::Uuid::parse_str(&id).unwrap_or_else(|e| panic!("receive printed no order id ({e}): {out:?}"));
         id
+    }
+
+    /// [`Desk::receive`] as `login` (with `--role sales`).
+    #[track_caller]
+    fn receive_as(&self, login: &str) -> String {
+        let args = [
+            "order",
+            "receive",
+            "--customer",
+            "Bright Dairy Retail",
+            "--line",
+            "MILK-1L:10:18.90:case",
+            "--due",
+            due(),
+            "--role",
+            "sales",
+        ];
+        let out = self.run_as(login, &args).ok();
+        out.stdout.trim().to_string()
     }
 
     /// Every department approves the current revision, each by its own desk.
@@ -249,6 +434,7 @@ impl Desk {
     /// The log's head position, read with the engine (0 when nothing was ever written).
     #[track_caller]
     fn head(&self) -> u64 {
+        self.ensure();
         if !self.data.exists() {
             return 0;
         }
@@ -292,7 +478,7 @@ impl Desk {
     /// not even created.
     #[track_caller]
     fn usage(&self, args: &[&str], words: &[&str]) -> Out {
-        let out = self.run(args).failed(2, words);
+        let out = run(&self.data, args).failed(2, words);
         assert!(!self.data.exists(), "a usage error created the data directory: {args:?}");
         out
     }

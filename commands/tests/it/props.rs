@@ -481,9 +481,7 @@ fn run(ops: Vec<(Op, u8)>) -> Result<(), TestCaseError> {
                 let actor = match role {
                     None => clerk(c.default_role()),
                     // Sometimes the receiving sales clerk, in another role (self-approval).
-                    Some(i) if p.flag => {
-                        Actor::named("sales-clerk", Role::ALL[i % Role::ALL.len()])
-                    }
+                    Some(i) if p.flag => Actor::named("sales-clerk", Role::ALL[i % Role::ALL.len()]),
                     Some(i) => clerk(Role::ALL[i % Role::ALL.len()]),
                 };
                 (c, actor)

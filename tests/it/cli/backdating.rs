@@ -13,9 +13,29 @@ fn a_back_dated_command_records_its_effective_time() {
     let desk = Desk::new();
     let day = days_ago(100);
     let next = day + chrono::Days::new(1);
-    let id = desk.receive(&["--at", &format!("{day}T09:30:00Z")]);
-    desk.ok(&["order", "approve", &id, "--dept", "finance", "--at", &format!("{day}T11:15:00+01:00")]);
-    desk.ok(&["order", "approve", &id, "--dept", "warehouse", "--at", &next.to_string()]);
+    let id = desk.receive(&["--at", &format!("{day}T09:30:00Z"), "--late-reason", "paper form"]);
+    desk.ok(&[
+        "order",
+        "approve",
+        &id,
+        "--dept",
+        "finance",
+        "--at",
+        &format!("{day}T11:15:00+01:00"),
+        "--late-reason",
+        "paper form",
+    ]);
+    desk.ok(&[
+        "order",
+        "approve",
+        &id,
+        "--dept",
+        "warehouse",
+        "--at",
+        &next.to_string(),
+        "--late-reason",
+        "paper form",
+    ]);
 
     let history = desk.history(&id);
     let at: Vec<&str> = history.iter().map(|e| e["at"].as_str().expect("at")).collect();
@@ -46,7 +66,14 @@ fn a_back_dated_receipt_checks_dates_against_its_own_day() {
     let day = days_ago(100);
     let at = format!("{day}T09:30:00Z");
     // Due before today but after the effective day: accepted.
-    desk.receive(&["--at", &at, "--due", &(day + chrono::Days::new(9)).to_string()]);
+    desk.receive(&[
+        "--at",
+        &at,
+        "--late-reason",
+        "paper form",
+        "--due",
+        &(day + chrono::Days::new(9)).to_string(),
+    ]);
     // Due before the effective day: refused, naming that day as "today".
     let before = (day - chrono::Days::new(1)).to_string();
     desk.refused_anywhere(
@@ -61,6 +88,8 @@ fn a_back_dated_receipt_checks_dates_against_its_own_day() {
             &before,
             "--at",
             &at,
+            "--late-reason",
+            "paper form",
         ],
         &[&format!("requested date {before} is before today ({day})")],
     );
@@ -80,9 +109,11 @@ fn a_back_dated_entry_beyond_the_limit_is_refused() {
         due(),
         "--at",
         &days_ago(400).to_string(),
+        "--late-reason",
+        "paper form",
     ])
     .failed(3, &["backdate_days_max = 366"]);
-    assert!(!desk.data.join("FORMAT").exists() || desk.head() == 0);
+    assert!(!desk.data.join("FORMAT").exists() || desk.head() == desk.base());
 }
 
 #[test]
@@ -90,8 +121,18 @@ fn an_effective_time_in_the_future_is_refused_and_writes_nothing() {
     let desk = Desk::new();
     let id = desk.order_at(Stage::Received);
     let before = desk.snapshot(Some(&id));
-    desk.run(&["order", "approve", &id, "--dept", "finance", "--at", "2099-01-01T00:00:00Z"])
-        .failed(3, &["effective time 2099-01-01T00:00:00.000000Z is in the future", "post-dating is not"]);
+    desk.run(&[
+        "order",
+        "approve",
+        &id,
+        "--dept",
+        "finance",
+        "--at",
+        "2099-01-01T00:00:00Z",
+        "--late-reason",
+        "paper form",
+    ])
+    .failed(3, &["effective time 2099-01-01T00:00:00.000000Z is in the future", "post-dating is not"]);
     assert_eq!(desk.snapshot(Some(&id)), before);
 
     desk.refused_anywhere(
@@ -106,8 +147,10 @@ fn an_effective_time_in_the_future_is_refused_and_writes_nothing() {
             due(),
             "--at",
             "2099-01-01",
+            "--late-reason",
+            "paper form",
         ],
         &["is in the future"],
     );
-    assert_eq!(desk.head(), 1);
+    assert_eq!(desk.head(), desk.base() + 1);
 }

@@ -15,7 +15,7 @@ fn summary(out: &Out) -> Value {
 
 #[test]
 fn the_demo_drives_orders_and_prints_a_summary() {
-    let desk = Desk::new();
+    let desk = Desk::empty();
     let out = desk.ok(&["demo", "--orders", "40"]);
     let first = out.stdout.lines().next().unwrap_or_default();
     assert!(first.starts_with("orderflow demo: 40 orders driven in "), "{out:?}");
@@ -25,7 +25,7 @@ fn the_demo_drives_orders_and_prints_a_summary() {
 
 #[test]
 fn a_second_demo_on_the_same_dir_adds_orders() {
-    let desk = Desk::new();
+    let desk = Desk::empty();
     let first = summary(&desk.ok(&["demo", "--orders", "40", "--json"]));
     let head_after_first = desk.head();
     // A directory that holds events is refused, nothing written; --force-new adds to it.

@@ -51,7 +51,7 @@ fn receive_with_json_prints_an_object_with_the_order_id() {
     assert_eq!(j["duplicate"], false);
     assert_eq!(j["events"], json!(["order_received"]));
     assert_eq!(j["version"], 1);
-    assert_eq!(j["first_position"], 1);
+    assert_eq!(j["first_position"], desk.base() + 1);
     uuid::Uuid::parse_str(j["command_id"].as_str().expect("command_id")).expect("command_id is a UUID");
 
     let show = desk.ok(&["order", "show", id, "--json"]).json();
@@ -148,7 +148,7 @@ fn an_order_lives_from_receipt_to_closing() {
         "total        275.40 EUR",
         "   1  MILK-1L       10       10        10  case   18.90 EUR  189.00 EUR",
         "reviews      revision 1 approved by every department",
-        "  1  production   approved  production desk",
+        "  1  production   approved  production.desk",
         &format!("by ColdLine Logistics (road), tracking CL-4711, ETA {} (first ETA", future("2099-02-03")),
         "delayed 1 time(s))",
         "by Mrs Chen, in full",
@@ -196,12 +196,17 @@ fn an_order_lives_from_receipt_to_closing() {
         assert!(e["at"].is_string(), "at: {e}");
         assert_eq!(e["order_id"], id.as_str());
     }
-    assert_eq!(history[0]["actor"], json!({ "name": "sales desk", "role": "sales" }));
-    assert_eq!(history[4]["actor"], json!({ "name": "warehouse desk", "role": "warehouse" }));
+    // Every event carries the logged-in user: id and login, and the role exercised.
+    assert_eq!(history[0]["actor"]["login"], "sales.desk");
+    assert_eq!(history[0]["actor"]["role"], "sales");
+    assert_eq!(history[4]["actor"]["login"], "warehouse.desk");
+    let ids: std::collections::BTreeSet<&str> =
+        history.iter().filter_map(|e| e["actor"]["user_id"].as_str()).collect();
+    assert!(ids.len() >= 5 && !ids.contains("00000000-0000-0000-0000-000000000000"), "user ids: {ids:?}");
     assert_eq!(history[14]["data"]["text"], "two trays dented");
 
     let lines: Vec<String> = desk.ok(&["order", "history", &id]).stdout.lines().map(String::from).collect();
     assert_eq!(lines.len(), 20, "one text line per event: {lines:#?}");
-    assert!(lines[0].contains("order_received") && lines[0].contains("sales desk (sales)"), "{}", lines[0]);
+    assert!(lines[0].contains("order_received") && lines[0].contains("sales.desk (sales)"), "{}", lines[0]);
     assert!(lines[19].contains("order_closed"), "{}", lines[19]);
 }

@@ -8,6 +8,7 @@ const RECEIVE: &[&str] = &["order", "receive", "--customer", "Metro Hotels", "--
 #[test]
 fn global_options_go_before_or_after_the_subcommand() {
     let desk = Desk::new();
+    desk.ensure();
     let data = desk.data.to_str().expect("a UTF-8 path");
 
     let mut before = orderflow(desk.root());
@@ -31,12 +32,13 @@ fn global_options_go_before_or_after_the_subcommand() {
         assert_eq!(desk.types(id), ["order_received"], "both orders are in the one data directory");
     }
     assert_ne!(first["order_id"], second["order_id"]);
-    assert_eq!(desk.head(), 2);
+    assert_eq!(desk.head(), desk.base() + 2);
 }
 
 #[test]
 fn the_data_dir_comes_from_orderflow_data_dir_unless_given() {
     let desk = Desk::new();
+    desk.ensure();
     let mut cmd = orderflow(desk.root());
     cmd.env("ORDERFLOW_DATA_DIR", &desk.data).args(RECEIVE).args(["--due", due()]);
     let id = exec(cmd).ok().stdout.trim().to_string();
@@ -57,11 +59,11 @@ fn the_data_dir_comes_from_orderflow_data_dir_unless_given() {
 #[test]
 fn without_a_data_dir_the_default_is_orderflow_data_in_the_working_directory() {
     let desk = Desk::new();
+    let default = desk.root().join("orderflow-data");
+    super::copy_tree(super::template(), &default);
     let mut cmd = orderflow(desk.root());
     cmd.args(RECEIVE).args(["--due", due()]);
     let id = exec(cmd).ok().stdout.trim().to_string();
-    let default = desk.root().join("orderflow-data");
-    assert!(default.is_dir(), "{} was not created", default.display());
     let out = super::run(&default, &["order", "history", &id, "--json"]).ok();
     assert_eq!(out.json_lines().len(), 1);
 }
@@ -94,6 +96,7 @@ fn a_data_dir_that_cannot_be_opened_fails_with_exit_1() {
     std::fs::write(&desk.data, "not a directory").expect("write a file");
     let mut args = RECEIVE.to_vec();
     args.extend(["--due", due()]);
-    desk.run(&args).failed(1, &["cannot create data directory", &desk.data.display().to_string()]);
+    super::run(&desk.data, &args)
+        .failed(1, &["no orderflow data directory", &desk.data.display().to_string()]);
     assert_eq!(std::fs::read_to_string(&desk.data).expect("still the file"), "not a directory");
 }

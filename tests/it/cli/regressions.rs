@@ -27,7 +27,7 @@ fn a_closed_stdout_pipe_ends_output_quietly() {
 
 #[test]
 fn a_lone_or_doubled_minus_is_not_a_price() {
-    let desk = Desk::new();
+    let desk = Desk::empty();
     for bad in ["P7:1:-", "P7:1:--5"] {
         desk.run(&["order", "receive", "--customer", "Acme", "--line", bad, "--due", "2099-01-31"])
             .failed_usage(&["is not a price"]);
@@ -47,7 +47,7 @@ fn malformed_change_values_are_usage_errors_naming_the_option() {
 
 #[test]
 fn reads_do_not_create_a_missing_data_directory() {
-    let desk = Desk::new();
+    let desk = Desk::empty();
     let order = "94e75ef0-bedb-50c2-8450-7354d813b26e";
     for args in [
         vec!["order", "show", order],

@@ -45,7 +45,7 @@ fn an_auditor_issues_no_business_command() {
     let id = desk.order_at(Stage::Received);
     desk.refused(
         &id,
-        &["order", "confirm", &id, "--promised", due(), "--role", "auditor", "--actor", "Audit Office"],
+        &["order", "confirm", &id, "--promised", due(), "--role", "auditor"],
         &["role auditor may not issue \"confirm\"", "allowed: sales"],
     );
     desk.refused(
@@ -58,14 +58,39 @@ fn an_auditor_issues_no_business_command() {
 #[test]
 fn the_clerk_who_received_an_order_may_not_approve_it() {
     let desk = Desk::new();
-    let id = desk.receive(&["--actor", "Alice Wong"]);
-    desk.refused(
-        &id,
-        &["order", "approve", &id, "--dept", "production", "--actor", "alice wong", "--role", "production"],
-        &["alice wong received this order and may not approve it for production"],
-    );
+    let id = desk.receive_as("alice.wong");
+    let before = desk.snapshot(Some(&id));
+    desk.run_as("alice.wong", &["order", "approve", &id, "--dept", "production", "--role", "production"])
+        .failed(3, &["alice.wong received this order and may not approve it for production"]);
+    assert_eq!(desk.snapshot(Some(&id)), before, "the refused approval wrote nothing");
     // Someone else in the same role may.
-    desk.ok(&["order", "approve", &id, "--dept", "production", "--actor", "Zhao Lei"]);
+    desk.ok(&["order", "approve", &id, "--dept", "production"]);
+}
+
+#[test]
+fn one_person_decides_for_one_department_per_revision() {
+    let desk = Desk::new();
+    let id = desk.order_at(Stage::Received);
+    desk.run_as("alice.wong", &["order", "approve", &id, "--dept", "production", "--role", "production"])
+        .ok();
+    let before = desk.snapshot(Some(&id));
+    desk.run_as("alice.wong", &["order", "approve", &id, "--dept", "finance", "--role", "finance"]).failed(
+        3,
+        &["alice.wong already decided revision 1 for production", "one person decides for one department"],
+    );
+    assert_eq!(desk.snapshot(Some(&id)), before, "the refused approval wrote nothing");
+}
+
+#[test]
+fn a_role_the_user_does_not_hold_is_refused() {
+    let desk = Desk::new();
+    let id = desk.order_at(Stage::Received);
+    let before = desk.snapshot(Some(&id));
+    desk.run_as("alice.wong", &["order", "approve", &id, "--dept", "warehouse", "--role", "warehouse"])
+        .failed(3, &["alice.wong does not hold warehouse", "sales, production, finance"]);
+    // Several of her roles could act: she must say which.
+    desk.run_as("alice.wong", &["audit", "history", &id]).failed(3, &["say which with --role"]);
+    assert_eq!(desk.snapshot(Some(&id)), before, "nothing written");
 }
 
 // Reviews.
@@ -75,11 +100,10 @@ fn a_department_decides_a_revision_once() {
     let desk = Desk::new();
     let id = desk.order_at(Stage::Received);
     desk.ok(&["order", "approve", &id, "--dept", "procurement"]);
-    desk.refused(
-        &id,
-        &["order", "approve", &id, "--dept", "procurement", "--actor", "Mark Lee"],
-        &["procurement has already approved revision 1"],
-    );
+    let before = desk.snapshot(Some(&id));
+    desk.run_as("procurement.desk2", &["order", "approve", &id, "--dept", "procurement"])
+        .failed(3, &["procurement has already approved revision 1"]);
+    assert_eq!(desk.snapshot(Some(&id)), before);
     desk.refused(
         &id,
         &["order", "reject", &id, "--dept", "procurement", "--reason", "second thoughts"],

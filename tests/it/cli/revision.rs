@@ -99,10 +99,13 @@ fn an_approval_of_an_old_revision_is_refused() {
 fn the_clerk_who_opened_a_revision_may_not_approve_it() {
     let desk = Desk::new();
     let id = desk.order_at(Stage::Received);
-    desk.ok(&["order", "change", &id, "--reason", "more milk", "--qty", "1:20", "--actor", "Tom Becker"]);
-    desk.refused(
-        &id,
-        &["order", "approve", &id, "--dept", "finance", "--actor", "Tom Becker", "--role", "finance"],
-        &["Tom Becker opened revision 2 with a change and may not approve it for finance"],
-    );
+    desk.run_as(
+        "alice.wong",
+        &["order", "change", &id, "--reason", "more milk", "--qty", "1:20", "--role", "sales"],
+    )
+    .ok();
+    let before = desk.snapshot(Some(&id));
+    desk.run_as("alice.wong", &["order", "approve", &id, "--dept", "finance", "--role", "finance"])
+        .failed(3, &["alice.wong opened revision 2 with a change and may not approve it for finance"]);
+    assert_eq!(desk.snapshot(Some(&id)), before, "the refused approval wrote nothing");
 }

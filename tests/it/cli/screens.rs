@@ -22,8 +22,9 @@ struct Screens {
 
 impl Screens {
     fn new() -> Self {
-        let desk = Desk::new();
-        desk.ok(&["demo"]);
+        let desk = Desk::empty();
+        let out = desk.ok(&["demo"]);
+        desk.log_in_from_demo(&out, "audit.office");
         let board = desk.ok(&["status", "--all", "--json"]).json_array();
         assert!(board.len() >= 300, "the demo's 300 orders are on the board");
         Self { desk, board }
