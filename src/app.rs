@@ -462,6 +462,7 @@ impl App {
     /// Opens (creating if needed) the data directory.
     pub fn open(path: &Path) -> Result<Self, LogError> {
         let log = EventLog::open(LogConfig::new(path))?;
+        crate::signing::ensure_key(path).map_err(|e| LogError::Storage(e.to_string()))?;
         Ok(Self::with_log(log))
     }
 

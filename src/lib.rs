@@ -14,3 +14,4 @@ pub mod out;
 mod render;
 mod rng;
 pub mod service;
+pub mod signing;
