@@ -345,8 +345,8 @@ pub fn audit_verify_anchor(
         }
     };
     let a = crate::signing::verify_anchor(anchor, key).map_err(|e| match e {
-        crate::signing::AnchorError::Malformed(m) => AppError::Invalid(format!("the anchor file is {m}")),
-        crate::signing::AnchorError::BadSignature(m) => AppError::Tampered(format!("anchor refused: {m}")),
+        crate::signing::AnchorError::Malformed(_) => AppError::Invalid(format!("the anchor file is {e}")),
+        crate::signing::AnchorError::BadSignature(_) => AppError::Tampered(format!("anchor refused: {e}")),
     })?;
     let head = app.log().head();
     let tampered = |detail: String| AppError::Tampered(format!("log rewritten: {detail}"));
