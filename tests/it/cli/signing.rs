@@ -414,3 +414,70 @@ fn the_key_can_live_outside_the_data_directory() {
     std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     with_key(&["audit", "public-key"]).failed(1, &["can be read by other users", "chmod 600"]);
 }
+
+/// Runs the binary with `args` without blocking the runtime (the service's output is read on it).
+async fn run_async(cwd: &Path, args: &[&str]) -> super::Out {
+    let mut cmd = tokio::process::Command::from(orderflow(cwd));
+    cmd.args(args).kill_on_drop(true);
+    let o = tokio::time::timeout(std::time::Duration::from_secs(60), cmd.output())
+        .await
+        .expect("the CLI finished in time")
+        .expect("run the orderflow binary");
+    super::Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(o.stdout).expect("UTF-8"),
+        stderr: String::from_utf8(o.stderr).expect("UTF-8"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_through_the_service_is_signed_by_the_instance() {
+    let nats = crate::support::NatsServer::start();
+    let url = nats.url();
+    let work = tempfile::tempdir().expect("temp dir");
+    let data = work.path().join("data");
+    let serve = crate::service::Serve::start(&url, &data, work.path(), &[]).await;
+    let d = path_str(&data);
+    let remote = ["--data-dir", d, "--nats", url.as_str()];
+    fn with<'a>(pre: &[&'a str], args: &[&'a str]) -> Vec<&'a str> {
+        pre.iter().chain(args).copied().collect()
+    }
+    let id = run_async(
+        work.path(),
+        &with(
+            &remote,
+            &[
+                "order",
+                "receive",
+                "--customer",
+                CUSTOMER,
+                "--line",
+                "MILK-1L:10:18.90",
+                "--due",
+                super::due(),
+            ],
+        ),
+    )
+    .await
+    .ok()
+    .stdout
+    .trim()
+    .to_string();
+    let file = work.path().join("order.json");
+    run_async(work.path(), &with(&remote, &["audit", "export", &id, "--out", path_str(&file)])).await.ok();
+    assert_eq!(mode(&file), 0o600, "an export written by a client of the service is private too");
+    // The instance's key, as `signing.pub` holds it beside the data the service holds.
+    let key = std::fs::read_to_string(data.join("signing.pub")).expect("signing.pub");
+    let v =
+        run_async(work.path(), &["audit", "verify-export", path_str(&file), "--key", key.trim(), "--json"])
+            .await
+            .ok()
+            .json();
+    assert_eq!(v["signature"], "trusted", "{v}");
+    // Anchors are made where the key is, not through the service: said so, nothing written.
+    run_async(work.path(), &with(&remote, &["audit", "anchor"]))
+        .await
+        .failed(3, &["audit anchor runs on the data directory itself"]);
+    let (status, _) = serve.stop().await;
+    assert!(status.success(), "serve exited with {status}");
+}
