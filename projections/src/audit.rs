@@ -504,6 +504,8 @@ fn hash_from_hex(s: &str) -> Option<[u8; 32]> {
 /// last_stream_hash, events: [{position, version, command_id, recorded_at_us, type_code,
 /// schema_version, payload_hex, prev_log_hash, stream_hash, log_hash, event}]}`; hashes are
 /// lower-case hex; `prev_log_hash` is the log hash of the event before it in the whole log.
+/// The application adds a `signature` field over [`export_signed_message`] (the crate holds no
+/// key); [`verify_export`] ignores it.
 pub fn export(log: &EventLog, order: OrderId) -> Result<Value, AuditError> {
     let events = read_order(log, order)?;
     let mut out = Vec::with_capacity(events.len());
@@ -617,8 +619,10 @@ fn first_difference(path: &str, a: &Value, b: &Value) -> Option<String> {
 /// last hash, and that each JSON form is exactly the decoded payload. Any edited, removed,
 /// inserted or reordered event is reported with its index.
 ///
-/// This proves the file consistent with itself; that it is complete and authentic is proven by
-/// comparing `last_stream_hash` with the log's.
+/// This proves the file consistent with itself, which whoever edits it can also achieve by
+/// recomputing the hashes; that it is authentic is proven by its signature (over
+/// [`export_signed_message`], checked by the application) or by comparing `last_stream_hash`
+/// with the log's.
 pub fn verify_export(export: &Value) -> Result<ExportSummary, ExportError> {
     let header = |detail: String| ExportError { index: None, detail };
     let format = str_field(export, "format").map_err(header)?;
