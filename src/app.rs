@@ -494,6 +494,7 @@ impl App {
     /// Opens (creating if needed) the data directory.
     pub fn open(path: &Path) -> Result<Self, AppError> {
         let log = EventLog::open(LogConfig::new(path))?;
+        crate::signing::ensure_key(path).map_err(|e| AppError::Storage(LogError::Storage(e.to_string())))?;
         Self::with_log(log)
     }
 

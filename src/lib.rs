@@ -15,3 +15,4 @@ pub mod out;
 mod render;
 mod rng;
 pub mod service;
+pub mod signing;

@@ -1,4 +1,12 @@
-//! The data directory: its FORMAT file, its lock, and where sled lives inside it.
+//! The data directory: its FORMAT file, its lock, where sled lives inside it, and its file
+//! modes: the directory and every directory below it 0700, every file in it 0600 (Unix).
+//!
+//! Modes are set where we create things (the directory, `log/`, `FORMAT`, `LOCK`) and, for what
+//! sled creates with the process umask (`conf`, `db`, `blobs/`, `snap.*`), by restricting the
+//! whole tree when the directory is opened (before sled looks) and again when it is let go
+//! (after sled wrote its last snapshot). Between the two, a file sled creates may carry the
+//! umask's mode, but it lies below `log/`, which is 0700 from the start, so no other user can
+//! reach it.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -17,7 +25,13 @@ const FORMAT_PREFIX: &str = "orderflow-log ";
 pub(crate) const LOCK_WAIT_MAX: std::time::Duration = std::time::Duration::from_millis(1500);
 pub(crate) const LOCK_RETRY_EVERY: std::time::Duration = std::time::Duration::from_millis(20);
 
-/// An opened, locked data directory. The lock is held until this is dropped.
+/// The mode of the data directory and of every directory in it.
+pub(crate) const DIR_MODE: u32 = 0o700;
+/// The mode of every file in the data directory.
+pub(crate) const FILE_MODE: u32 = 0o600;
+
+/// An opened, locked data directory. The lock is held until this is dropped; dropping it
+/// restricts the modes of the tree once more (see the module doc).
 #[derive(Debug)]
 pub(crate) struct DataDir {
     pub(crate) path: PathBuf,
@@ -30,11 +44,15 @@ impl DataDir {
         if !create && !path.join(FORMAT_FILE).is_file() {
             return Err(LogError::Missing { path: path.to_path_buf() });
         }
-        fs::create_dir_all(path).map_err(|e| {
+        create_private_dir(path).map_err(|e| {
             LogError::Storage(format!("cannot create data directory {}: {e}", path.display()))
         })?;
         let lock = lock(path)?;
         check_format(path)?;
+        let sled = path.join(SLED_DIR);
+        create_private_dir(&sled)
+            .map_err(|e| LogError::Storage(format!("cannot create {}: {e}", sled.display())))?;
+        restrict_modes(path)?;
         Ok(Self { path: path.to_path_buf(), _lock: lock })
     }
 
@@ -81,9 +99,97 @@ impl DataDir {
     }
 }
 
+impl Drop for DataDir {
+    /// Restricts the tree again once sled let go of it (its last snapshot is written when the
+    /// database is dropped, before this). The lock is still held here. A failure is logged: the
+    /// next open restricts the tree again and refuses the directory if it cannot.
+    fn drop(&mut self) {
+        if let Err(e) = restrict_modes(&self.path) {
+            tracing::warn!(path = %self.path.display(), error = %e, "Cannot restrict the data directory's modes.");
+        }
+    }
+}
+
+/// Creates `path` with mode [`DIR_MODE`] (missing parents with the usual mode: they are not
+/// ours); an existing directory is left to [`restrict_modes`].
+fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent)?;
+    }
+    let mut builder = fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, DIR_MODE);
+    match builder.create(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && path.is_dir() => Ok(()),
+        other => other,
+    }
+}
+
+/// Options that create a file with mode [`FILE_MODE`].
+fn private_file() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, FILE_MODE);
+    options
+}
+
+/// Sets every directory of the tree at `root` (itself included) to [`DIR_MODE`] and every file
+/// to [`FILE_MODE`], touching only those whose mode differs (a directory on a read-only disk
+/// whose modes are right is not written to). Symbolic links are neither followed nor changed.
+/// Without Unix modes, nothing to do.
+pub(crate) fn restrict_modes(root: &Path) -> Result<(), LogError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut pending = vec![root.to_path_buf()];
+        while let Some(path) = pending.pop() {
+            let meta = match fs::symlink_metadata(&path) {
+                Ok(m) => m,
+                // Removed meanwhile (sled removes old snapshots): nothing to restrict.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(LogError::Storage(format!("cannot inspect {}: {e}", path.display()))),
+            };
+            let wanted = if meta.is_dir() {
+                DIR_MODE
+            } else if meta.is_file() {
+                FILE_MODE
+            } else {
+                continue;
+            };
+            if meta.permissions().mode() & 0o7777 != wanted {
+                match fs::set_permissions(&path, fs::Permissions::from_mode(wanted)) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => {
+                        return Err(LogError::Storage(format!(
+                            "cannot restrict {} to mode {wanted:o}: {e}",
+                            path.display()
+                        )))
+                    }
+                }
+            }
+            if meta.is_dir() {
+                let entries = fs::read_dir(&path)
+                    .map_err(|e| LogError::Storage(format!("cannot list {}: {e}", path.display())))?;
+                for entry in entries {
+                    let entry = entry
+                        .map_err(|e| LogError::Storage(format!("cannot list {}: {e}", path.display())))?;
+                    pending.push(entry.path());
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = root;
+    Ok(())
+}
+
 fn lock(path: &Path) -> Result<File, LogError> {
     let lock_path = path.join(LOCK_FILE);
-    let mut file = OpenOptions::new()
+    let mut file = private_file()
         .read(true)
         .write(true)
         .create(true)
@@ -146,7 +252,7 @@ fn check_format(path: &Path) -> Result<(), LogError> {
                 });
             }
             let tmp = path.join("FORMAT.tmp");
-            let mut f = File::create(&tmp)?;
+            let mut f = private_file().write(true).create(true).truncate(true).open(&tmp)?;
             writeln!(f, "{FORMAT_PREFIX}{FORMAT_VERSION}")?;
             f.sync_all()?;
             fs::rename(&tmp, &format_path)?;

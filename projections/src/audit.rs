@@ -530,6 +530,8 @@ fn hash_from_hex(s: &str) -> Option<[u8; 32]> {
 /// last_stream_hash, events: [{position, version, command_id, recorded_at_us, type_code,
 /// schema_version, payload_hex, prev_log_hash, stream_hash, log_hash, event}]}`; hashes are
 /// lower-case hex; `prev_log_hash` is the log hash of the event before it in the whole log.
+/// The application adds a `signature` field over [`export_signed_message`] (the crate holds no
+/// key); [`verify_export`] ignores it.
 pub fn export(log: &EventLog, order: OrderId) -> Result<Value, AuditError> {
     let events = read_order(log, order)?;
     let mut out = Vec::with_capacity(events.len());
@@ -643,8 +645,10 @@ fn first_difference(path: &str, a: &Value, b: &Value) -> Option<String> {
 /// last hash, and that each JSON form is exactly the decoded payload. Any edited, removed,
 /// inserted or reordered event is reported with its index.
 ///
-/// This proves the file consistent with itself; that it is complete and authentic is proven by
-/// comparing `last_stream_hash` with the log's.
+/// This proves the file consistent with itself, which whoever edits it can also achieve by
+/// recomputing the hashes; that it is authentic is proven by its signature (over
+/// [`export_signed_message`], checked by the application) or by comparing `last_stream_hash`
+/// with the log's.
 pub fn verify_export(export: &Value) -> Result<ExportSummary, ExportError> {
     let header = |detail: String| ExportError { index: None, detail };
     let format = str_field(export, "format").map_err(header)?;
@@ -689,6 +693,67 @@ pub fn verify_export(export: &Value) -> Result<ExportSummary, ExportError> {
         last_position: prev_position,
         last_stream_hash: to_hex(&last),
     })
+}
+
+/// The `signed` field of an export's signature: the name of the byte string the signature
+/// covers, [`export_signed_message`] (the first line of that string is the part before `:`).
+pub const EXPORT_SIGNED: &str = "orderflow-export-signature-v1: the lines 'orderflow-export-signature-v1', \
+     'format F', 'format_version V', 'order_id ID', 'events_total N', 'last_stream_hash H', then \
+     'event POSITION VERSION STREAM_HASH LOG_HASH' per event in file order, each line ending in a newline";
+
+/// The first line of [`export_signed_message`].
+const EXPORT_SIGNED_TAG: &str = "orderflow-export-signature-v1";
+
+/// The byte string an export's signature covers (`orderflow-export-signature-v1`): UTF-8 text,
+/// one line per item, each ending in `\n` (no carriage return, no trailing space):
+///
+/// ```text
+/// orderflow-export-signature-v1
+/// format orderflow-order-export
+/// format_version 1
+/// order_id 0b6f…-…            (the order id, hyphenated lower-case)
+/// events_total 7              (decimal)
+/// last_stream_hash 9a3c…      (64 lower-case hex digits)
+/// event 12 1 <stream_hash> <log_hash>   (position, version, both hashes; one line per event,
+/// event 15 2 <stream_hash> <log_hash>    in the order of the `events` array)
+/// ```
+///
+/// Every other byte of the export is bound through these: each stream hash covers its event's
+/// fields and payload and the previous event's stream hash, each log hash its `prev_log_hash`,
+/// and [`verify_export`] checks that the JSON forms are exactly the decoded payloads. So an
+/// export whose signature verifies and which passes [`verify_export`] is the export as signed.
+/// The `signature` field itself is not covered. A header or event field missing or malformed
+/// is an [`ExportError`], as in [`verify_export`].
+pub fn export_signed_message(export: &Value) -> Result<Vec<u8>, ExportError> {
+    let header = |detail: String| ExportError { index: None, detail };
+    let format = str_field(export, "format").map_err(header)?;
+    if format.contains(['\n', ' ']) {
+        return Err(header("format holds a space or a line break".into()));
+    }
+    let version = u64_field(export, "format_version").map_err(header)?;
+    let order: OrderId =
+        str_field(export, "order_id").map_err(header)?.parse().map_err(|e: String| header(e))?;
+    let total = u64_field(export, "events_total").map_err(header)?;
+    let last = hash_field(export, "last_stream_hash").map_err(header)?;
+    let events = field(export, "events")
+        .map_err(header)?
+        .as_array()
+        .ok_or_else(|| header("\"events\" is not an array".into()))?;
+    let mut out = format!(
+        "{EXPORT_SIGNED_TAG}\nformat {format}\nformat_version {version}\norder_id {}\nevents_total {total}\n\
+         last_stream_hash {}\n",
+        order.0.hyphenated(),
+        to_hex(&last)
+    );
+    for (i, e) in events.iter().enumerate() {
+        let at = |detail: String| ExportError { index: Some(i), detail };
+        let position = u64_field(e, "position").map_err(at)?;
+        let version = u64_field(e, "version").map_err(at)?;
+        let stream = hash_field(e, "stream_hash").map_err(at)?;
+        let log = hash_field(e, "log_hash").map_err(at)?;
+        let _ = writeln!(out, "event {position} {version} {} {}", to_hex(&stream), to_hex(&log));
+    }
+    Ok(out.into_bytes())
 }
 
 fn verify_event(

@@ -19,9 +19,9 @@ mod status;
 pub mod table;
 
 pub use audit::{
-    export, history, render_access, render_timeline, replay, verify_export, Access, AsOf, AuditError,
-    AuditView, ExportError, ExportSummary, Hold, Replay, ReplayedEvent, Retention, RetentionStatus,
-    TimelineEntry, EXPORT_FORMAT, EXPORT_FORMAT_VERSION,
+    export, export_signed_message, history, render_access, render_timeline, replay, verify_export, Access,
+    AsOf, AuditError, AuditView, ExportError, ExportSummary, Hold, Replay, ReplayedEvent, Retention,
+    RetentionStatus, TimelineEntry, EXPORT_FORMAT, EXPORT_FORMAT_VERSION, EXPORT_SIGNED,
 };
 pub use kpi::{
     DurationStats, Group, KpiFacts, KpiQuery, KpiReport, KpiRow, LineFacts, OrderFacts, Ratio, Satisfaction,

@@ -272,10 +272,109 @@ pub async fn audit_history(
 }
 
 /// `audit export`: recorded (the detail names `file`, where the caller writes it), then the
-/// self-contained export document.
+/// self-contained export document, signed with the instance's key ([`crate::signing`]).
 pub async fn audit_export(app: &App, order: OrderId, who: &Reader, file: &str) -> Result<Value, AppError> {
+    let key = signing_key(app)?;
     record_access(app, order, who, AccessKind::Export, format!("file {file}")).await?;
-    orderflow_projections::export(app.log(), order).map_err(|e| audit_error(order, e))
+    let mut doc = orderflow_projections::export(app.log(), order).map_err(|e| audit_error(order, e))?;
+    crate::signing::sign_export(&key, &mut doc)
+        .map_err(|e| AppError::Failure(format!("cannot sign the export: {e}")))?;
+    Ok(doc)
+}
+
+/// The instance's signing key (made when the data directory has none yet).
+fn signing_key(app: &App) -> Result<ed25519_dalek::SigningKey, AppError> {
+    crate::signing::ensure_key(app.path()).map_err(|e| AppError::Failure(e.to_string()))
+}
+
+/// `audit public-key`: the instance's public key (hex), which verifies its exports and anchors.
+pub fn audit_public_key(app: &App) -> Result<Printout, AppError> {
+    let public = crate::signing::public_key_hex(&signing_key(app)?.verifying_key());
+    Ok(Printout {
+        json: vec![json!({ "algorithm": crate::signing::ALGORITHM, "public_key": public })],
+        text: format!("{public}\n"),
+    })
+}
+
+/// `audit anchor`: the log's head (position and log hash) signed with the instance's key, at
+/// `at`. An empty log has nothing to anchor ([`AppError::Invalid`]).
+pub fn audit_anchor(app: &App, at: chrono::DateTime<chrono::Utc>) -> Result<Value, AppError> {
+    let key = signing_key(app)?;
+    let head = app.log().head();
+    if head == 0 {
+        return Err(AppError::Invalid("the log is empty: nothing to anchor yet".into()));
+    }
+    let hash = log_hash_at(app, head)?.ok_or_else(|| {
+        AppError::Storage(orderflow_engine::LogError::Corrupted {
+            position: head,
+            detail: "the head event cannot be read".into(),
+        })
+    })?;
+    Ok(crate::signing::sign_anchor(&key, head, &hash, at))
+}
+
+/// The log hash of the event at `position`; `None` when the log does not reach it.
+fn log_hash_at(app: &App, position: u64) -> Result<Option<[u8; 32]>, AppError> {
+    Ok(app.log().read_from(position, 1)?.into_iter().find(|e| e.position == position).map(|e| e.log_hash))
+}
+
+/// Checks an anchor against the log (after [`audit_verify`] found the log intact): its signature
+/// by `key` (else the instance's own key), and that the log at the anchor's position still has
+/// the anchored log hash. Holds → the printout; else the [`AppError::Tampered`] naming the
+/// position (or [`AppError::Invalid`] for a file that is no anchor).
+pub fn audit_verify_anchor(
+    app: &App,
+    anchor: &Value,
+    key: Option<&ed25519_dalek::VerifyingKey>,
+) -> Result<Printout, AppError> {
+    let own;
+    let trusted = key.is_some();
+    let (key, whose) = match key {
+        Some(k) => (k, "the trusted key given"),
+        None => {
+            own = signing_key(app)?.verifying_key();
+            (&own, "this instance's key (give --key PUBLIC to check it against a key kept elsewhere)")
+        }
+    };
+    let a = crate::signing::verify_anchor(anchor, key).map_err(|e| match e {
+        crate::signing::AnchorError::Malformed(_) => AppError::Invalid(format!("the anchor file is {e}")),
+        crate::signing::AnchorError::BadSignature(_) => AppError::Tampered(format!("anchor refused: {e}")),
+    })?;
+    let head = app.log().head();
+    let tampered = |detail: String| AppError::Tampered(format!("log rewritten: {detail}"));
+    match log_hash_at(app, a.position)? {
+        None => {
+            return Err(tampered(format!(
+                "the log ends at position {head}, before the anchored position {} (anchored {}): events \
+                 were removed",
+                a.position, a.at
+            )))
+        }
+        Some(h) if h != a.log_hash => {
+            return Err(tampered(format!(
+                "at position {} the log hash is {}, not {} as anchored {}: the log was changed at or \
+                 before position {}",
+                a.position,
+                crate::signing::hex(&h),
+                crate::signing::hex(&a.log_hash),
+                a.at,
+                a.position
+            )))
+        }
+        Some(_) => {}
+    }
+    let public = crate::signing::public_key_hex(&a.public_key);
+    let json = json!({ "anchor": true, "position": a.position, "log_hash": crate::signing::hex(&a.log_hash),
+                       "at": a.at, "public_key": public, "trusted_key": trusted,
+                       "events_since": head - a.position });
+    let text = format!(
+        "anchor holds: position {} still has log hash {} (anchored {}; {} events since); signature by {whose}\n",
+        a.position,
+        crate::signing::hex(&a.log_hash),
+        a.at,
+        head - a.position
+    );
+    Ok(Printout { json: vec![json], text })
 }
 
 /// The events of an export document.

@@ -193,15 +193,40 @@ pub enum AuditCmd {
         #[command(flatten)]
         who: AuditActor,
     },
-    /// Verify the whole log: checksums, hash chains, gap-free positions. Exit 0 only when intact,
-    /// 5 when altered.
-    Verify,
-    /// Verify an export file offline: any edited, removed, inserted or reordered event is found
-    /// (exit 5).
-    VerifyExport {
-        /// The export file.
-        file: PathBuf,
+    /// Verify the whole log: checksums, hash chains, gap-free positions; with --anchor also that
+    /// the log still extends a signed anchor. Exit 0 only when intact, 5 when altered.
+    Verify {
+        /// An anchor (`audit anchor`) kept elsewhere: its signature must hold and the log must still
+        /// have, at its position, the log hash it signed (a log rewritten before it is found even
+        /// with its hash chains recomputed).
+        #[arg(long, value_name = "FILE")]
+        anchor: Option<PathBuf>,
+        /// The public key the anchor must be signed by: 64 hex digits or a file holding them
+        /// [default: this instance's key].
+        #[arg(long, value_name = "PUBLIC", requires = "anchor")]
+        key: Option<String>,
     },
+    /// Verify an export file offline: any edited, removed, inserted or reordered event is found,
+    /// and its signature is checked (exit 5).
+    VerifyExport {
+        // Named `file` (the export file and --key) so that the command line's dispatch, which
+        // runs this without a data directory, passes it on whole.
+        #[command(flatten)]
+        file: VerifyExportArgs,
+    },
+    /// A signed anchor of the log's head (position, log hash, time): keep it elsewhere, and
+    /// check the log against it later with `audit verify --anchor FILE`.
+    Anchor {
+        /// Write it to this file (mode 0600) instead of printing it; an existing file is refused
+        /// unless --force.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Overwrite --out if it exists.
+        #[arg(long, requires = "out")]
+        force: bool,
+    },
+    /// The instance's public signing key (hex): what verifies its exports and anchors.
+    PublicKey,
     /// The order as it was at a time or version (recorded).
     // `--version` is the order's version here, not the program's.
     #[command(disable_version_flag = true)]
@@ -255,6 +280,18 @@ pub enum AuditCmd {
         #[arg(value_parser = parse_order)]
         order: OrderRef,
     },
+}
+
+/// `audit verify-export FILE [--key PUBLIC]`.
+#[derive(Args, Debug, Clone)]
+pub struct VerifyExportArgs {
+    /// The export file.
+    file: PathBuf,
+    /// The public key the export must be signed by: 64 hex digits or a file holding them (a copy
+    /// of the instance's `signing.pub`, `orderflow audit public-key`). Without it the signature
+    /// is checked only against the key the file itself names.
+    #[arg(long, value_name = "PUBLIC")]
+    key: Option<String>,
 }
 
 /// `--projection` of `orderflow rebuild`.
@@ -350,8 +387,10 @@ pub(super) async fn audit(via: &Via, cmd: AuditCmd, json: bool) -> Result<(), Ap
     match cmd {
         AuditCmd::History { order, who, wide } => history(via, &order, &who, wide).await?.print(json),
         AuditCmd::Export { order, out, force, who } => export(via, &order, &out, force, &who, json).await?,
-        AuditCmd::Verify => verify(via, json).await?,
+        AuditCmd::Verify { anchor, key } => verify(via, anchor.as_deref(), key.as_deref(), json).await?,
         AuditCmd::VerifyExport { file } => verify_export(&file, json)?,
+        AuditCmd::Anchor { out, force } => anchor(via, out.as_deref(), force, json)?,
+        AuditCmd::PublicKey => local(via, "audit public-key").and_then(reads::audit_public_key)?.print(json),
         AuditCmd::Replay { order, as_of, version, who } => {
             let point = match (as_of, version) {
                 (_, Some(v)) => ReplayPoint::Version(v),
@@ -435,25 +474,64 @@ async fn export(
     let text = serde_json::to_string_pretty(&doc).map_err(|e| AppError::Failure(e.to_string()))?;
     write_file(out, force, (text + "\n").as_bytes())?;
     let events = reads::export_events(&doc);
+    let key = doc.pointer("/signature/public_key").and_then(serde_json::Value::as_str).unwrap_or("");
     if json {
-        crate::outln!("{}", json!({ "order_id": order, "file": out, "events": events }));
+        crate::outln!("{}", json!({ "order_id": order, "file": out, "events": events, "public_key": key }));
     } else {
-        crate::outln!("exported {events} events of order {} to {}", order.short(), out.display());
+        crate::outln!(
+            "exported {events} events of order {} to {}, signed by {key}",
+            order.short(),
+            out.display()
+        );
     }
     Ok(())
 }
 
-/// Writes `bytes` to `path`; without `force`, only if no file is there (checked by the create
-/// itself, so a file that appeared meanwhile is not overwritten either).
-fn write_file(path: &Path, force: bool, bytes: &[u8]) -> Result<(), AppError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
+/// The data directory of a read that runs only there (anchors and the key need the instance's
+/// signing key, which stays on its machine).
+fn local<'a>(via: &'a Via, what: &str) -> Result<&'a App, AppError> {
+    match via {
+        Via::Local(app, _me) => Ok(app),
+        Via::Remote(_) => Err(AppError::Invalid(format!(
+            "{what} runs on the data directory itself, not through orderflow serve; run it where the \
+             data directory is, without --nats, while no serve holds it"
+        ))),
     }
-    let mut file = options.open(path).map_err(|e| {
+}
+
+/// `audit anchor`: the signed head, printed or written to `out` (mode 0600).
+fn anchor(via: &Via, out: Option<&Path>, force: bool, json: bool) -> Result<(), AppError> {
+    if let Some(out) = out.filter(|o| !force && o.exists()) {
+        return Err(AppError::Invalid(format!(
+            "{} already exists; nothing written (give --force to overwrite it, or another --out)",
+            out.display()
+        )));
+    }
+    let doc = reads::audit_anchor(local(via, "audit anchor")?, chrono::Utc::now())?;
+    let Some(out) = out else {
+        crate::outln!("{doc}");
+        return Ok(());
+    };
+    let text = serde_json::to_string_pretty(&doc).map_err(|e| AppError::Failure(e.to_string()))?;
+    write_file(out, force, (text + "\n").as_bytes())?;
+    if json {
+        crate::outln!("{}", json!({ "file": out, "position": doc["position"], "log_hash": doc["log_hash"] }));
+    } else {
+        crate::outln!(
+            "anchored position {} (log hash {}) in {}; keep it where this instance's operators cannot write",
+            doc["position"],
+            doc["log_hash"].as_str().unwrap_or(""),
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` with mode 0600 (also a file overwritten); without `force`, only if
+/// no file is there (checked by the create itself, so a file that appeared meanwhile is not
+/// overwritten either).
+fn write_file(path: &Path, force: bool, bytes: &[u8]) -> Result<(), AppError> {
+    let mut file = crate::signing::private_create(path, force).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             AppError::Invalid(format!("{} already exists (give --force to overwrite it)", path.display()))
         } else {
@@ -463,9 +541,19 @@ fn write_file(path: &Path, force: bool, bytes: &[u8]) -> Result<(), AppError> {
     file.write_all(bytes).map_err(|e| AppError::Failure(format!("cannot write {}: {e}", path.display())))
 }
 
-/// `audit verify`: exit 0 when intact, [`AppError::Tampered`] (5) when altered.
-async fn verify(via: &Via, json: bool) -> Result<(), AppError> {
-    let (out, problem) = match via {
+/// `audit verify`: exit 0 when intact, [`AppError::Tampered`] (5) when altered; with `anchor`,
+/// also when the log no longer extends it (the anchor's lines follow the log's, in one JSON line
+/// under `"anchor"`).
+async fn verify(via: &Via, anchor: Option<&Path>, key: Option<&str>, json: bool) -> Result<(), AppError> {
+    let anchor = match anchor {
+        Some(file) => {
+            let app = local(via, "audit verify --anchor")?;
+            let key = key.map(crate::signing::trusted_key).transpose().map_err(AppError::Invalid)?;
+            Some((app, read_json(file, "anchor")?, key))
+        }
+        None => None,
+    };
+    let (mut out, problem) = match via {
         Via::Local(app, _me) => {
             let bar = progress_bar(json, "verify");
             bar.set_length(app.log().head());
@@ -482,8 +570,24 @@ async fn verify(via: &Via, json: bool) -> Result<(), AppError> {
             (reply.printout, problem)
         }
     };
+    if let (None, Some((app, doc, key))) = (&problem, anchor) {
+        // A refusal prints nothing on stdout: the message says where the log was changed.
+        let held = reads::audit_verify_anchor(app, &doc, key.as_ref())?;
+        if let (Some(line), Some(a)) = (out.json.first_mut(), held.json.first()) {
+            line["anchor"] = a.clone();
+        }
+        out.text.push_str(&held.text);
+    }
     out.print(json);
     problem.map_or(Ok(()), Err)
+}
+
+/// A JSON file the user gave (`what` names it in the message).
+fn read_json(file: &Path, what: &str) -> Result<serde_json::Value, AppError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| AppError::Invalid(format!("cannot read the {what} {}: {e}", file.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| AppError::Invalid(format!("the {what} {} is not JSON: {e}", file.display())))
 }
 
 /// `audit replay`: recorded, then the order as it was.
@@ -575,38 +679,52 @@ async fn retention(via: &Via, order: &OrderRef, json: bool) -> Result<Printout, 
 }
 
 /// Verifies an export file offline: exit 0 when intact, [`AppError::Tampered`] (5) when an event
-/// was edited, removed, inserted or reordered.
-pub fn verify_export(file: &Path, json: bool) -> Result<(), AppError> {
+/// was edited, removed, inserted or reordered, or when the signature does not hold (against
+/// `--key` when given; else against the key the file names, and the output says so).
+pub fn verify_export(args: &VerifyExportArgs, json: bool) -> Result<(), AppError> {
+    let file = &args.file;
+    let trusted =
+        args.key.as_deref().map(crate::signing::trusted_key).transpose().map_err(AppError::Invalid)?;
     let text = std::fs::read_to_string(file)
         .map_err(|e| AppError::Invalid(format!("cannot read {}: {e}", file.display())))?;
     let doc: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| AppError::Invalid(format!("{} is not JSON: {e}", file.display())))?;
-    match orderflow_projections::verify_export(&doc) {
-        Ok(s) => {
-            if json {
-                crate::outln!(
-                    "{}",
-                    json!({ "intact": true, "order_id": s.order_id, "events": s.events, "last_stream_hash": s.last_stream_hash })
-                );
-            } else {
-                crate::outln!(
-                    "export intact: order {} with {} events (positions {}..{}), last stream hash {}",
-                    s.order_id,
-                    s.events,
-                    s.first_position,
-                    s.last_position,
-                    s.last_stream_hash
-                );
-            }
-            Ok(())
-        }
+    let s = match orderflow_projections::verify_export(&doc) {
+        Ok(s) => s,
         Err(e) => {
             if json {
                 crate::outln!("{}", json!({ "intact": false, "index": e.index, "detail": e.detail }));
             }
-            Err(AppError::Tampered(format!("export damaged: {e}")))
+            return Err(AppError::Tampered(format!("export damaged: {e}")));
         }
+    };
+    let signature = match crate::signing::verify_export_signature(&doc, trusted.as_ref()) {
+        Ok(c) => c,
+        Err(detail) => {
+            if json {
+                crate::outln!("{}", json!({ "intact": false, "index": null, "detail": detail }));
+            }
+            return Err(AppError::Tampered(format!("export signature refused: {detail}")));
+        }
+    };
+    if json {
+        crate::outln!(
+            "{}",
+            json!({ "intact": true, "order_id": s.order_id, "events": s.events, "last_stream_hash": s.last_stream_hash,
+                    "signature": signature.as_str(), "public_key": signature.public_key() })
+        );
+    } else {
+        crate::outln!(
+            "export intact: order {} with {} events (positions {}..{}), last stream hash {}\n{}",
+            s.order_id,
+            s.events,
+            s.first_position,
+            s.last_position,
+            s.last_stream_hash,
+            signature.words()
+        );
     }
+    Ok(())
 }
 
 /// `orderflow rebuild`.

@@ -368,7 +368,8 @@ pub struct AuditExportReply {
     pub order_id: OrderId,
     /// Its events in the document.
     pub events: usize,
-    /// The self-contained export document, which the client writes to its file.
+    /// The self-contained export document, signed by the instance's key (its `signature`
+    /// field), which the client writes to its file.
     pub document: Value,
 }
 

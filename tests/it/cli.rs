@@ -15,6 +15,7 @@ mod regressions;
 mod rejections;
 mod revision;
 mod screens;
+mod signing;
 mod usage;
 
 use std::fmt;

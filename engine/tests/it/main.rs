@@ -8,6 +8,7 @@ mod crash;
 mod disk;
 mod handler;
 mod model;
+mod modes;
 mod tamper;
 
 use orderflow_engine::{AppendRequest, EventLog, ExpectedVersion, LogConfig, NewEvent};
