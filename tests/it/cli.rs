@@ -118,6 +118,10 @@ fn copy_tree(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).expect("read the template") {
         let entry = entry.expect("a template entry");
         let target = to.join(entry.file_name());
+        // Every desk is its own instance, with its own signing key (made on first use).
+        if entry.file_name() == "signing.key" || entry.file_name() == "signing.pub" {
+            continue;
+        }
         if entry.file_type().expect("file type").is_dir() {
             copy_tree(&entry.path(), &target);
         } else {
