@@ -445,6 +445,8 @@ fn line_update(line_no: u16) -> LineUpdate {
 }
 
 /// A domain command with its order and common options, or a read.
+// One per process run, moved once: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Parsed {
     /// A command to execute.

@@ -17,6 +17,7 @@ mod revision;
 mod screens;
 mod signing;
 mod usage;
+mod users;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

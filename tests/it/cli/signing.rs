@@ -126,7 +126,7 @@ fn rewrite_log(data: &Path) {
     let mut prev_log = GENESIS_HASH;
     let mut forged = false;
     let records: Vec<(sled::IVec, sled::IVec)> = tree.iter().map(|kv| kv.expect("record")).collect();
-    for (n, (key, value)) in records.into_iter().enumerate() {
+    for (key, value) in records {
         let first_position = u64::from_be_bytes(key.as_ref().try_into().expect("8-byte key"));
         let mut v = value.to_vec();
         v.truncate(v.len() - 4);
