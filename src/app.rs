@@ -408,6 +408,18 @@ impl EntryLimits {
         at: Timestamp,
         clock: Timestamp,
     ) -> Result<Option<LateEntry>, AppError> {
+        if at > clock {
+            return Err(AppError::Invalid(format!(
+                "effective time {at} is in the future (now {clock}); back-dating is allowed, post-dating is not"
+            )));
+        }
+        let earliest = clock.plus_hours(self.backdate_days_max.saturating_mul(-24));
+        if at < earliest {
+            return Err(AppError::Invalid(format!(
+                "effective time {at} is more than {} days before now (backdate_days_max = {})",
+                self.backdate_days_max, self.backdate_days_max
+            )));
+        }
         let late = match (&req.at, req.late_reason.as_deref().map(str::trim)) {
             (None, None) => None,
             (None, Some(_)) => {
@@ -424,7 +436,7 @@ impl EntryLimits {
                     )));
                 }
                 let reason = reason.filter(|r| !r.is_empty()).ok_or_else(|| {
-                    AppError::Invalid("a late entry needs its reason (--late-reason TEXT)".into())
+                    AppError::Invalid("a late entry (--at) needs its reason (--late-reason TEXT)".into())
                 })?;
                 if reason.len() > self.late_reason_bytes_max {
                     return Err(AppError::Invalid(format!(
@@ -436,18 +448,6 @@ impl EntryLimits {
                 Some(LateEntry { reason: reason.to_string() })
             }
         };
-        if at > clock {
-            return Err(AppError::Invalid(format!(
-                "effective time {at} is in the future (now {clock}); back-dating is allowed, post-dating is not"
-            )));
-        }
-        let earliest = clock.plus_hours(self.backdate_days_max.saturating_mul(-24));
-        if at < earliest {
-            return Err(AppError::Invalid(format!(
-                "effective time {at} is more than {} days before now (backdate_days_max = {})",
-                self.backdate_days_max, self.backdate_days_max
-            )));
-        }
         let latest = at.date().plus_days(self.date_days_ahead_max);
         if let Some((field, date)) = command_dates(&req.command).into_iter().find(|(_, d)| *d > latest) {
             return Err(AppError::Invalid(format!(

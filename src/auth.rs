@@ -695,6 +695,17 @@ impl Secrets {
         self.put(Self::key("fail", login.as_bytes()), &n.to_le_bytes())
     }
 
+    /// Marks the data directory as the seeded demo's (before its bootstrap): the demo may then
+    /// complete its own users later without a login.
+    pub fn mark_demo(&self) -> Result<(), AppError> {
+        self.put(Self::key("demo", b"directory"), b"1")
+    }
+
+    /// Whether the seeded demo made this data directory.
+    pub fn is_demo(&self) -> Result<bool, AppError> {
+        Ok(self.get(Self::key("demo", b"directory"))?.is_some())
+    }
+
     /// The engine's NATS password (made on first use), for a generated NATS configuration.
     pub fn engine_nats_password(&self) -> Result<String, AppError> {
         if let Some(v) = self.get(Self::key("engine", b"password"))? {

@@ -104,40 +104,59 @@ const DEMO_ADMIN: &str = "admin";
 /// The people acting in each role.
 type People = BTreeMap<Role, Vec<Principal>>;
 
-/// Creates the demo's users on a fresh directory (returning their logins and passwords), or
-/// finds them on a directory that has them.
-async fn demo_users(app: &App, rng: &mut Rng) -> Result<(People, Vec<(String, String, String)>), AppError> {
+/// The demo's users: created on a fresh directory (their logins and passwords returned, to be
+/// printed), completed on the demo's own directory (a run killed half-way), or added by `admin`
+/// (a logged-in admin) on a directory the demo did not make.
+async fn demo_users(
+    app: &App,
+    rng: &mut Rng,
+    admin: Option<&Principal>,
+) -> Result<(People, Vec<(String, String, String)>), AppError> {
     let auth = app.auth();
     let mut created = Vec::new();
     let password = |rng: &mut Rng| format!("demo-{:012x}", rng.next_u64() & 0xffff_ffff_ffff);
-    if auth.directory()?.is_empty() {
+    let by = if auth.directory()?.is_empty() {
+        auth.secrets().mark_demo()?;
         let pw = password(rng);
         let admin = auth.bootstrap(DEMO_ADMIN, "系统管理员 Administrator", &pw).await?;
         created.push((admin.login.clone(), "admin".to_string(), pw));
-        let by = Auth::principal(&admin, Some("admin"), None)?;
-        for (role, people) in PEOPLE {
-            for (login, name) in *people {
-                let pw = password(rng);
-                auth.add_user(&by, login, name, vec![Grant::Role(*role)], &pw).await?;
-                created.push((login.to_string(), role.to_string(), pw));
-            }
-        }
-        for (login, name, role) in HEADS {
+        Auth::principal(&admin, Some("admin"), None)?
+    } else if let Some(by) = admin {
+        by.clone()
+    } else if auth.secrets().is_demo()? {
+        let dir = auth.directory()?;
+        let admin = dir
+            .by_login(DEMO_ADMIN)
+            .ok_or_else(|| AppError::Failure("the demo's directory lost its admin".into()))?;
+        Auth::principal(admin, Some("admin"), None)?
+    } else {
+        return Err(AppError::Forbidden(
+            "this data directory has users of its own: the demo adds its people only for a logged-in \
+             admin (--user LOGIN of an admin)"
+                .into(),
+        ));
+    };
+    let dir = auth.directory()?;
+    let wanted = PEOPLE
+        .iter()
+        .flat_map(|(role, people)| {
+            people.iter().map(move |(login, name)| (*login, *name, Grant::Role(*role)))
+        })
+        .chain(HEADS.iter().map(|(login, name, role)| (*login, *name, Grant::DeptHead(*role))));
+    for (login, name, grant) in wanted {
+        if dir.by_login(login).is_none() {
             let pw = password(rng);
-            auth.add_user(&by, login, name, vec![Grant::DeptHead(*role)], &pw).await?;
-            created.push((login.to_string(), Grant::DeptHead(*role).to_string(), pw));
+            auth.add_user(&by, login, name, vec![grant], &pw).await?;
+            created.push((login.to_string(), grant.to_string(), pw));
         }
     }
     let dir = auth.directory()?;
     let mut people = People::new();
     for (role, logins) in PEOPLE {
         for (login, _) in *logins {
-            let user = dir.by_login(login).ok_or_else(|| {
-                AppError::Invalid(format!(
-                    "this data directory has users but not the demo's ({login} is missing): run the demo \
-                     on a fresh directory (--data-dir)"
-                ))
-            })?;
+            let user = dir
+                .by_login(login)
+                .ok_or_else(|| AppError::Failure(format!("the demo's user {login} is missing")))?;
             people.entry(*role).or_default().push(Auth::principal(user, Some(role.as_str()), None)?);
         }
     }
@@ -536,7 +555,14 @@ impl Life<'_> {
 }
 
 /// Runs the demo on `data_dir`.
-pub async fn run(data_dir: &Path, args: DemoArgs, json: bool) -> Result<(), AppError> {
+///
+/// On a data directory with users the demo did not make, `login` must be an admin's.
+pub async fn run(
+    data_dir: &Path,
+    args: DemoArgs,
+    login: &crate::cli::LoginArgs,
+    json: bool,
+) -> Result<(), AppError> {
     let started = Instant::now();
     let app = Arc::new(App::open(data_dir)?);
     let head_before = app.log().head();
@@ -555,7 +581,19 @@ pub async fn run(data_dir: &Path, args: DemoArgs, json: bool) -> Result<(), AppE
     let spacing_hours = (24 * 178 / args.orders.max(1)).max(1);
     let tally = Arc::new(Tally::default());
     let mut user_rng = Rng::new(seed ^ 0x005e_ed0f_0fde_0005);
-    let (people, created) = match demo_users(&app, &mut user_rng).await {
+    let admin = if app.auth().directory()?.is_empty() || app.auth().secrets().is_demo()? {
+        None
+    } else {
+        let me = match login.authenticate(&app).await {
+            Ok(me) => me,
+            Err(e) => {
+                app.close()?;
+                return Err(e);
+            }
+        };
+        Some(Auth::principal(&me, Some("admin"), None)?)
+    };
+    let (people, created) = match demo_users(&app, &mut user_rng, admin.as_ref()).await {
         Ok(p) => p,
         Err(e) => {
             app.close()?;

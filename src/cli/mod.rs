@@ -315,7 +315,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             result
         }
         Top::Users { cmd } => users::run(&place.data_dir, &place.login, cmd, json).await,
-        Top::Demo(args) => crate::demo::run(&place.data_dir, args, json).await,
+        Top::Demo(args) => crate::demo::run(&place.data_dir, args, &place.login, json).await,
         Top::Bench(args) => crate::bench::run(args, place.nats).await,
         Top::Serve(args) => serve::run(&place.data_dir, &nats_url(&place.nats)?, args, json).await,
         Top::Consume(args) => consume::run(&nats_url(&place.nats)?, args, json).await,

@@ -64,12 +64,12 @@ fn orderflow(cwd: &Path) -> Command {
 }
 
 /// The password of every user of the test directories.
-const PASSWORD: &str = "test-password-1";
+pub(crate) const PASSWORD: &str = "test-password-1";
 /// The admin of the test directories.
 const ADMIN: &str = "admin";
 
 /// The login of the test user holding `grant` alone: `sales.desk`, `production.head`, `admin`.
-fn login_of(grant: Grant) -> String {
+pub(crate) fn login_of(grant: Grant) -> String {
     match grant {
         Grant::Role(Role::Admin) => ADMIN.to_string(),
         Grant::Role(r) => format!("{r}.desk"),
@@ -79,14 +79,24 @@ fn login_of(grant: Grant) -> String {
 
 /// A data directory set up once per test process, through the library: an admin, one user per
 /// role and one head per operational role, all with [`PASSWORD`]. Each [`Desk`] copies it.
-fn template() -> &'static Path {
+pub(crate) fn template() -> &'static Path {
+    &template_and_head().1
+}
+
+/// The log's head of the template (its user directory's events). Never opens the template
+/// again once made: a desk may be copying it.
+pub(crate) fn template_head() -> u64 {
+    template_and_head().2
+}
+
+fn template_and_head() -> &'static (TempDir, PathBuf, u64) {
     use std::sync::OnceLock;
-    static TEMPLATE: OnceLock<(TempDir, PathBuf)> = OnceLock::new();
-    let (_, path) = TEMPLATE.get_or_init(|| {
+    static TEMPLATE: OnceLock<(TempDir, PathBuf, u64)> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
         let tmp = tempfile::tempdir().expect("make a temporary directory");
         let path = tmp.path().join("data");
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        rt.block_on(async {
+        let rt_head = rt.block_on(async {
             let app = orderflow::app::App::open(&path).expect("make the template data directory");
             let admin = app.auth().bootstrap(ADMIN, "Test Admin", PASSWORD).await.expect("bootstrap");
             let by = orderflow::auth::Auth::principal(&admin, Some("admin"), None).expect("admin");
@@ -106,15 +116,17 @@ fn template() -> &'static Path {
                     .await
                     .expect("add");
             }
+            let head = app.log().head();
             app.close().expect("close the template");
+            head
         });
-        (tmp, path)
-    });
-    path
+        let head = rt_head;
+        (tmp, path, head)
+    })
 }
 
 /// Copies a directory tree.
-fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("make the copy");
     for entry in std::fs::read_dir(from).expect("read the template") {
         let entry = entry.expect("a template entry");
@@ -134,7 +146,7 @@ fn copy_tree(from: &Path, to: &Path) {
 /// The grant a command line runs under in the tests: `--role` when given, else the role the
 /// command belongs to (`order approve --dept finance` → finance; `audit hold` → archivist; other
 /// reads → auditor; `users` → admin). `--at` asks for the head of that role.
-fn grant_for(args: &[&str]) -> Grant {
+pub(crate) fn grant_for(args: &[&str]) -> Grant {
     let value = |flag: &str| args.iter().position(|a| *a == flag).and_then(|i| args.get(i + 1)).copied();
     let role = if let Some(grant) = value("--role").and_then(|r| r.parse::<Grant>().ok()) {
         return grant;
@@ -300,14 +312,7 @@ impl Desk {
 
     /// The log's head of a fresh copy of the template (the user directory's events).
     fn base(&self) -> u64 {
-        use std::sync::OnceLock;
-        static BASE: OnceLock<u64> = OnceLock::new();
-        *BASE.get_or_init(|| {
-            let log = EventLog::open(LogConfig::existing(template())).expect("open the template");
-            let head = log.head();
-            log.close().expect("close the template");
-            head
-        })
+        template_head()
     }
 
     /// Runs `args` logged in as `login`.

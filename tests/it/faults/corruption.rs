@@ -56,8 +56,19 @@ fn sled_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// What `order history --json` printed, or the corruption it reported.
+/// The password the demo gave its auditor (`audit.office`), who reads the histories.
+static AUDITOR_PASSWORD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+/// The password of one of the demo's sales clerks (`li.na`), who writes on damaged copies.
+static SALES_PASSWORD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 fn history(dir: &Path, order: &str, what: &str) -> Result<Vec<String>, String> {
-    let out = run_bin(dir, ["order", "history", order, "--json"], RUN_TIMEOUT);
+    let password = AUDITOR_PASSWORD.get().expect("the demo ran").as_str();
+    let out = super::run_bin_as(
+        dir,
+        ["order", "history", order, "--json"],
+        RUN_TIMEOUT,
+        Some(("audit.office", password)),
+    );
     let err = stderr(&out);
     match code(&out) {
         0 => Ok(stdout(&out).lines().map(str::to_string).collect()),
@@ -83,11 +94,13 @@ fn damaged_sled_files_make_the_binary_refuse_or_serve_only_what_was_written() {
     let pristine = data.path().join("pristine");
     let out = run_bin(&pristine, ["demo", "--orders", "60", "--json"], Duration::from_secs(120));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let _ = AUDITOR_PASSWORD.set(super::demo_password(&stdout(&out), "audit.office"));
+    let _ = SALES_PASSWORD.set(super::demo_password(&stdout(&out), "li.na"));
     let orders: Vec<String> = {
         let log = open_log(&pristine);
         let mut streams: Vec<Uuid> = Vec::new();
         for e in log.read_from(1, usize::MAX).unwrap() {
-            if !streams.contains(&e.stream) {
+            if e.stream != orderflow_schemas::DIRECTORY_STREAM && !streams.contains(&e.stream) {
                 streams.push(e.stream);
             }
         }
@@ -139,10 +152,12 @@ fn damaged_sled_files_make_the_binary_refuse_or_serve_only_what_was_written() {
         }
         // A write on the damaged directory: applied, or refused as corruption / storage failure.
         let due = orderflow::app::now().date().plus_days(30).to_string();
-        let out = run_bin(
+        let clerk = SALES_PASSWORD.get().expect("the demo ran").as_str();
+        let out = super::run_bin_as(
             &dir,
             ["order", "receive", "--customer", "After", "--line", "P:1:1", "--due", &due],
             RUN_TIMEOUT,
+            Some(("li.na", clerk)),
         );
         let err = stderr(&out);
         match code(&out) {

@@ -163,6 +163,8 @@ fn check_dir(dir: &Path, what: &str) -> (u64, HashMap<Uuid, usize>) {
 fn sigkill_at_random_moments_loses_nothing_acknowledged_and_keeps_every_invariant() {
     let root = tempfile::tempdir().unwrap();
     let single_dir = root.path().join("single");
+    // Made before the workers start, who would otherwise race to make it.
+    crate::cli::copy_tree(crate::cli::template(), &single_dir);
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let kills = kills();
     let started = Instant::now();

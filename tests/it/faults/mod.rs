@@ -27,17 +27,39 @@ pub(crate) fn bin() -> PathBuf {
 
 /// Runs the binary on `dir` with `args` and waits at most `timeout` (killed beyond it).
 /// Starts the built binary on `dir` with piped output and none of the environment it reads.
+///
+/// Logged in as the test user of the command's role (`crate::cli::grant_for`); a data directory
+/// that does not exist yet starts as a copy of the CLI tests' template (its users), except for
+/// `demo`, which makes its own.
 pub(crate) fn spawn_bin<I, S>(dir: &Path, args: I) -> std::process::Child
 where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
+    spawn_bin_as(dir, args, None)
+}
+
+/// [`spawn_bin`] logged in as `login` (login, password) when given.
+pub(crate) fn spawn_bin_as<I, S>(dir: &Path, args: I, login: Option<(&str, &str)>) -> std::process::Child
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().to_os_string()).collect();
+    let words: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    if !dir.exists() && words.first() != Some(&"demo") {
+        crate::cli::copy_tree(crate::cli::template(), dir);
+    }
+    let default = crate::cli::login_of(crate::cli::grant_for(&words));
+    let (login, password) = login.unwrap_or((&default, crate::cli::PASSWORD));
     Command::new(bin())
         .arg("--data-dir")
         .arg(dir)
-        .args(args)
+        .args(&args)
         .env_remove("ORDERFLOW_DATA_DIR")
         .env_remove("ORDERFLOW_ACTOR")
+        .env("ORDERFLOW_USER", login)
+        .env("ORDERFLOW_PASSWORD", password)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -50,7 +72,16 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    let mut child = spawn_bin(dir, args);
+    run_bin_as(dir, args, timeout, None)
+}
+
+/// [`run_bin`] logged in as `login` (login, password) when given.
+pub(crate) fn run_bin_as<I, S>(dir: &Path, args: I, timeout: Duration, login: Option<(&str, &str)>) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut child = spawn_bin_as(dir, args, login);
     let started = Instant::now();
     while child.try_wait().expect("wait for orderflow").is_none() {
         if started.elapsed() > timeout {
@@ -64,6 +95,23 @@ where
         std::thread::sleep(Duration::from_millis(2));
     }
     child.wait_with_output().expect("collect orderflow output")
+}
+
+/// The head of a fresh copy of the template (the user directory's events).
+pub(crate) fn template_head() -> u64 {
+    crate::cli::template_head()
+}
+
+/// The password the demo printed (`--json`) for `login`.
+pub(crate) fn demo_password(demo_stdout: &str, login: &str) -> String {
+    let v: serde_json::Value =
+        serde_json::from_str(demo_stdout.lines().next().unwrap_or("{}")).expect("demo JSON");
+    v["users"]
+        .as_array()
+        .and_then(|users| users.iter().find(|u| u["login"] == login))
+        .and_then(|u| u["password"].as_str())
+        .unwrap_or_else(|| panic!("the demo printed no password for {login}: {demo_stdout}"))
+        .to_string()
 }
 
 /// The exit code, or a panic naming the signal that ended the process.
