@@ -11,6 +11,7 @@ mod demo;
 mod idempotency;
 mod lifecycle;
 mod options;
+mod permissions;
 mod regressions;
 mod rejections;
 mod revision;
@@ -95,31 +96,42 @@ fn template_and_head() -> &'static (TempDir, PathBuf, u64) {
     TEMPLATE.get_or_init(|| {
         let tmp = tempfile::tempdir().expect("make a temporary directory");
         let path = tmp.path().join("data");
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        let rt_head = rt.block_on(async {
-            let app = orderflow::app::App::open(&path).expect("make the template data directory");
-            let admin = app.auth().bootstrap(ADMIN, "Test Admin", PASSWORD).await.expect("bootstrap");
-            let by = orderflow::auth::Auth::principal(&admin, Some("admin"), None).expect("admin");
-            for grant in Grant::all().into_iter().filter(|g| *g != Grant::Role(Role::Admin)) {
-                let login = login_of(grant);
-                app.auth().add_user(&by, &login, &login, vec![grant], PASSWORD).await.expect("add a user");
-            }
-            // Alice Wong holds three roles, for the rules of one person acting in several.
-            let alice =
-                vec![Grant::Role(Role::Sales), Grant::Role(Role::Production), Grant::Role(Role::Finance)];
-            app.auth().add_user(&by, "alice.wong", "Alice Wong", alice, PASSWORD).await.expect("add");
-            // A second person in every role (`finance.desk2`), for the rules between people.
-            for role in Role::OPERATIONAL {
-                let login = format!("{role}.desk2");
-                app.auth()
-                    .add_user(&by, &login, &login, vec![Grant::Role(*role)], PASSWORD)
-                    .await
-                    .expect("add");
-            }
-            let head = app.log().head();
-            app.close().expect("close the template");
-            head
-        });
+        // On a thread of its own: the first caller may be inside an async test's runtime.
+        let made = path.clone();
+        let rt_head = std::thread::spawn(move || {
+            let path = made;
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let rt_head = rt.block_on(async {
+                let app = orderflow::app::App::open(&path).expect("make the template data directory");
+                let admin = app.auth().bootstrap(ADMIN, "Test Admin", PASSWORD).await.expect("bootstrap");
+                let by = orderflow::auth::Auth::principal(&admin, Some("admin"), None).expect("admin");
+                for grant in Grant::all().into_iter().filter(|g| *g != Grant::Role(Role::Admin)) {
+                    let login = login_of(grant);
+                    app.auth()
+                        .add_user(&by, &login, &login, vec![grant], PASSWORD)
+                        .await
+                        .expect("add a user");
+                }
+                // Alice Wong holds three roles, for the rules of one person acting in several.
+                let alice =
+                    vec![Grant::Role(Role::Sales), Grant::Role(Role::Production), Grant::Role(Role::Finance)];
+                app.auth().add_user(&by, "alice.wong", "Alice Wong", alice, PASSWORD).await.expect("add");
+                // A second person in every role (`finance.desk2`), for the rules between people.
+                for role in Role::OPERATIONAL {
+                    let login = format!("{role}.desk2");
+                    app.auth()
+                        .add_user(&by, &login, &login, vec![Grant::Role(*role)], PASSWORD)
+                        .await
+                        .expect("add");
+                }
+                let head = app.log().head();
+                app.close().expect("close the template");
+                head
+            });
+            rt_head
+        })
+        .join()
+        .expect("make the template");
         let head = rt_head;
         (tmp, path, head)
     })
