@@ -285,7 +285,7 @@ fn attempts_through_the_binary_follow_the_same_rules() {
     let commands: Vec<(Command, Vec<String>)> =
         commands().into_iter().filter(|(_, a)| !a.is_empty()).collect();
     let grants: Vec<String> = Grant::all().iter().map(|g| g.to_string()).collect();
-    let mut rng = Rng(0xb1_0a_5eed);
+    let mut rng = Rng(0xb10a_5eed);
     let mut seen = std::collections::BTreeSet::new();
     for attempt in 0..BINARY_ATTEMPTS {
         let order = desk.receive(&[]);
