@@ -35,7 +35,9 @@ pub const EXIT_CODES: &str = "Exit codes:
   0  done
   1  failure: storage, NATS or anything else (with an order command: retry with the --command-id named)
   2  usage: unknown option, missing argument
-  3  refused, nothing written: a business rule, invalid input (also an ambiguous order prefix), a limit
+  3  refused, nothing written: a business rule, not allowed (a failed login, a disabled user, a role
+     you do not hold, back-dating without late_entry), invalid input (also an ambiguous order
+     prefix), a limit
   4  conflict: the order kept changing during the retries; nothing written
   5  tampered: audit verify or audit verify-export found the log or the export altered";
 
