@@ -113,7 +113,7 @@ pub struct AuditView {
 
 impl Projection for AuditView {
     const NAME: &'static str = "audit";
-    const VIEW_VERSION: u32 = 1;
+    const VIEW_VERSION: u32 = 2; // 2: accesses carry the identity actor and refusals
 
     fn folds(t: EventType) -> bool {
         matches!(
