@@ -2,8 +2,7 @@
 
 use orderflow_commands::*;
 use orderflow_schemas::{
-    Actor,
-    Department, Event, OrderApproved, OrderRejected, ReviewApproved, ReviewRejected, Role,
+    Actor, Department, Event, OrderApproved, OrderRejected, ReviewApproved, ReviewRejected, Role,
 };
 
 use crate::harness::*;
@@ -79,7 +78,10 @@ fn self_approval_is_by_user_id_not_spelling() {
         .then_rejected(|r| matches!(r, Rejection::SelfApproval { received: true, .. }));
     given(&[])
         .and_as(Actor::new(li, "li.clerk", Role::Sales), receive())
-        .when_as(Actor::new(uuid::Uuid::from_u128(8), "li.clerk2", Role::Finance), approve(Department::Finance))
+        .when_as(
+            Actor::new(uuid::Uuid::from_u128(8), "li.clerk2", Role::Finance),
+            approve(Department::Finance),
+        )
         .then_ok();
 }
 
@@ -98,7 +100,14 @@ fn one_person_decides_for_one_department_per_revision() {
         .and_as(wang.clone(), approve(Department::Production))
         .when_as(wang_procurement, reject(Department::Procurement))
         .then_rejected(|r| {
-            matches!(r, Rejection::SecondDepartment { decided: Department::Production, department: Department::Procurement, .. })
+            matches!(
+                r,
+                Rejection::SecondDepartment {
+                    decided: Department::Production,
+                    department: Department::Procurement,
+                    ..
+                }
+            )
         });
 }
 
@@ -218,8 +227,7 @@ fn the_new_revision_is_approved_by_four_fresh_approvals() {
 #[test]
 fn a_recorded_decision_of_an_old_revision_does_not_count() {
     // An approval event of revision 1 recorded after revision 2 opened (e.g. by a stale writer).
-    let stale =
-        Event::new(clerk(Role::Finance), t0(), approved_by(Department::Finance, 1));
+    let stale = Event::new(clerk(Role::Finance), t0(), approved_by(Department::Finance, 1));
     let s = given(&received()).and(change(vec![set_quantity(1, 90)])).and_event(stale);
     assert!(s.state().decisions.is_empty());
     s.when(approve(Department::Finance)).then_ok();
