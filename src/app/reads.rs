@@ -126,6 +126,8 @@ pub struct KpiSelection {
     pub month: Option<String>,
     /// The breakdown.
     pub by: KpiBy,
+    /// Leave out every order with a late entry (back-dated events).
+    pub exclude_late: bool,
     /// The width the table is laid out for.
     pub width: TableWidth,
 }
@@ -155,6 +157,7 @@ pub fn kpi_report(facts: &KpiFacts, selection: &KpiSelection) -> Result<KpiRepor
         group,
         from_month: selection.month.clone(),
         to_month: selection.month.clone(),
+        exclude_late: selection.exclude_late,
     }))
 }
 

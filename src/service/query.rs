@@ -109,7 +109,12 @@ impl<P: Projection> Live<P> {
         let mut guard =
             self.runner.lock().map_err(|_| AppError::Failure(format!("{} view poisoned", P::NAME)))?;
         if guard.is_none() {
-            *guard = Some(Runner::<P>::open(app.log(), RunnerConfig::default()).map_err(failure)?);
+            let (runner, refold) =
+                Runner::<P>::open_or_refold(app.log(), RunnerConfig::default()).map_err(failure)?;
+            if let Some(why) = refold {
+                tracing::warn!(projection = P::NAME, "{why}");
+            }
+            *guard = Some(runner);
         }
         let runner = guard.as_mut().ok_or_else(|| AppError::Failure("no runner".into()))?;
         runner.catch_up(&mut |_| {}).map_err(failure)?;

@@ -235,6 +235,24 @@ impl Builder {
         self.push(o, archivist(), at, OrderClosed { retention_until: date(until) })
     }
 
+    /// Marks the events of order `o` effective at `at` as entered late, with `reason`.
+    pub(crate) fn late(&mut self, o: OrderId, at: &str, reason: &str) -> &mut Self {
+        let at = ts(at);
+        let mut marked = 0;
+        for (_, e) in self.events.iter_mut().filter(|(x, e)| *x == o && e.at == at) {
+            e.late = Some(LateEntry { reason: reason.into() });
+            marked += 1;
+        }
+        assert!(marked > 0, "no event of {o} at {at} to mark late");
+        self
+    }
+
+    /// Leaves out every event of these orders.
+    pub(crate) fn without(&mut self, orders: &[OrderId]) -> &mut Self {
+        self.events.retain(|(o, _)| !orders.contains(o));
+        self
+    }
+
     /// Appends every event, one append per event as the command handlers do, in time order.
     pub(crate) fn append_to(&mut self, log: &EventLog) {
         self.events.sort_by_key(|(_, e)| e.at);
