@@ -338,7 +338,10 @@ pub async fn record_access(
                     principal: who.principal.clone(),
                     at: None,
                     late_reason: None,
-                    command: Command::RecordRefusedAccess(RecordRefusedAccess { access, reason: reason.clone() }),
+                    command: Command::RecordRefusedAccess(RecordRefusedAccess {
+                        access,
+                        reason: reason.clone(),
+                    }),
                 })
                 .await;
             return Err(match recorded {
@@ -562,7 +565,9 @@ mod tests {
             assert_eq!(may_read(&worked, &as_(Grant::Role(role))), Ok(()), "{role} once it acted");
         }
         let why = may_read(&state, &as_(Grant::Role(Role::Admin))).expect_err("admins manage users");
-        assert!(why.contains("pat acting as admin may not read") && why.contains("admin does not work on orders"));
+        assert!(
+            why.contains("pat acting as admin may not read") && why.contains("admin does not work on orders")
+        );
     }
 
     #[test]

@@ -9,8 +9,10 @@
 mod backdating;
 mod demo;
 mod idempotency;
+mod late;
 mod lifecycle;
 mod options;
+mod reads_permission;
 mod regressions;
 mod rejections;
 mod revision;
