@@ -553,7 +553,7 @@ pub async fn run(data_dir: &Path, args: DemoArgs, json: bool) -> Result<(), AppE
     let start = now.plus_hours(-24 * 180);
     let spacing_hours = (24 * 178 / args.orders.max(1)).max(1);
     let tally = Arc::new(Tally::default());
-    let mut user_rng = Rng::new(seed ^ 0x5eed_0f_0fde_0005);
+    let mut user_rng = Rng::new(seed ^ 0x005e_ed0f_0fde_0005);
     let (people, created) = match demo_users(&app, &mut user_rng).await {
         Ok(p) => p,
         Err(e) => {

@@ -27,7 +27,7 @@ const DAY_US: i64 = 86_400_000_000;
 const START_US: i64 = 1_767_225_600_000_000; // 2026-01-01T00:00:00Z
 
 fn actor(name: &str, role: Role) -> Actor {
-    Actor::named(&name, role)
+    Actor::named(name, role)
 }
 
 fn order_events(n: u64) -> Vec<Event> {

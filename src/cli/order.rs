@@ -446,6 +446,7 @@ fn line_update(line_no: u16) -> LineUpdate {
 
 /// A domain command with its order and common options, or a read.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one per run of the program: not worth a box
 pub enum Parsed {
     /// A command to execute.
     Write { order: Option<OrderRef>, command: Command, common: CommonArgs },

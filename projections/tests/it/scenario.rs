@@ -40,7 +40,7 @@ pub(crate) fn order(n: u32) -> OrderId {
 }
 
 fn actor(name: &str, role: Role) -> Actor {
-    Actor::named(&name, role)
+    Actor::named(name, role)
 }
 
 fn clerk() -> Actor {
