@@ -472,14 +472,15 @@ pub async fn audit_replay(
     Ok(Printout { json: vec![json], text })
 }
 
-/// `audit access`: who read which archive (one order's, or all), when.
+/// `audit access`: who read which archive (one order's, or all), when; a refused read has its
+/// reason in `refused` (`null` for a read that happened).
 pub fn audit_access(view: &AuditView, order: Option<OrderId>, width: TableWidth) -> Printout {
     let reads = view.access(order);
     let json = reads
         .iter()
         .map(|a| {
             json!({ "order_id": a.order_id, "position": a.position, "at": a.at, "actor": a.actor,
-                    "access": a.access, "detail": a.detail })
+                    "access": a.access, "detail": a.detail, "refused": a.refused })
         })
         .collect();
     Printout { json, text: orderflow_projections::render_access(&reads, width) }

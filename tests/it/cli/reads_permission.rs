@@ -17,7 +17,7 @@ use orderflow::auth::{Auth, Principal};
 use orderflow::service::query::{AuditHistory, History};
 use orderflow::service::Query;
 use orderflow_commands::{ApproveReview, Command as Cmd, DeliverOrder, ShipOrder};
-use orderflow_projections::TableWidth;
+use orderflow_projections::{AuditView, Runner, RunnerConfig, TableWidth};
 use orderflow_schemas::{AccessKind, Department, Event, EventBody, Grant, OrderId, Role, ShipMode};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -184,6 +184,18 @@ async fn an_admin_is_refused_too() {
     let head = office.app.log().head();
     let e = read(&office, order, &admin, AccessKind::Export).await.expect_err("refused");
     assert_refused(&office, order, head, &e, &admin, AccessKind::Export, "admin does not work on orders");
+    // `audit access` (a login suffices) lists the refusal with its reason.
+    let mut runner = Runner::<AuditView>::open(office.app.log(), RunnerConfig::default()).expect("open");
+    runner.catch_up(&mut |_| {}).expect("catch up");
+    let out = reads::audit_access(runner.view(), Some(order), TableWidth::Wide);
+    assert_eq!(out.json.len(), 1);
+    assert_eq!(out.json[0]["access"], "export");
+    assert!(
+        e.to_string().starts_with(out.json[0]["refused"].as_str().expect("the reason")),
+        "{:?}",
+        out.json
+    );
+    assert!(out.text.contains("REFUSED: root acting as admin may not read"), "{}", out.text);
 }
 
 #[tokio::test]
