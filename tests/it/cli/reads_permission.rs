@@ -57,6 +57,11 @@ impl Office {
         Auth::principal(&user, None, None).expect("the user's only grant")
     }
 
+    /// A new user holding every one of `grants`.
+    pub(super) async fn user_holding(&self, login: &str, grants: Vec<Grant>) -> orderflow::auth::User {
+        self.app.auth().add_user(&self.admin, login, login, grants, PASSWORD).await.expect("add user")
+    }
+
     /// Runs `command` as `who`, now.
     pub(super) async fn run(&self, who: &Principal, order: Option<OrderId>, command: Cmd) -> Done {
         self.app.execute(request(who, order, command)).await.unwrap_or_else(|e| panic!("{e}"))
@@ -387,4 +392,25 @@ async fn order_history_on_the_command_line_is_checked_and_recorded() {
     );
     app.close().expect("close");
     drop(dir);
+}
+
+#[tokio::test]
+async fn a_user_of_several_grants_reads_under_the_first_that_may_read_the_order() {
+    let office = Office::new().await;
+    let order = approved_order(&office).await;
+    let both =
+        office.user_holding("kim", vec![Grant::Role(Role::Logistics), Grant::Role(Role::Auditor)]).await;
+    let chosen = reads::read_principal(&office.app, order, &both, None).expect("a principal");
+    assert_eq!(chosen.grant(), Grant::Role(Role::Auditor), "logistics may not read it yet; auditor may");
+    let asked = reads::read_principal(&office.app, order, &both, Some("logistics")).expect("asked for");
+    assert_eq!(asked.grant(), Grant::Role(Role::Logistics), "a role asked for is the one used");
+    // Neither may read: the refusal names the first of them.
+    let neither =
+        office.user_holding("lee", vec![Grant::Role(Role::Quality), Grant::Role(Role::Logistics)]).await;
+    let first = reads::read_principal(&office.app, order, &neither, None).expect("a principal");
+    assert_eq!(first.grant(), Grant::Role(Role::Logistics));
+    let head = office.app.log().head();
+    let e = read(&office, order, &first, AccessKind::History).await.expect_err("refused");
+    let why = format!("nobody in logistics has worked on order {} yet", order.short());
+    assert_refused(&office, order, head, &e, &first, AccessKind::History, &why);
 }
