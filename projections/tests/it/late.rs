@@ -155,3 +155,28 @@ fn refused_reads_are_in_the_access_log() {
     assert!(allowed.iter().all(|a| a.refused.is_none()));
     assert!(!render_access(&allowed, TableWidth::Wide).contains("REFUSED"));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 24, ..proptest::test_runner::Config::default() })]
+
+    /// Whichever events are late: the late counts add up to them in every grouping but by SKU
+    /// (an order counts once per SKU there), and leaving late orders out gives the figures of the
+    /// log without those orders.
+    #[test]
+    fn late_counts_and_exclusion_agree_with_a_log_without_the_late_orders(
+        picks in proptest::collection::vec(proptest::bool::weighted(0.08), 200),
+    ) {
+        let mut b = standard_events();
+        let (marked, orders) = b.late_where(|i| picks.get(i).copied().unwrap_or(false));
+        let with = log_of(&mut b);
+        let without = log_of(standard_events().without(&orders));
+        let (f, g): (KpiFacts, KpiFacts) = (view(&with.log), view(&without.log));
+        for group in [Group::Month, Group::Customer, Group::Channel] {
+            let all = f.report(&query(group, false, None));
+            proptest::prop_assert_eq!(all.rows.iter().map(|r| r.late_entries).sum::<u64>(), marked as u64);
+            let excluded = f.report(&query(group, true, None));
+            proptest::prop_assert_eq!(&excluded.rows, &g.report(&query(group, false, None)).rows);
+            proptest::prop_assert_eq!(excluded.late_orders_excluded, orders.len() as u64);
+        }
+    }
+}

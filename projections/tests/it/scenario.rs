@@ -247,6 +247,24 @@ impl Builder {
         self
     }
 
+    /// Marks as entered late every event but the archive reads (which are recorded as they
+    /// happen) whose index in the builder `pick` chooses; returns the orders they belong to.
+    pub(crate) fn late_where(&mut self, mut pick: impl FnMut(usize) -> bool) -> (usize, Vec<OrderId>) {
+        let mut orders = Vec::new();
+        let mut marked = 0;
+        for (i, (o, e)) in self.events.iter_mut().enumerate() {
+            let read = matches!(e.body, EventBody::ArchiveAccessed(_) | EventBody::ArchiveAccessRefused(_));
+            if !read && pick(i) {
+                e.late = Some(LateEntry { reason: format!("late {i}") });
+                marked += 1;
+                if !orders.contains(o) {
+                    orders.push(*o);
+                }
+            }
+        }
+        (marked, orders)
+    }
+
     /// Leaves out every event of these orders.
     pub(crate) fn without(&mut self, orders: &[OrderId]) -> &mut Self {
         self.events.retain(|(o, _)| !orders.contains(o));
