@@ -14,7 +14,7 @@ use std::process::Output;
 use orderflow::app::reads::{self, Reader, ReplayPoint};
 use orderflow::app::{App, AppError, Done, Request};
 use orderflow::auth::{Auth, Principal};
-use orderflow::service::query::{AuditHistory, History};
+use orderflow::service::query::{AuditExport, AuditHistory, AuditReplay, History};
 use orderflow::service::Query;
 use orderflow_commands::{ApproveReview, Command as Cmd, DeliverOrder, ShipOrder};
 use orderflow_projections::{AuditView, Runner, RunnerConfig, TableWidth};
@@ -284,14 +284,22 @@ async fn the_service_checks_and_records_the_same_and_a_paged_history_once() {
     let archivist = office.user("gao.arch", Grant::Role(Role::Archivist)).await;
     let id = order.0.simple().to_string();
 
-    // `history` and `audit_history`: refused for logistics, recorded as refused.
-    for (query, kind) in [(&History as &dyn Query, AccessKind::History), (&AuditHistory, AccessKind::History)]
-    {
+    // Every archive query: refused for logistics, recorded as refused, nothing else written.
+    let queries: [(&dyn Query, Value, AccessKind); 4] = [
+        (&History, serde_json::json!({ "order_id": id }), AccessKind::History),
+        (&AuditHistory, serde_json::json!({ "order_id": id }), AccessKind::History),
+        (&AuditExport, serde_json::json!({ "order_id": id, "file": "x.json" }), AccessKind::Export),
+        (&AuditReplay, serde_json::json!({ "order_id": id, "version": 1 }), AccessKind::Replay),
+    ];
+    for (query, request, kind) in &queries {
         let head = office.app.log().head();
-        let request = body(serde_json::json!({ "order_id": id }));
-        let e = query.answer(&office.app, &pat, &request).await.expect_err("refused");
+        let e = query.answer(&office.app, &pat, &body(request.clone())).await.expect_err("refused");
         let why = format!("nobody in logistics has worked on order {} yet", order.short());
-        assert_refused(&office, order, head, &e, &pat, kind, &why);
+        assert_refused(&office, order, head, &e, &pat, *kind, &why);
+        // The same queries for the auditor: answered, and recorded.
+        let head = office.app.log().head();
+        query.answer(&office.app, &auditor, &body(request.clone())).await.expect("the auditor reads");
+        assert_recorded(&office, order, head, &auditor, *kind);
     }
 
     // A paged history is recorded once: on its first page, not on the pages that continue it.
