@@ -433,3 +433,35 @@ fn a_snapshot_of_an_earlier_layout_is_folded_again_not_misread() {
     let err = Runner::<KpiFacts>::open_or_refold(&s.log, small()).unwrap_err();
     assert!(matches!(err, RunnerError::SnapshotDamaged { .. }), "{err}");
 }
+
+/// A view whose layout changed without its version: what a forgotten bump would leave.
+#[derive(Default, Serialize, Deserialize, PartialEq, Debug)]
+struct KpiUnbumped(KpiV1);
+
+impl Projection for KpiUnbumped {
+    const NAME: &'static str = "kpi";
+    const VIEW_VERSION: u32 = <KpiFacts as Projection>::VIEW_VERSION;
+    fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), ProjectionError> {
+        self.0.apply(stored, event)
+    }
+}
+
+#[test]
+fn a_snapshot_that_does_not_decode_is_a_clear_error_never_a_panic() {
+    let s = standard();
+    let mut other = Runner::<KpiUnbumped>::open(&s.log, small()).unwrap();
+    other.catch_up(&mut |_| {}).unwrap();
+    other.close().unwrap();
+    // A panic here fails the test as well.
+    let err = Runner::<KpiFacts>::open_or_refold(&s.log, small()).map(|_| ()).expect_err("not misread");
+    assert!(
+        matches!(&err, RunnerError::SnapshotDamaged { projection: "kpi", detail, .. } if detail.contains("does not decode")),
+        "{err}"
+    );
+    assert!(err.to_string().ends_with("rebuild the projection"), "{err}");
+    // `orderflow rebuild` (open_empty, then rebuild) repairs it.
+    let mut runner = Runner::<KpiFacts>::open_empty(&s.log, small()).unwrap();
+    runner.rebuild(&mut |_| {}).unwrap();
+    runner.close().unwrap();
+    assert_eq!(Runner::<KpiFacts>::open(&s.log, small()).unwrap().checkpoint(), s.log.head());
+}
