@@ -273,16 +273,17 @@ pub fn may_read(state: &orderflow_commands::OrderState, who: &Principal) -> Resu
         if state.acted_roles.contains(&role) {
             return Ok(());
         }
-        format!("nobody in {role} has worked on order {order} yet")
+        format!("nobody in {role} has worked on it yet")
     } else {
         format!("{role} does not work on orders")
     };
-    Err(format!(
-        "{login} acting as {role} may not read the archive of order {order}: {why} (archive reads are for \
-         auditors, archivists, department heads, sales, the reviewing departments, and logistics, quality \
-         or customer service once they have worked on the order)"
-    ))
+    Err(format!("{login} acting as {role} may not read the archive of order {order}: {why}"))
 }
+
+/// Who may read an archive, in the words of a refusal.
+pub const READ_PERMISSION_RULE: &str = "archive reads are for auditors, archivists, department heads, sales \
+    and the reviewing departments, and for logistics, quality and customer service once they have worked on \
+    the order";
 
 /// The person an archive read runs as when no role was asked for: the user's only grant; of
 /// several, the first that [`may_read`] permits on this order, else the first (so that a refusal
@@ -345,7 +346,9 @@ pub async fn record_access(
                 })
                 .await;
             return Err(match recorded {
-                Ok(_) => AppError::Forbidden(format!("{reason}; the refused read is recorded")),
+                Ok(_) => AppError::Forbidden(format!(
+                    "{reason} ({READ_PERMISSION_RULE}); the refused read is recorded"
+                )),
                 Err(e) => AppError::Failure(format!("{reason}; recording the refused read failed: {e}")),
             });
         }
@@ -557,7 +560,7 @@ mod tests {
             assert!(
                 why.starts_with(&format!(
                     "pat acting as {role} may not read the archive of order 1a2b3c4d: nobody in {role} has \
-                     worked on order 1a2b3c4d yet"
+                     worked on it yet"
                 )),
                 "{why}"
             );
