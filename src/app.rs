@@ -402,7 +402,12 @@ impl EntryLimits {
     };
 
     /// Checks a request against these limits, given its effective time and the clock.
-    pub fn check(&self, req: &Request, at: Timestamp, clock: Timestamp) -> Result<Option<LateEntry>, AppError> {
+    pub fn check(
+        &self,
+        req: &Request,
+        at: Timestamp,
+        clock: Timestamp,
+    ) -> Result<Option<LateEntry>, AppError> {
         let late = match (&req.at, req.late_reason.as_deref().map(str::trim)) {
             (None, None) => None,
             (None, Some(_)) => {

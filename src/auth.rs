@@ -16,7 +16,9 @@ use std::time::Duration;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use orderflow_commands::Command;
-use orderflow_engine::{Aggregate, CommandError, CommandHandler, EventLog, HandlerConfig, NewEvent, StoredEvent};
+use orderflow_engine::{
+    Aggregate, CommandError, CommandHandler, EventLog, HandlerConfig, NewEvent, StoredEvent,
+};
 use orderflow_schemas::{
     decode_event, encode_event, Actor, CredentialChanged, CredentialKind, Event, EventBody, Grant, Role,
     RoleGranted, RoleRevoked, Timestamp, UserAdded, UserDisabled, UserEnabled, DIRECTORY_STREAM,
@@ -294,14 +296,16 @@ pub struct Users;
 /// starting with a letter or digit. Returns it lowercased.
 pub fn check_login(login: &str) -> Result<String, DirectoryRejection> {
     let l = login.trim().to_lowercase();
-    let bad = |problem: &str| DirectoryRejection::BadLogin { login: login.to_string(), problem: problem.into() };
+    let bad =
+        |problem: &str| DirectoryRejection::BadLogin { login: login.to_string(), problem: problem.into() };
     if l.len() < 2 || l.len() > LOGIN_BYTES_MAX {
         return Err(bad(&format!("a login has 2 to {LOGIN_BYTES_MAX} characters")));
     }
     if !l.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) {
         return Err(bad("a login starts with a letter or digit"));
     }
-    if let Some(c) = l.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(*c))) {
+    if let Some(c) = l.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(*c)))
+    {
         return Err(bad(&format!("'{c}' is not allowed (letters a-z, digits, '.', '_' and '-' are)")));
     }
     Ok(l)
@@ -327,7 +331,8 @@ impl Users {
         command: &DirectoryCommand,
         ctx: &DirectoryContext,
     ) -> Result<Vec<EventBody>, DirectoryRejection> {
-        let found = |login: &str| dir.by_login(login).ok_or_else(|| DirectoryRejection::NoSuchUser(login.into()));
+        let found =
+            |login: &str| dir.by_login(login).ok_or_else(|| DirectoryRejection::NoSuchUser(login.into()));
         if let DirectoryCommand::Bootstrap { user_id, login, display_name } = command {
             if !dir.is_empty() {
                 return Err(DirectoryRejection::AlreadyBootstrapped);
@@ -342,10 +347,12 @@ impl Users {
             .into()]);
         }
         // A credential change is the user's own business or an admin's.
-        let own_credential =
-            matches!(command, DirectoryCommand::CredentialChanged { login, .. } if dir.by_login(login).is_some_and(|u| u.id == ctx.actor.user_id));
+        let own_credential = matches!(command, DirectoryCommand::CredentialChanged { login, .. } if dir.by_login(login).is_some_and(|u| u.id == ctx.actor.user_id));
         if ctx.actor.role != Role::Admin && !own_credential {
-            return Err(DirectoryRejection::NotAdmin { login: ctx.actor.login.clone(), role: ctx.actor.role });
+            return Err(DirectoryRejection::NotAdmin {
+                login: ctx.actor.login.clone(),
+                role: ctx.actor.role,
+            });
         }
         let last_admin = |u: &User| u.active && u.holds(Grant::Role(Role::Admin)) && dir.active_admins() == 1;
         Ok(match command {
@@ -358,7 +365,8 @@ impl Users {
                 let mut grants = grants.clone();
                 grants.sort();
                 grants.dedup();
-                vec![UserAdded { user_id: *user_id, login, display_name: check_name(display_name)?, grants }.into()]
+                vec![UserAdded { user_id: *user_id, login, display_name: check_name(display_name)?, grants }
+                    .into()]
             }
             DirectoryCommand::Grant { login, grant } => {
                 let u = found(login)?;
@@ -384,7 +392,10 @@ impl Users {
             DirectoryCommand::Disable { login, reason } => {
                 let u = found(login)?;
                 if !u.active {
-                    return Err(DirectoryRejection::AlreadyThere { login: u.login.clone(), state: "disabled" });
+                    return Err(DirectoryRejection::AlreadyThere {
+                        login: u.login.clone(),
+                        state: "disabled",
+                    });
                 }
                 if last_admin(u) {
                     return Err(DirectoryRejection::LastAdmin(u.login.clone()));
@@ -482,7 +493,11 @@ impl Principal {
     }
 
     /// The same user exercising another of their grants, picked as [`choose_grant`] picks.
-    pub fn with_role(&self, requested: Option<&str>, command: Option<&Command>) -> Result<Principal, AppError> {
+    pub fn with_role(
+        &self,
+        requested: Option<&str>,
+        command: Option<&Command>,
+    ) -> Result<Principal, AppError> {
         Ok(Principal { user: self.user.clone(), grant: choose_grant(&self.user, requested, command)? })
     }
 
@@ -506,7 +521,11 @@ impl Principal {
 /// Which of `user`'s grants a command runs under: the one `requested` names (a role word, or
 /// `dept_head:ROLE`); without one, the user's only grant, or the only one whose role may issue
 /// `command`. Anything else is refused, naming what the user holds.
-pub fn choose_grant(user: &User, requested: Option<&str>, command: Option<&Command>) -> Result<Grant, AppError> {
+pub fn choose_grant(
+    user: &User,
+    requested: Option<&str>,
+    command: Option<&Command>,
+) -> Result<Grant, AppError> {
     let forbidden = |why: String| AppError::Forbidden(why);
     if let Some(word) = requested {
         let grant: Grant = word.parse().map_err(AppError::Invalid)?;
@@ -540,11 +559,7 @@ pub fn choose_grant(user: &User, requested: Option<&str>, command: Option<&Comma
     };
     match fitting.as_slice() {
         [only] => Ok(*only),
-        _ => Err(forbidden(format!(
-            "{} holds {}: say which with --role",
-            user.login,
-            user.grants_text()
-        ))),
+        _ => Err(forbidden(format!("{} holds {}: say which with --role", user.login, user.grants_text()))),
     }
 }
 
@@ -648,14 +663,17 @@ impl Secrets {
     /// The user a token belongs to, if it is one of ours.
     pub fn check_token(&self, token: &str) -> Result<Option<Uuid>, AppError> {
         let mut parts = token.trim().strip_prefix("oft_").unwrap_or("").split('_');
-        let (Some(id), Some(secret), None) = (parts.next(), parts.next(), parts.next()) else { return Ok(None) };
+        let (Some(id), Some(secret), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Ok(None);
+        };
         let (Ok(id), Some(secret)) = (id.parse::<Uuid>(), unhex(secret)) else { return Ok(None) };
         let Some(value) = self.get(Self::key("tok", id.as_bytes()))? else { return Ok(None) };
         if value.len() != 48 {
             return Ok(None);
         }
         let user = Uuid::from_slice(&value[..16]).map_err(storage)?;
-        let ok = blake3::hash(&secret) == blake3::Hash::from_bytes(value[16..48].try_into().map_err(storage)?);
+        let ok =
+            blake3::hash(&secret) == blake3::Hash::from_bytes(value[16..48].try_into().map_err(storage)?);
         Ok(ok.then_some(user))
     }
 
@@ -762,8 +780,11 @@ impl Auth {
         // without one.
         self.secrets.set_password(user_id, password)?;
         let actor = Actor { user_id, login: login.clone(), role: Role::Admin, head: false };
-        self.change(actor, DirectoryCommand::Bootstrap { user_id, login: login.clone(), display_name: display_name.into() })
-            .await?;
+        self.change(
+            actor,
+            DirectoryCommand::Bootstrap { user_id, login: login.clone(), display_name: display_name.into() },
+        )
+        .await?;
         self.directory()?
             .user(user_id)
             .cloned()
@@ -787,8 +808,11 @@ impl Auth {
         }
         let user_id = Uuid::new_v4();
         self.secrets.set_password(user_id, password)?;
-        self.change(by.actor(), DirectoryCommand::Add { user_id, login, display_name: display_name.into(), grants })
-            .await?;
+        self.change(
+            by.actor(),
+            DirectoryCommand::Add { user_id, login, display_name: display_name.into(), grants },
+        )
+        .await?;
         self.directory()?
             .user(user_id)
             .cloned()
@@ -798,7 +822,9 @@ impl Auth {
     /// Sets a user's password (an admin, or the user themself) and records that it changed.
     pub async fn set_password(&self, by: &Principal, login: &str, password: &str) -> Result<(), AppError> {
         let dir = self.directory()?;
-        let user = dir.by_login(login).ok_or_else(|| AppError::Invalid(DirectoryRejection::NoSuchUser(login.into()).to_string()))?;
+        let user = dir
+            .by_login(login)
+            .ok_or_else(|| AppError::Invalid(DirectoryRejection::NoSuchUser(login.into()).to_string()))?;
         if user.id != by.user.id {
             require_admin(by)?;
         }
@@ -806,7 +832,10 @@ impl Auth {
         self.secrets.set_password(user.id, password)?;
         self.change(
             by.actor(),
-            DirectoryCommand::CredentialChanged { login: user.login.clone(), credential: CredentialKind::Password },
+            DirectoryCommand::CredentialChanged {
+                login: user.login.clone(),
+                credential: CredentialKind::Password,
+            },
         )
         .await?;
         Ok(())
@@ -815,14 +844,19 @@ impl Auth {
     /// Issues a token for a user (an admin, or the user themself); returns its text.
     pub async fn issue_token(&self, by: &Principal, login: &str) -> Result<String, AppError> {
         let dir = self.directory()?;
-        let user = dir.by_login(login).ok_or_else(|| AppError::Invalid(DirectoryRejection::NoSuchUser(login.into()).to_string()))?;
+        let user = dir
+            .by_login(login)
+            .ok_or_else(|| AppError::Invalid(DirectoryRejection::NoSuchUser(login.into()).to_string()))?;
         if user.id != by.user.id {
             require_admin(by)?;
         }
         let token = self.secrets.issue_token(user.id)?;
         self.change(
             by.actor(),
-            DirectoryCommand::CredentialChanged { login: user.login.clone(), credential: CredentialKind::Token },
+            DirectoryCommand::CredentialChanged {
+                login: user.login.clone(),
+                credential: CredentialKind::Token,
+            },
         )
         .await?;
         Ok(token)
@@ -873,7 +907,11 @@ impl Auth {
     }
 
     /// The principal of an authenticated user for a command (see [`choose_grant`]).
-    pub fn principal(user: &User, requested: Option<&str>, command: Option<&Command>) -> Result<Principal, AppError> {
+    pub fn principal(
+        user: &User,
+        requested: Option<&str>,
+        command: Option<&Command>,
+    ) -> Result<Principal, AppError> {
         Ok(Principal { user: user.clone(), grant: choose_grant(user, requested, command)? })
     }
 
@@ -884,12 +922,11 @@ impl Auth {
         let grant = grant_of_account(account)
             .ok_or_else(|| AppError::Forbidden(format!("NATS account {account} is not an orderflow role")))?;
         let suffix = format!("@{}", account.to_lowercase());
-        let login = nats_user
-            .strip_suffix(&suffix)
-            .ok_or_else(|| AppError::Forbidden(format!("NATS user {nats_user} is not a user of account {account}")))?;
-        let user = dir
-            .by_login(login)
-            .ok_or_else(|| AppError::Forbidden(format!("there is no user {login}")))?;
+        let login = nats_user.strip_suffix(&suffix).ok_or_else(|| {
+            AppError::Forbidden(format!("NATS user {nats_user} is not a user of account {account}"))
+        })?;
+        let user =
+            dir.by_login(login).ok_or_else(|| AppError::Forbidden(format!("there is no user {login}")))?;
         if !user.active {
             return Err(AppError::Forbidden(format!("the user {} is disabled", user.login)));
         }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use orderflow_commands::*;
-use orderflow_schemas::{Channel, Grant, Currency, Department, InspectionResult, OrderId, Role, ShipMode};
+use orderflow_schemas::{Channel, Currency, Department, Grant, InspectionResult, OrderId, Role, ShipMode};
 use serde_json::json;
 use uuid::Uuid;
 

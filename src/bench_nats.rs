@@ -348,7 +348,10 @@ async fn timed_commands(
             let request = Request {
                 order_id: None,
                 command_id: Uuid::new_v4(),
-                principal: crate::auth::Principal::unchecked("bench.sales", orderflow_schemas::Grant::Role(Role::Sales)),
+                principal: crate::auth::Principal::unchecked(
+                    "bench.sales",
+                    orderflow_schemas::Grant::Role(Role::Sales),
+                ),
                 at: None,
                 late_reason: None,
                 command: receive_command(i, currency),

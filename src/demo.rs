@@ -12,8 +12,8 @@ use std::time::Instant;
 use futures::StreamExt;
 use orderflow_commands::*;
 use orderflow_schemas::{
-    Channel, Grant, DIRECTORY_STREAM, ComplaintCategory, Currency, Department, InspectionResult, OrderId, Role, Severity,
-    ShipMode, Timestamp,
+    Channel, ComplaintCategory, Currency, Department, Grant, InspectionResult, OrderId, Role, Severity,
+    ShipMode, Timestamp, DIRECTORY_STREAM,
 };
 use serde_json::json;
 
@@ -170,7 +170,8 @@ impl Life<'_> {
     async fn run(&mut self, role: Role, command: Command) -> Result<bool, AppError> {
         let who = self.rng.next_u64();
         let people = self.people.get(&role).map(Vec::as_slice).unwrap_or_default();
-        let Some(principal) = people.get(usize::try_from(who % people.len().max(1) as u64).unwrap_or(0)) else {
+        let Some(principal) = people.get(usize::try_from(who % people.len().max(1) as u64).unwrap_or(0))
+        else {
             return Err(AppError::Failure(format!("demo: nobody acts as {role}")));
         };
         let req = Request {

@@ -78,7 +78,12 @@ fn order_events(n: u64) -> Vec<Event> {
             }),
         });
     }
-    events.push(Event { actor: clerk.clone(), at: at(8), late: None, body: OrderApproved { revision: 1 }.into() });
+    events.push(Event {
+        actor: clerk.clone(),
+        at: at(8),
+        late: None,
+        body: OrderApproved { revision: 1 }.into(),
+    });
     events.push(Event {
         actor: clerk.clone(),
         at: at(9),

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::events::*;
 use crate::codec::LEGACY_CODE_MAX;
+use crate::events::*;
 use crate::values::{Actor, ActorV1, LateEntry, OrderId, Timestamp};
 
 /// Where an event stands in the log: the fields the JSON form adds around the event itself.

@@ -85,8 +85,9 @@ impl LoginArgs {
             )));
         }
         if let Some(file) = &self.token_file {
-            let token = std::fs::read_to_string(file)
-                .map_err(|e| AppError::Invalid(format!("cannot read the token file {}: {e}", file.display())))?;
+            let token = std::fs::read_to_string(file).map_err(|e| {
+                AppError::Invalid(format!("cannot read the token file {}: {e}", file.display()))
+            })?;
             return app.auth().token_login(&token);
         }
         let Some(login) = &self.user else {

@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 use orderflow_commands::*;
 use orderflow_schemas::{
-    Channel, ComplaintCategory, Currency, Date, Department, InspectionResult, Grant, LineQuantity, Severity,
+    Channel, ComplaintCategory, Currency, Date, Department, Grant, InspectionResult, LineQuantity, Severity,
     ShipMode,
 };
 use uuid::Uuid;

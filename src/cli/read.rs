@@ -23,9 +23,9 @@ use crate::app::{self, App, AppError, OrderRef, Request};
 use crate::auth::{Auth, User};
 use crate::service::client;
 use crate::service::protocol::{
-    AuditAccessRequest, AuditExportReply, AuditExportRequest, AuditHistoryRequest,
-    AuditReplayRequest, AuditRetentionRequest, AuditVerifyReply, AuditVerifyRequest, CommandRequest,
-    KpiByBody, KpiReply, KpiRequest, ReaderBody, StatusReply, StatusRequest,
+    AuditAccessRequest, AuditExportReply, AuditExportRequest, AuditHistoryRequest, AuditReplayRequest,
+    AuditRetentionRequest, AuditVerifyReply, AuditVerifyRequest, CommandRequest, KpiByBody, KpiReply,
+    KpiRequest, ReaderBody, StatusReply, StatusRequest,
 };
 
 use super::Via;
@@ -159,7 +159,10 @@ pub struct AuditActor {
 impl AuditActor {
     fn reader(&self, me: &User, command: Option<&Command>) -> Result<Reader, AppError> {
         let role = self.role.map(|g| g.to_string());
-        Ok(Reader { principal: Auth::principal(me, role.as_deref(), command)?, purpose: self.purpose.clone() })
+        Ok(Reader {
+            principal: Auth::principal(me, role.as_deref(), command)?,
+            purpose: self.purpose.clone(),
+        })
     }
 
     fn body(&self) -> ReaderBody {
@@ -399,7 +402,8 @@ pub(super) async fn audit(via: &Via, cmd: AuditCmd, json: bool) -> Result<(), Ap
 async fn history(via: &Via, order: &OrderRef, who: &AuditActor, wide: bool) -> Result<Printout, AppError> {
     match via {
         Via::Local(app, me) => {
-            reads::audit_history(app, app.resolve(order)?, &who.reader(me, None)?, TableWidth::wide_if(wide)).await
+            reads::audit_history(app, app.resolve(order)?, &who.reader(me, None)?, TableWidth::wide_if(wide))
+                .await
         }
         Via::Remote(nats) => {
             let request = AuditHistoryRequest { order_id: order.clone(), reader: who.body(), wide };
@@ -499,7 +503,9 @@ async fn replay(
     who: &AuditActor,
 ) -> Result<Printout, AppError> {
     match via {
-        Via::Local(app, me) => reads::audit_replay(app, app.resolve(order)?, point, &who.reader(me, None)?).await,
+        Via::Local(app, me) => {
+            reads::audit_replay(app, app.resolve(order)?, point, &who.reader(me, None)?).await
+        }
         Via::Remote(nats) => {
             let (as_of, version) = match point {
                 ReplayPoint::Time(t) => (Some(t), None),
@@ -523,8 +529,15 @@ async fn archive_command(
         Via::Local(app, me) => {
             let order = app.resolve(order)?;
             let principal = who.reader(me, Some(&command))?.principal;
-            app.execute(Request { order_id: Some(order), command_id, principal, at: None, late_reason: None, command })
-                .await?;
+            app.execute(Request {
+                order_id: Some(order),
+                command_id,
+                principal,
+                at: None,
+                late_reason: None,
+                command,
+            })
+            .await?;
             Ok(order)
         }
         Via::Remote(nats) => {

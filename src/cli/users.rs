@@ -167,7 +167,9 @@ pub(super) async fn run(dir: &Path, login: &LoginArgs, cmd: UsersCmd, json: bool
             let empty = app.auth().directory().map(|d| d.is_empty());
             app.close()?;
             if !empty? {
-                return Err(AppError::Invalid(crate::auth::DirectoryRejection::AlreadyBootstrapped.to_string()));
+                return Err(AppError::Invalid(
+                    crate::auth::DirectoryRejection::AlreadyBootstrapped.to_string(),
+                ));
             }
         }
         let app = App::open(dir)?;

@@ -679,7 +679,8 @@ mod tests {
             command: Command::CloseOrder(orderflow_commands::CloseOrder {}),
         };
         let resolve = |r: &OrderRef| r.digits().parse::<OrderId>().map_err(AppError::Invalid);
-        let li = Principal::unchecked("li.na", orderflow_schemas::Grant::Role(orderflow_schemas::Role::Sales));
+        let li =
+            Principal::unchecked("li.na", orderflow_schemas::Grant::Role(orderflow_schemas::Role::Sales));
         let e = req.clone().into_app_request("ship", li.clone(), resolve).expect_err("mismatch");
         assert!(e.to_string().contains("orderflow.cmd.close"), "{e}");
         let ok = req.into_app_request("close", li.clone(), resolve).expect("match");

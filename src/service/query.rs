@@ -272,8 +272,13 @@ impl Query for AuditHistory {
             let req: AuditHistoryRequest = parse_body(body)?;
             let order = app.resolve(&req.order_id)?;
             to_value(
-                &reads::audit_history(app, order, &req.reader.reader(caller.clone()), TableWidth::wide_if(req.wide))
-                    .await?,
+                &reads::audit_history(
+                    app,
+                    order,
+                    &req.reader.reader(caller.clone()),
+                    TableWidth::wide_if(req.wide),
+                )
+                .await?,
             )
         })
     }
@@ -298,7 +303,8 @@ impl Query for AuditExport {
         Box::pin(async move {
             let req: AuditExportRequest = parse_body(body)?;
             let order = app.resolve(&req.order_id)?;
-            let document = reads::audit_export(app, order, &req.reader.reader(caller.clone()), &req.file).await?;
+            let document =
+                reads::audit_export(app, order, &req.reader.reader(caller.clone()), &req.file).await?;
             to_value(&AuditExportReply { order_id: order, events: reads::export_events(&document), document })
         })
     }

@@ -106,7 +106,11 @@ fn a_huge_length_prefix_is_malformed_not_a_panic() {
 #[test]
 fn payload_size_is_limited_on_both_sides() {
     let cancelled = |reason: String| {
-        Event::new(Actor::named("Chen Jing", Role::Sales), Timestamp(1_772_357_400_000_000), OrderCancelled { reason })
+        Event::new(
+            Actor::named("Chen Jing", Role::Sales),
+            Timestamp(1_772_357_400_000_000),
+            OrderCancelled { reason },
+        )
     };
     // The empty reason takes one length byte; a long one takes five (0xfc and a u32).
     let base = encode_event(&cancelled(String::new())).expect("encode").2.len() - 1;
@@ -128,7 +132,7 @@ fn payload_size_is_limited_on_both_sides() {
         (&too_big.actor, &too_big.at, &too_big.late, body),
         bincode::config::standard(),
     )
-        .expect("bincode");
+    .expect("bincode");
     assert_eq!(raw.len(), PAYLOAD_BYTES_MAX + 1);
     match decode_event(code, version, &raw) {
         Err(DecodeError::Malformed { name, detail, .. }) => {

@@ -114,7 +114,15 @@ fn json_form_has_the_documented_shape() {
     v1["schema_version"] = json!(1);
     v1["actor"] = json!({ "name": "Chen Jing (陈静)", "role": "sales" });
     let (old, _) = event_from_json(&v1).expect("a v1 document reads");
-    assert_eq!(old.actor, Actor { user_id: uuid::Uuid::nil(), login: "Chen Jing (陈静)".into(), role: Role::Sales, head: false });
+    assert_eq!(
+        old.actor,
+        Actor {
+            user_id: uuid::Uuid::nil(),
+            login: "Chen Jing (陈静)".into(),
+            role: Role::Sales,
+            head: false
+        }
+    );
     assert_eq!(doc["data"]["channel"], "email");
     assert_eq!(doc["data"]["currency"], "CNY");
     assert_eq!(doc["data"]["requested_date"], "2026-04-15");

@@ -37,9 +37,8 @@ fn committed_json_schemas_match_generated() {
         }
         // The schema of an earlier version of a type stays, frozen: old exports and old messages
         // still carry documents of that version.
-        let earlier = golden::parse_versioned_name(&file, "json").is_some_and(|(name, version)| {
-            EVENT_TYPES.iter().any(|t| t.name == name && version < t.version)
-        });
+        let earlier = golden::parse_versioned_name(&file, "json")
+            .is_some_and(|(name, version)| EVENT_TYPES.iter().any(|t| t.name == name && version < t.version));
         if earlier {
             continue;
         }

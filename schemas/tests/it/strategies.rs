@@ -46,8 +46,12 @@ pub(crate) fn currency() -> impl Strategy<Value = Currency> {
 }
 
 fn actor() -> impl Strategy<Value = Actor> {
-    (any::<u128>(), text(), select(Role::ALL), any::<bool>())
-        .prop_map(|(id, login, role, head)| Actor { user_id: uuid::Uuid::from_u128(id), login, role, head })
+    (any::<u128>(), text(), select(Role::ALL), any::<bool>()).prop_map(|(id, login, role, head)| Actor {
+        user_id: uuid::Uuid::from_u128(id),
+        login,
+        role,
+        head,
+    })
 }
 
 fn order_line() -> impl Strategy<Value = OrderLine> {
@@ -206,6 +210,7 @@ fn body(range: Range) -> BoxedStrategy<EventBody> {
 
 /// Events of thirteen types with arbitrary actors, times and fields.
 pub(crate) fn event(range: Range) -> impl Strategy<Value = Event> {
-    (actor(), timestamp(range), proptest::option::of(text()), body(range))
-        .prop_map(|(actor, at, late, body)| Event { actor, at, late: late.map(|reason| LateEntry { reason }), body })
+    (actor(), timestamp(range), proptest::option::of(text()), body(range)).prop_map(
+        |(actor, at, late, body)| Event { actor, at, late: late.map(|reason| LateEntry { reason }), body },
+    )
 }

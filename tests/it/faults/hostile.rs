@@ -454,7 +454,10 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
         tried += 1;
     }
     let mut late = request(None, receive("Acme"));
-    late.principal = orderflow::auth::Principal::unchecked("production.head", orderflow_schemas::Grant::DeptHead(orderflow_schemas::Role::Sales));
+    late.principal = orderflow::auth::Principal::unchecked(
+        "production.head",
+        orderflow_schemas::Grant::DeptHead(orderflow_schemas::Role::Sales),
+    );
     late.at = Some(orderflow::app::now());
     late.late_reason = Some(h());
     let err = app.execute(late).await.expect_err("a 10 MB late reason was accepted");
