@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use orderflow_commands::{ComplaintStatus, OrderState};
 use orderflow_projections::{display_width, TableWidth};
-use orderflow_schemas::{Event, JsonEnvelope, Money, OrderStatus};
+use orderflow_schemas::{Event, JsonEnvelope, Money, OrderStatus, Timestamp};
 use serde_json::{json, Value};
 
 use crate::app::CommandReply;
@@ -47,9 +47,21 @@ fn reviews_json(s: &OrderState) -> Value {
     )
 }
 
+/// The late entries of an order as JSON: how many, and the latest (reason, effective time, who,
+/// and `entered`, when the log recorded it).
+fn late_json(s: &OrderState, entered: Option<Timestamp>) -> Value {
+    json!({
+        "count": s.late_entries,
+        "latest": s.last_late.as_ref().map(|l| json!({
+            "reason": l.reason, "at": l.at, "by": l.actor.login, "entered": entered,
+        })),
+    })
+}
+
 /// The order's state as JSON: everything the order holds; `status` is the order-state word of
-/// the status board (`orderflow status --state`).
-pub(crate) fn state_json(s: &OrderState, version: u64) -> Value {
+/// the status board (`orderflow status --state`); `late_entries` counts the events entered late
+/// (`late_entered`: when the latest was recorded, see [`crate::app::reads::last_late_entered`]).
+pub(crate) fn state_json(s: &OrderState, version: u64, late_entered: Option<Timestamp>) -> Value {
     json!({
         "order_id": s.order_id,
         "version": version,
@@ -92,6 +104,7 @@ pub(crate) fn state_json(s: &OrderState, version: u64) -> Value {
         "feedback_count": s.feedback_count,
         "retention_until": s.retention_until,
         "hold": s.hold,
+        "late_entries": late_json(s, late_entered),
     })
 }
 
@@ -140,13 +153,28 @@ fn fact(o: &mut String, label: &str, text: impl std::fmt::Display) {
 }
 
 /// The order's state as readable text: every fact the order holds, lines and reviews as
-/// tables, within 120 columns.
-pub(crate) fn state_text(s: &OrderState, version: u64) -> String {
+/// tables, within 120 columns. Late entries are a fact of their own, right after the state:
+/// `late entries N (latest: REASON, for <effective time> by LOGIN, entered <recorded time>)`.
+pub(crate) fn state_text(s: &OrderState, version: u64, late_entered: Option<Timestamp>) -> String {
     let mut o = String::new();
     let date = |d: Option<orderflow_schemas::Date>| d.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
     let or_dash = |t: &str| if t.trim().is_empty() { "-".to_string() } else { t.to_string() };
     fact(&mut o, "order", s.order_id);
     fact(&mut o, "state", format!("{} (revision {}, version {version})", s.status().as_str(), s.revision));
+    if let Some(l) = &s.last_late {
+        let entered = late_entered.map(|t| format!(", entered {}", t.to_minute())).unwrap_or_default();
+        fact(
+            &mut o,
+            "late entries",
+            format!(
+                "{} (latest: {}, for {} by {}{entered})",
+                s.late_entries,
+                l.reason,
+                l.at.to_minute(),
+                l.actor.login
+            ),
+        );
+    }
     fact(&mut o, "customer", &s.customer);
     fact(&mut o, "contact", or_dash(&s.contact));
     fact(&mut o, "channel", s.channel.map(|c| c.to_string()).unwrap_or_else(|| "-".into()));

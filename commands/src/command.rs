@@ -314,6 +314,17 @@ pub struct RecordAccess {
     pub detail: String,
 }
 
+/// Record that a read of the order's archive was refused (who asked is the actor; the
+/// application decides the refusal, the order records it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordRefusedAccess {
+    /// What was asked for.
+    pub access: AccessKind,
+    /// Why it was refused; required.
+    pub reason: String,
+}
+
 macro_rules! commands {
     ($($variant:ident, $name:literal, $action:literal;)*) => {
         /// A request to change one order. The order is the stream the command is sent to.
@@ -379,6 +390,7 @@ commands! {
     PlaceHold, "hold", "place an archive hold";
     ReleaseHold, "release", "release the archive hold";
     RecordAccess, "access", "record an archive access";
+    RecordRefusedAccess, "access_refused", "record a refused archive access";
 }
 
 impl Command {
@@ -404,7 +416,7 @@ impl Command {
             | Command::ReopenComplaint(_)
             | Command::RecordFeedback(_) => Role::CustomerService,
             Command::PlaceHold(_) | Command::ReleaseHold(_) => Role::Archivist,
-            Command::RecordAccess(_) => Role::Auditor,
+            Command::RecordAccess(_) | Command::RecordRefusedAccess(_) => Role::Auditor,
         }
     }
 
@@ -420,6 +432,7 @@ impl Command {
                 | Command::PlaceHold(_)
                 | Command::ReleaseHold(_)
                 | Command::RecordAccess(_)
+                | Command::RecordRefusedAccess(_)
         )
     }
 }

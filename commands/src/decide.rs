@@ -7,12 +7,12 @@
 
 use chrono::Months;
 use orderflow_schemas::{
-    Actor, ArchiveAccessed, ArchiveHoldPlaced, ArchiveHoldReleased, ComplaintOpened, ComplaintReopened,
-    ComplaintResolved, Currency, Date, Department, Event, EventBody, FeedbackRecorded, FieldChange,
-    InspectionResult, LineQuantity, Money, OrderApproved, OrderCancelled, OrderChanged, OrderClosed,
-    OrderConfirmed, OrderDelivered, OrderLine, OrderReceived, OrderRefused, OrderRejected, OrderShipped,
-    OrderSigned, ProductionCompleted, ProductionScheduled, QualityInspected, ReviewApproved, ReviewRejected,
-    ShipmentDelayed, Timestamp,
+    Actor, ArchiveAccessRefused, ArchiveAccessed, ArchiveHoldPlaced, ArchiveHoldReleased, ComplaintOpened,
+    ComplaintReopened, ComplaintResolved, Currency, Date, Department, Event, EventBody, FeedbackRecorded,
+    FieldChange, InspectionResult, LineQuantity, Money, OrderApproved, OrderCancelled, OrderChanged,
+    OrderClosed, OrderConfirmed, OrderDelivered, OrderLine, OrderReceived, OrderRefused, OrderRejected,
+    OrderShipped, OrderSigned, ProductionCompleted, ProductionScheduled, QualityInspected, ReviewApproved,
+    ReviewRejected, ShipmentDelayed, Timestamp,
 };
 
 use crate::command::*;
@@ -75,6 +75,7 @@ pub fn decide(state: &OrderState, command: &Command, ctx: &Context) -> Result<Ve
         Command::PlaceHold(c) => rules.hold(c)?,
         Command::ReleaseHold(c) => rules.release(c)?,
         Command::RecordAccess(c) => rules.access(c)?,
+        Command::RecordRefusedAccess(c) => rules.access_refused(c)?,
     };
     Ok(bodies
         .into_iter()
@@ -671,6 +672,12 @@ impl Rules<'_> {
     fn access(&self, c: &RecordAccess) -> Decided {
         self.check.note("detail", &c.detail)?;
         Ok(vec![ArchiveAccessed { access: c.access, detail: c.detail.clone() }.into()])
+    }
+
+    /// A refused read is recorded with its reason, in any state of an existing order.
+    fn access_refused(&self, c: &RecordRefusedAccess) -> Decided {
+        self.check.text("reason", &c.reason)?;
+        Ok(vec![ArchiveAccessRefused { access: c.access, reason: c.reason.clone() }.into()])
     }
 }
 

@@ -24,8 +24,8 @@ mod validate;
 pub use command::{
     ApproveReview, CancelOrder, ChangeOrder, CloseOrder, Command, CompleteProduction, ConfirmOrder,
     DeliverOrder, InspectQuality, LineEdit, LineUpdate, NewLine, OpenComplaint, PlaceHold, ReceiveOrder,
-    RecordAccess, RecordFeedback, RefuseOrder, RejectReview, ReleaseHold, ReopenComplaint, ReportDelay,
-    ResolveComplaint, ScheduleProduction, ShipOrder, SignOrder,
+    RecordAccess, RecordFeedback, RecordRefusedAccess, RefuseOrder, RejectReview, ReleaseHold,
+    ReopenComplaint, ReportDelay, ResolveComplaint, ScheduleProduction, ShipOrder, SignOrder,
 };
 pub use context::{Context, Settings};
 pub use decide::decide;
@@ -33,6 +33,6 @@ pub use limits::Limits;
 pub use rejection::Rejection;
 pub use role::{allowed_roles, may_issue};
 pub use state::{
-    evolve, replay, Complaint, ComplaintStatus, Decision, OrderState, Production, Refusal, ReviewRecord,
-    ReviewRejection, Shipment, SignOff, Status,
+    evolve, replay, Complaint, ComplaintStatus, Decision, LateFact, OrderState, Production, Refusal,
+    ReviewRecord, ReviewRejection, Shipment, SignOff, Status,
 };

@@ -1,7 +1,8 @@
 //! Who may issue what: the roles permitted for each command.
 //!
 //! Auditors issue no business command; their archive reads are recorded (`access`, which every
-//! role may issue, because every read of the archive is recorded whoever reads it).
+//! role may issue, because every read of the archive is recorded whoever reads it), and so are
+//! the reads refused (`access_refused`, likewise every role's).
 
 use orderflow_schemas::{Department, Role};
 
@@ -46,7 +47,7 @@ pub fn allowed_roles(command: &Command) -> &'static [Role] {
         Command::ResolveComplaint(_) | Command::ReopenComplaint(_) => CUSTOMER_SERVICE,
         Command::CloseOrder(_) => SALES_OR_SERVICE,
         Command::PlaceHold(_) | Command::ReleaseHold(_) => ARCHIVIST,
-        Command::RecordAccess(_) => Role::ALL,
+        Command::RecordAccess(_) | Command::RecordRefusedAccess(_) => Role::ALL,
     }
 }
 

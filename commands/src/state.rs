@@ -3,12 +3,12 @@
 //! `evolve` holds no rules and cannot fail: it records what an event says. Progress (the
 //! status) is derived from the recorded facts on demand and never stored beside them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use orderflow_schemas::{
     Actor, Channel, ComplaintCategory, Currency, Date, Department, Event, EventBody, InspectionResult,
-    LineQuantity, OrderId, OrderLine, Severity, ShipMode, StatusFold, Timestamp,
+    LineQuantity, OrderId, OrderLine, Role, Severity, ShipMode, StatusFold, Timestamp,
 };
 
 /// A department's decision on a revision.
@@ -32,6 +32,17 @@ impl fmt::Display for Decision {
 /// Where the order stands: the one vocabulary of order states (`orderflow_schemas::OrderStatus`),
 /// derived by the same fold the status board uses.
 pub use orderflow_schemas::OrderStatus as Status;
+
+/// The latest late entry of an order: an event whose effective time was set back (`--at`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LateFact {
+    /// The reason given.
+    pub reason: String,
+    /// The effective time it was entered for.
+    pub at: Timestamp,
+    /// Who entered it.
+    pub actor: Actor,
+}
 
 /// A department's rejection, which rejected the order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -235,6 +246,13 @@ pub struct OrderState {
     pub retention_until: Option<Date>,
     /// The reason of the active archive hold.
     pub hold: Option<String>,
+    /// Events entered late (back-dated with a reason).
+    pub late_entries: u32,
+    /// The latest of them.
+    pub last_late: Option<LateFact>,
+    /// The roles whose people acted on the order: the actor's role of every event but the
+    /// archive's access records (a read, allowed or refused, is not work on the order).
+    pub acted_roles: BTreeSet<Role>,
 }
 
 impl OrderState {
@@ -276,6 +294,9 @@ impl OrderState {
             feedback_count: 0,
             retention_until: None,
             hold: None,
+            late_entries: 0,
+            last_late: None,
+            acted_roles: BTreeSet::new(),
         }
     }
 
@@ -324,6 +345,14 @@ impl OrderState {
 /// (which `decide` never produces) is recorded as far as it makes sense, never refused.
 pub fn evolve(state: &mut OrderState, event: &Event) {
     state.progress.apply(&event.body);
+    if let Some(late) = &event.late {
+        state.late_entries = state.late_entries.saturating_add(1);
+        state.last_late =
+            Some(LateFact { reason: late.reason.clone(), at: event.at, actor: event.actor.clone() });
+    }
+    if !matches!(event.body, EventBody::ArchiveAccessed(_) | EventBody::ArchiveAccessRefused(_)) {
+        state.acted_roles.insert(event.actor.role);
+    }
     match &event.body {
         EventBody::OrderReceived(e) => {
             state.received_at = Some(event.at);

@@ -113,7 +113,8 @@ pub struct AuditView {
 
 impl Projection for AuditView {
     const NAME: &'static str = "audit";
-    const VIEW_VERSION: u32 = 2; // 2: accesses carry the identity actor and refusals
+    /// 2: accesses carry `refused`, and refused reads are folded.
+    const VIEW_VERSION: u32 = 2;
 
     fn folds(t: EventType) -> bool {
         matches!(
@@ -123,6 +124,7 @@ impl Projection for AuditView {
                 | "archive_hold_placed"
                 | "archive_hold_released"
                 | "archive_accessed"
+                | "archive_access_refused"
         )
     }
 
@@ -300,6 +302,8 @@ pub struct TimelineEntry {
     pub event_type: String,
     /// One line: what happened, with old → new values for changes.
     pub description: String,
+    /// Set for a late entry (its effective time set back): the reason given.
+    pub late: Option<String>,
 }
 
 fn with_text(mut base: String, text: &str) -> String {
@@ -439,13 +443,16 @@ pub fn history(log: &EventLog, order: OrderId) -> Result<Vec<TimelineEntry>, Aud
                 revision: ctx.revision,
                 event_type: e.body.event_type().name.to_string(),
                 description,
+                late: e.late.as_ref().map(|l| l.reason.clone()),
             }
         })
         .collect())
 }
 
 /// A history as a text table fitting `width` (effective times, UTC; recorded times are left
-/// out): the actor's name and role, the event and its description wrap, never cut.
+/// out but for late entries): the actor's name and role, the event and its description wrap,
+/// never cut. A late entry's description starts with `LATE ENTRY, entered <recorded time>:
+/// <reason>;`.
 pub fn render_timeline(entries: &[TimelineEntry], width: TableWidth) -> String {
     if entries.is_empty() {
         return "no events\n".into();
@@ -467,14 +474,22 @@ pub fn render_timeline(entries: &[TimelineEntry], width: TableWidth) -> String {
                 e.revision.to_string(),
                 format!("{} ({})", e.actor, e.role),
                 e.event_type.clone(),
-                e.description.clone(),
+                match &e.late {
+                    Some(reason) => format!(
+                        "LATE ENTRY, entered {}: {reason}; {}",
+                        e.recorded_at.to_datetime().format("%Y-%m-%d %H:%M"),
+                        e.description
+                    ),
+                    None => e.description.clone(),
+                },
             ]
         })
         .collect();
     render(&columns, &rows, width)
 }
 
-/// Archive reads as a text table fitting `width`, in the order given. An empty list says so.
+/// Archive reads as a text table fitting `width`, in the order given; a refused read's detail
+/// is `REFUSED: <reason>`. An empty list says so.
 pub fn render_access(entries: &[&Access], width: TableWidth) -> String {
     if entries.is_empty() {
         return "no archive reads recorded\n".into();
@@ -496,7 +511,10 @@ pub fn render_access(entries: &[&Access], width: TableWidth) -> String {
                 a.order_id.prefix(digits),
                 a.access.to_string(),
                 format!("{} ({})", a.actor.login, a.actor.role),
-                a.detail.clone(),
+                match &a.refused {
+                    Some(reason) => format!("REFUSED: {reason}"),
+                    None => a.detail.clone(),
+                },
                 a.position.to_string(),
             ]
         })

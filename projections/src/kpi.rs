@@ -45,6 +45,13 @@
 //!   the month; mean and p90 in hours. Reopened complaints count again once resolved again.
 //! - **Satisfaction**: every `feedback_recorded` in the month: mean score (1–5) and the share of
 //!   scores 4 or 5.
+//! - **Late entries**: events entered late (back-dated with `--at` and a reason), counted in the
+//!   month of their *effective* time, like every other figure: the month whose figures were
+//!   completed after the fact. (The month they were typed in is in the timeline.)
+//!
+//! With `exclude_late` ([`KpiQuery::exclude_late`], `orderflow kpi --exclude-late`) every order
+//! holding at least one late entry is left out of every figure; the report says how many orders
+//! that left out of the selection ([`KpiReport::late_orders_excluded`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -135,6 +142,8 @@ pub struct OrderFacts {
     pub complaints: Vec<ComplaintFacts>,
     /// Satisfaction scores with their time.
     pub feedback: Vec<(Timestamp, u8)>,
+    /// The effective times of the events entered late.
+    pub late_entries: Vec<Timestamp>,
 }
 
 fn invalid(detail: String) -> ProjectionError {
@@ -168,10 +177,26 @@ impl OrderFacts {
             refused_at: None,
             complaints: Vec::new(),
             feedback: Vec::new(),
+            late_entries: event.late.iter().map(|_| event.at).collect(),
         })
     }
 
     fn apply(&mut self, order: OrderId, event: &Event) -> Result<(), ProjectionError> {
+        let at = event.at;
+        let late = event.late.is_some();
+        self.apply_body(order, event)?;
+        if late {
+            self.late_entries.push(at);
+        }
+        Ok(())
+    }
+
+    /// Whether any event of the order was entered late.
+    pub fn has_late_entries(&self) -> bool {
+        !self.late_entries.is_empty()
+    }
+
+    fn apply_body(&mut self, order: OrderId, event: &Event) -> Result<(), ProjectionError> {
         let at = event.at;
         match &event.body {
             EventBody::OrderReceived(_) => {
@@ -314,22 +339,13 @@ pub struct KpiFacts {
 
 impl Projection for KpiFacts {
     const NAME: &'static str = "kpi";
-    const VIEW_VERSION: u32 = 1;
+    /// 2: the late entries of each order.
+    const VIEW_VERSION: u32 = 2;
 
+    /// Every type: any event may be a late entry. (Archive reads are recorded at the time they
+    /// happen and cannot be late.)
     fn folds(t: EventType) -> bool {
-        !matches!(
-            t.name,
-            "review_rejected"
-                | "order_rejected"
-                | "production_scheduled"
-                | "production_completed"
-                | "order_shipped"
-                | "shipment_delayed"
-                | "order_closed"
-                | "archive_hold_placed"
-                | "archive_hold_released"
-                | "archive_accessed"
-        )
+        !matches!(t.name, "archive_accessed" | "archive_access_refused")
     }
 
     fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), ProjectionError> {
@@ -396,6 +412,8 @@ pub struct KpiQuery {
     pub from_month: Option<String>,
     /// Last month (`YYYY-MM`, inclusive).
     pub to_month: Option<String>,
+    /// Leave out every order with a late entry.
+    pub exclude_late: bool,
 }
 
 /// A count out of a population.
@@ -550,6 +568,8 @@ pub struct KpiRow {
     pub resolve_time: DurationStats,
     /// Customer satisfaction.
     pub satisfaction: Satisfaction,
+    /// Events entered late, effective in the month.
+    pub late_entries: u64,
 }
 
 #[derive(Default)]
@@ -568,6 +588,7 @@ struct Acc {
     complaint_rate: Ratio,
     resolve: Vec<i64>,
     satisfaction: Satisfaction,
+    late_entries: u64,
 }
 
 /// A computed KPI report.
@@ -577,6 +598,10 @@ pub struct KpiReport {
     pub group: Group,
     /// Rows by month, then key.
     pub rows: Vec<KpiRow>,
+    /// Whether orders with late entries were left out ([`KpiQuery::exclude_late`]).
+    pub exclude_late: bool,
+    /// How many such orders were left out that had a figure in the selected months.
+    pub late_orders_excluded: u64,
 }
 
 impl KpiFacts {
@@ -602,7 +627,16 @@ impl KpiFacts {
             query.from_month.as_deref().is_none_or(|f| m >= f)
                 && query.to_month.as_deref().is_none_or(|t| m <= t)
         };
+        let mut late_orders_excluded = 0u64;
         for f in self.orders.values() {
+            if query.exclude_late && f.has_late_entries() {
+                let mut counted = false;
+                add_order(f, f.total_minor, &mut |t: Date, _: &mut dyn FnMut(&mut Acc)| {
+                    counted |= in_range(&t.month());
+                });
+                late_orders_excluded += u64::from(counted);
+                continue;
+            }
             let keys: Vec<String> = match query.group {
                 Group::Month => vec!["*".into()],
                 Group::Customer => vec![f.customer.clone()],
@@ -630,7 +664,7 @@ impl KpiFacts {
             }
         }
         let rows = buckets.into_iter().map(|((month, key), acc)| finish(month, key, acc)).collect();
-        KpiReport { group: query.group, rows }
+        KpiReport { group: query.group, rows, exclude_late: query.exclude_late, late_orders_excluded }
     }
 }
 
@@ -683,6 +717,9 @@ fn add_order(f: &OrderFacts, amount: i64, at: &mut Bucketer<'_>) {
     for &(t, score) in &f.feedback {
         at(t.date(), &mut |a| a.satisfaction.add(score));
     }
+    for &t in &f.late_entries {
+        at(t.date(), &mut |a| a.late_entries += 1);
+    }
 }
 
 fn finish(month: String, key: String, a: Acc) -> KpiRow {
@@ -707,17 +744,24 @@ fn finish(month: String, key: String, a: Acc) -> KpiRow {
         complaint_rate: a.complaint_rate,
         resolve_time: DurationStats::of(a.resolve),
         satisfaction: a.satisfaction,
+        late_entries: a.late_entries,
     }
 }
 
 impl KpiReport {
     /// The report as a text table fitting `width` (see [`TableWidth`]): too wide for it, the
     /// figures are stacked in blocks, each led by the month (and key); one line per currency of sales. Durations are
-    /// `mean/p90 nN` in hours; ratios `pct num/den`; `-` where the population is empty. An empty
-    /// report says so.
+    /// `mean/p90 nN` in hours; ratios `pct num/den`; `-` where the population is empty; LATE
+    /// counts the late entries. An empty report says so. With late orders left out, a last line
+    /// says how many.
     pub fn render_table(&self, width: TableWidth) -> String {
+        let note = match (self.exclude_late, self.late_orders_excluded) {
+            (false, _) => String::new(),
+            (true, 0) => "no order with a late entry in this selection\n".into(),
+            (true, n) => format!("{n} order(s) with late entries left out\n"),
+        };
         if self.rows.is_empty() {
-            return "no KPI figures for this selection\n".into();
+            return format!("no KPI figures for this selection\n{note}");
         }
         let by_key = self.group != Group::Month;
         let mut columns = vec![left("MONTH").key()];
@@ -738,6 +782,7 @@ impl KpiReport {
             right("COMPLAINTS"),
             right("RESOLVE h"),
             right("CSAT"),
+            right("LATE"),
         ]);
         let cells: Vec<Vec<String>> = self
             .rows
@@ -766,11 +811,12 @@ impl KpiReport {
                     r.complaint_rate.cell(),
                     r.resolve_time.cell(),
                     r.satisfaction.cell(),
+                    r.late_entries.to_string(),
                 ]);
                 row
             })
             .collect();
-        render(&columns, &cells, width)
+        render(&columns, &cells, width) + &note
     }
 
     /// The report as JSON.

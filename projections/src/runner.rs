@@ -611,6 +611,29 @@ impl<P: Projection> Runner<P> {
         Ok(Self::with(log, config, Fold::new(view, checkpoint), snapshot))
     }
 
+    /// Opens the projection like [`Runner::open`]; a snapshot written for another layout of the
+    /// view ([`RunnerError::ViewVersion`]: this build changed the view) is set aside instead of
+    /// refused: the view starts empty at position 0, the next catch-up folds it from the log,
+    /// and the next save replaces the old snapshot. Returns the runner and, when that happened,
+    /// the reason (for a warning). A damaged snapshot is still refused (see
+    /// [`RunnerError::SnapshotDamaged`]): damage is reported, not papered over.
+    pub fn open_or_refold(
+        log: &EventLog,
+        config: RunnerConfig,
+    ) -> Result<(Self, Option<String>), RunnerError> {
+        match Self::open(log, config.clone()) {
+            Err(RunnerError::ViewVersion { projection, found, known }) => {
+                let why = format!(
+                    "the saved {projection} view has the layout of view version {found}, this build reads \
+                     version {known}: it is folded again from the log"
+                );
+                warn!(projection, found, known, "Snapshot of another view version: folding the view again.");
+                Ok((Self::open_empty(log, config)?, Some(why)))
+            }
+            other => other.map(|r| (r, None)),
+        }
+    }
+
     /// Opens the projection empty at position 0 without reading its snapshot (for instance a
     /// damaged one). The next save replaces the stored snapshot.
     pub fn open_empty(log: &EventLog, config: RunnerConfig) -> Result<Self, RunnerError> {

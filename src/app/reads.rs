@@ -1,25 +1,29 @@
 //! The reads of the application, one function each, called alike by the command line on a data
 //! directory and by `orderflow serve` answering a query: the status selection, the KPI report,
-//! and the audit archive reads. Archive reads (history, export, replay) are first recorded in the
-//! log as `archive_accessed`, with who read and why ([`record_access`]); a read that cannot be
-//! recorded does not happen.
+//! and the audit archive reads. Archive reads (`order history`, `audit history`, `audit export`,
+//! `audit replay`; over NATS `history`, `audit_history`, `audit_export`, `audit_replay`) are
+//! permissions ([`may_read`], the one check) and are first recorded in the log as
+//! `archive_accessed`, with who read and why ([`record_access`]); a read that cannot be recorded
+//! does not happen. A read that is not permitted is refused ([`AppError::Forbidden`]) and recorded
+//! as `archive_access_refused` with the reason. `order show`, `status`, `kpi`, `audit access`,
+//! `audit retention` and `audit verify` need only a login.
 //!
 //! Each read returns a [`Printout`]: the JSON lines `--json` prints and the text printed
 //! otherwise, so a local run and one through the service print the same.
 
 use std::collections::HashSet;
 
-use orderflow_commands::{Command, RecordAccess, Rejection};
+use orderflow_commands::{Command, RecordAccess, RecordRefusedAccess, Rejection};
 use orderflow_projections::{
     AsOf, AuditView, Group, KpiFacts, KpiQuery, KpiReport, OrderRow, OrderState, RetentionStatus,
     StatusBoard, TableWidth,
 };
-use orderflow_schemas::{AccessKind, Date, OrderId, Timestamp};
+use orderflow_schemas::{AccessKind, Date, EventBody, Grant, OrderId, Role, Timestamp};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{App, AppError, Request};
-use crate::auth::Principal;
+use crate::auth::{Auth, Principal, User};
 
 /// Days ahead `--at-risk` looks unless told.
 pub const AT_RISK_WITHIN_DAYS_DEFAULT: i32 = 7;
@@ -126,6 +130,8 @@ pub struct KpiSelection {
     pub month: Option<String>,
     /// The breakdown.
     pub by: KpiBy,
+    /// Leave out every order with a late entry (back-dated events).
+    pub exclude_late: bool,
     /// The width the table is laid out for.
     pub width: TableWidth,
 }
@@ -155,6 +161,7 @@ pub fn kpi_report(facts: &KpiFacts, selection: &KpiSelection) -> Result<KpiRepor
         group,
         from_month: selection.month.clone(),
         to_month: selection.month.clone(),
+        exclude_late: selection.exclude_late,
     }))
 }
 
@@ -233,8 +240,80 @@ fn audit_error(order: OrderId, e: orderflow_projections::AuditError) -> AppError
     }
 }
 
+/// The roles whose departments work on every order: sales takes it in, the four reviewing
+/// departments decide every revision.
+pub const ROLES_WORKING_EVERY_ORDER: [Role; 5] =
+    [Role::Sales, Role::Production, Role::Procurement, Role::Finance, Role::Warehouse];
+
+/// The roles whose departments work on an order once one of their people acted on it (an event
+/// of the order carries the role; an archive read does not count): shipping, inspection,
+/// after-sales.
+pub const ROLES_WORKING_WHEN_ACTED: [Role; 3] = [Role::Logistics, Role::Quality, Role::CustomerService];
+
+/// Whether `who` may read the archive of the order whose state is `state` (its events, its
+/// timeline, an export, a replay): the one permission check of archive reads, for the command
+/// line and the service alike. Permitted: the `auditor` and `archivist` roles, every department
+/// head (`dept_head:ROLE`), and the roles of the departments that work on the order: sales and
+/// the four reviewing departments always ([`ROLES_WORKING_EVERY_ORDER`]); logistics, quality
+/// and customer service once someone in that role acted on the order
+/// ([`ROLES_WORKING_WHEN_ACTED`], [`orderflow_commands::OrderState::acted_roles`]). Anyone else
+/// (an admin, logistics on an order never shipped...) is refused; the error says who, in which
+/// role, and why.
+pub fn may_read(state: &orderflow_commands::OrderState, who: &Principal) -> Result<(), String> {
+    let role = match who.grant() {
+        Grant::Role(Role::Auditor | Role::Archivist) | Grant::DeptHead(_) => return Ok(()),
+        Grant::Role(role) => role,
+    };
+    if ROLES_WORKING_EVERY_ORDER.contains(&role) {
+        return Ok(());
+    }
+    let login = &who.user().login;
+    let order = state.order_id.short();
+    let why = if ROLES_WORKING_WHEN_ACTED.contains(&role) {
+        if state.acted_roles.contains(&role) {
+            return Ok(());
+        }
+        format!("nobody in {role} has worked on it yet")
+    } else {
+        format!("{role} does not work on orders")
+    };
+    Err(format!("{login} acting as {role} may not read the archive of order {order}: {why}"))
+}
+
+/// Who may read an archive, in the words of a refusal.
+pub const READ_PERMISSION_RULE: &str = "archive reads are for auditors, archivists, department heads, sales \
+    and the reviewing departments, and for logistics, quality and customer service once they have worked on \
+    the order";
+
+/// The person an archive read runs as when no role was asked for: the user's only grant; of
+/// several, the first that [`may_read`] permits on this order, else the first (so that a refusal
+/// names one). With `requested`, that grant ([`Auth::principal`]).
+pub fn read_principal(
+    app: &App,
+    order: OrderId,
+    user: &User,
+    requested: Option<&str>,
+) -> Result<Principal, AppError> {
+    if requested.is_some() || user.grants.len() <= 1 {
+        return Auth::principal(user, requested, None);
+    }
+    let (_, state) = app.order(order)?;
+    let candidates = user
+        .grants
+        .iter()
+        .map(|g| Auth::principal(user, Some(&g.to_string()), None))
+        .collect::<Result<Vec<_>, _>>()?;
+    let permitted = candidates.iter().position(|p| may_read(&state, p).is_ok()).unwrap_or(0);
+    candidates
+        .into_iter()
+        .nth(permitted)
+        .ok_or_else(|| AppError::Forbidden(format!("{} holds no role (an admin grants one)", user.login)))
+}
+
 /// Records an archive read before it happens, as `archive_accessed` by `who` with `detail` (and
-/// the purpose, when given). A read that cannot be recorded does not happen.
+/// the purpose, when given). A read that cannot be recorded does not happen. A read that
+/// [`may_read`] does not permit is recorded as `archive_access_refused` with the reason and
+/// refused ([`AppError::Forbidden`]); nothing else is written.
 pub async fn record_access(
     app: &App,
     order: OrderId,
@@ -242,17 +321,109 @@ pub async fn record_access(
     access: AccessKind,
     detail: String,
 ) -> Result<(), AppError> {
-    let detail = if who.purpose.is_empty() { detail } else { format!("{detail}; purpose: {}", who.purpose) };
+    let (_, state) = app.order(order)?;
+    if !state.exists() {
+        return Err(not_found(order));
+    }
+    let command = match may_read(&state, &who.principal) {
+        Ok(()) => {
+            let detail =
+                if who.purpose.is_empty() { detail } else { format!("{detail}; purpose: {}", who.purpose) };
+            Command::RecordAccess(RecordAccess { access, detail })
+        }
+        Err(reason) => {
+            let recorded = app
+                .execute(Request {
+                    order_id: Some(order),
+                    command_id: Uuid::new_v4(),
+                    principal: who.principal.clone(),
+                    at: None,
+                    late_reason: None,
+                    command: Command::RecordRefusedAccess(RecordRefusedAccess {
+                        access,
+                        reason: reason.clone(),
+                    }),
+                })
+                .await;
+            return Err(match recorded {
+                Ok(_) => AppError::Forbidden(format!(
+                    "{reason} ({READ_PERMISSION_RULE}); the refused read is recorded"
+                )),
+                Err(e) => AppError::Failure(format!("{reason}; recording the refused read failed: {e}")),
+            });
+        }
+    };
     app.execute(Request {
         order_id: Some(order),
         command_id: Uuid::new_v4(),
         principal: who.principal.clone(),
         at: None,
         late_reason: None,
-        command: Command::RecordAccess(RecordAccess { access, detail }),
+        command,
     })
     .await
     .map(|_| ())
+}
+
+/// The detail `order history` reads are recorded with.
+pub const ORDER_HISTORY_DETAIL: &str = "order history";
+
+/// Records one page of `order history` as served in pages (the service's `history`, from
+/// `from_version`): the first page is recorded like any archive read; a later page is checked
+/// ([`may_read`], a refusal recorded) and recorded again unless it continues a read this user
+/// had recorded (an `archive_accessed` of the history by the same user at or after
+/// `from_version`: the record of the first page comes after the events it served). So a read is
+/// recorded once however many pages it takes, and no page is served unrecorded.
+pub async fn record_history_page(
+    app: &App,
+    order: OrderId,
+    who: &Reader,
+    from_version: u64,
+) -> Result<(), AppError> {
+    if from_version <= 1 {
+        return record_access(app, order, who, AccessKind::History, ORDER_HISTORY_DETAIL.into()).await;
+    }
+    let (_, state) = app.order(order)?;
+    if !state.exists() {
+        return Err(not_found(order));
+    }
+    if may_read(&state, &who.principal).is_ok() {
+        let accessed = orderflow_schemas::event_type_by_name("archive_accessed").map(|t| t.code);
+        let user = who.principal.user().id;
+        for stored in app.log().read_stream(order.0, from_version)? {
+            if Some(stored.event_type) != accessed {
+                continue;
+            }
+            let (event, _) = super::decode_stored(&stored, order)?;
+            if let EventBody::ArchiveAccessed(a) = &event.body {
+                if a.access == AccessKind::History && event.actor.user_id == user {
+                    return Ok(());
+                }
+            }
+        }
+    }
+    let detail = format!("{ORDER_HISTORY_DETAIL} from version {from_version}");
+    record_access(app, order, who, AccessKind::History, detail).await
+}
+
+/// When the latest late entry of an order was entered (the log's recording time), for `order
+/// show`; `None` when the order has none.
+pub fn last_late_entered(
+    app: &App,
+    state: &orderflow_commands::OrderState,
+) -> Result<Option<Timestamp>, AppError> {
+    if state.late_entries == 0 {
+        return Ok(None);
+    }
+    let order = state.order_id;
+    let mut entered = None;
+    for stored in app.log().read_stream(order.0, 1)? {
+        let (event, env) = super::decode_stored(&stored, order)?;
+        if event.late.is_some() {
+            entered = Some(env.recorded_at);
+        }
+    }
+    Ok(entered)
 }
 
 /// `audit history`: recorded, then the readable timeline (JSON: one line per entry).
@@ -403,14 +574,15 @@ pub async fn audit_replay(
     Ok(Printout { json: vec![json], text })
 }
 
-/// `audit access`: who read which archive (one order's, or all), when.
+/// `audit access`: who read which archive (one order's, or all), when; a refused read has its
+/// reason in `refused` (`null` for a read that happened).
 pub fn audit_access(view: &AuditView, order: Option<OrderId>, width: TableWidth) -> Printout {
     let reads = view.access(order);
     let json = reads
         .iter()
         .map(|a| {
             json!({ "order_id": a.order_id, "position": a.position, "at": a.at, "actor": a.actor,
-                    "access": a.access, "detail": a.detail })
+                    "access": a.access, "detail": a.detail, "refused": a.refused })
         })
         .collect();
     Printout { json, text: orderflow_projections::render_access(&reads, width) }
@@ -467,6 +639,38 @@ mod tests {
         assert_eq!(retention_words(&RetentionStatus::Until { date }), "until 2036-12-02");
         assert_eq!(retention_words(&RetentionStatus::Open), "open");
         assert_eq!(retention_words(&RetentionStatus::Held), "on hold");
+    }
+
+    #[test]
+    fn who_may_read_an_archive() {
+        let order = OrderId(Uuid::from_u128(0x1a2b_3c4d << 96));
+        let mut state = orderflow_commands::OrderState::new(order);
+        state.acted_roles.insert(Role::Sales);
+        let as_ = |grant: Grant| Principal::unchecked("pat", grant);
+        let every = [Role::Auditor, Role::Archivist, Role::Sales, Role::Production, Role::Finance];
+        for role in every.into_iter().chain(ROLES_WORKING_EVERY_ORDER) {
+            assert_eq!(may_read(&state, &as_(Grant::Role(role))), Ok(()), "{role}");
+        }
+        for role in Role::OPERATIONAL {
+            assert_eq!(may_read(&state, &as_(Grant::DeptHead(*role))), Ok(()), "head of {role}");
+        }
+        for role in ROLES_WORKING_WHEN_ACTED {
+            let why = may_read(&state, &as_(Grant::Role(role))).expect_err("not yet worked on");
+            assert!(
+                why.starts_with(&format!(
+                    "pat acting as {role} may not read the archive of order 1a2b3c4d: nobody in {role} has \
+                     worked on it yet"
+                )),
+                "{why}"
+            );
+            let mut worked = state.clone();
+            worked.acted_roles.insert(role);
+            assert_eq!(may_read(&worked, &as_(Grant::Role(role))), Ok(()), "{role} once it acted");
+        }
+        let why = may_read(&state, &as_(Grant::Role(Role::Admin))).expect_err("admins manage users");
+        assert!(
+            why.contains("pat acting as admin may not read") && why.contains("admin does not work on orders")
+        );
     }
 
     #[test]

@@ -374,18 +374,33 @@ async fn run_order(app: &App, me: &crate::auth::User, parsed: Parsed, json: bool
             if !state.exists() {
                 return Err(AppError::Rejected(orderflow_commands::Rejection::OrderNotFound { order }));
             }
+            let entered = app::reads::last_late_entered(app, &state)?;
             if json {
-                crate::outln!("{}", render::state_json(&state, version));
+                crate::outln!("{}", render::state_json(&state, version, entered));
             } else {
-                crate::out!("{}", render::state_text(&state, version));
+                crate::out!("{}", render::state_text(&state, version, entered));
             }
             Ok(())
         }
-        Parsed::History(order) => history(app, app.resolve(&order)?, json),
+        Parsed::History(order) => history(app, me, app.resolve(&order)?, json).await,
     }
 }
 
-fn history(app: &App, order: OrderId, json: bool) -> Result<(), AppError> {
+/// `order history`: an archive read, permitted ([`app::reads::may_read`]) and recorded first
+/// (a refusal is recorded too), then every event of the order.
+async fn history(app: &App, me: &crate::auth::User, order: OrderId, json: bool) -> Result<(), AppError> {
+    let who = app::reads::Reader {
+        principal: app::reads::read_principal(app, order, me, None)?,
+        purpose: String::new(),
+    };
+    app::reads::record_access(
+        app,
+        order,
+        &who,
+        orderflow_schemas::AccessKind::History,
+        app::reads::ORDER_HISTORY_DETAIL.into(),
+    )
+    .await?;
     let events = app.log().read_stream(order.0, 1)?;
     if events.is_empty() {
         return Err(AppError::Rejected(orderflow_commands::Rejection::OrderNotFound { order }));

@@ -448,6 +448,7 @@ fn line_update(line_no: u16) -> LineUpdate {
 // One per process run, moved once: the size of the largest variant costs nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one per run of the program: not worth a box
 pub enum Parsed {
     /// A command to execute.
     Write { order: Option<OrderRef>, command: Command, common: CommonArgs },

@@ -119,6 +119,10 @@ pub struct KpiArgs {
     /// Break the figures down by customer, product or channel instead of by month.
     #[arg(long, value_enum)]
     by: Option<By>,
+    /// Leave out every order with a late entry (an event back-dated with --at); the report says
+    /// how many it left out.
+    #[arg(long)]
+    exclude_late: bool,
     /// Print every column (the table is cut to fit 120 columns otherwise).
     #[arg(long)]
     wide: bool,
@@ -134,6 +138,7 @@ impl KpiArgs {
                 By::Product => KpiByBody::Product,
                 By::Channel => KpiByBody::Channel,
             }),
+            exclude_late: self.exclude_late,
             wide: self.wide,
         }
     }
@@ -327,7 +332,11 @@ fn progress_bar(quiet: bool, what: &str) -> indicatif::ProgressBar {
 
 /// Opens projection `P`, catches it up with the log (progress on stderr unless `quiet`).
 pub fn caught_up<P: Projection>(app: &App, quiet: bool) -> Result<Runner<P>, AppError> {
-    let mut runner = Runner::<P>::open(app.log(), RunnerConfig::default()).map_err(runner_error)?;
+    let (mut runner, refold) =
+        Runner::<P>::open_or_refold(app.log(), RunnerConfig::default()).map_err(runner_error)?;
+    if let Some(why) = refold {
+        eprintln!("note: {why}");
+    }
     let bar = progress_bar(quiet || app.log().head() - runner.checkpoint() < 100_000, P::NAME);
     runner
         .catch_up(&mut |p: Progress| {
@@ -781,7 +790,8 @@ pub fn board_and_kpis(app: &App, json: bool) -> Result<(), AppError> {
     let mut rows = status.view().all();
     rows.retain(|r| r.is_active());
     let kpis = caught_up::<KpiFacts>(app, json)?;
-    let report = kpis.view().report(&KpiQuery { group: Group::Month, from_month: None, to_month: None });
+    let query = KpiQuery { group: Group::Month, from_month: None, to_month: None, exclude_late: false };
+    let report = kpis.view().report(&query);
     if json {
         crate::outln!(
             "{}",

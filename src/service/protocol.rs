@@ -306,6 +306,8 @@ pub struct KpiRequest {
     pub month: Option<String>,
     /// Break the figures down by this instead of by month.
     pub by: Option<KpiByBody>,
+    /// Leave out every order with a late entry (an event back-dated with a reason).
+    pub exclude_late: bool,
     /// Every column of the table.
     pub wide: bool,
 }
@@ -319,7 +321,12 @@ impl KpiRequest {
             Some(KpiByBody::Product) => KpiBy::Product,
             Some(KpiByBody::Channel) => KpiBy::Channel,
         };
-        KpiSelection { month: self.month.clone(), by, width: TableWidth::wide_if(self.wide) }
+        KpiSelection {
+            month: self.month.clone(),
+            by,
+            exclude_late: self.exclude_late,
+            width: TableWidth::wide_if(self.wide),
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! Queries the service answers on `orderflow.query.<name>`: reads. Only the archive reads write,
-//! as they do locally: `audit_history`, `audit_export` and `audit_replay` first record an
-//! `archive_accessed` event with who read and why (the same application function as the CLI's,
-//! [`crate::app::reads`]).
+//! as they do locally: `history`, `audit_history`, `audit_export` and `audit_replay` are checked
+//! ([`crate::app::reads::may_read`]) and first record an `archive_accessed` event with who read
+//! and why, or an `archive_access_refused` event with why not (the same application functions as
+//! the CLI's, [`crate::app::reads`]).
 //!
 //! Built in: `show` (an order's current state), `history` (an order's events, in pages),
 //! `status` (the status board), `kpi` (the KPIs), `audit_history`, `audit_export`,
@@ -109,7 +110,12 @@ impl<P: Projection> Live<P> {
         let mut guard =
             self.runner.lock().map_err(|_| AppError::Failure(format!("{} view poisoned", P::NAME)))?;
         if guard.is_none() {
-            *guard = Some(Runner::<P>::open(app.log(), RunnerConfig::default()).map_err(failure)?);
+            let (runner, refold) =
+                Runner::<P>::open_or_refold(app.log(), RunnerConfig::default()).map_err(failure)?;
+            if let Some(why) = refold {
+                tracing::warn!(projection = P::NAME, "{why}");
+            }
+            *guard = Some(runner);
         }
         let runner = guard.as_mut().ok_or_else(|| AppError::Failure("no runner".into()))?;
         runner.catch_up(&mut |_| {}).map_err(failure)?;
@@ -187,11 +193,12 @@ impl Query for Show {
             if !state.exists() {
                 return Err(AppError::Rejected(Rejection::OrderNotFound { order }));
             }
+            let entered = reads::last_late_entered(app, &state)?;
             to_value(&ShowReply {
                 order_id: order,
                 version,
-                state: render::state_json(&state, version),
-                text: render::state_text(&state, version),
+                state: render::state_json(&state, version, entered),
+                text: render::state_text(&state, version, entered),
             })
         })
     }
@@ -200,7 +207,8 @@ impl Query for Show {
 /// `history`: [`HistoryRequest`] → [`HistoryReply`]. `events` are the order's events from
 /// `from_version` (default 1) in their JSON form, at most [`HISTORY_PAGE_EVENTS_MAX`] and about
 /// [`HISTORY_PAGE_BYTES_MAX`]; `next_version` is where the next page starts, `null` after the
-/// last.
+/// last. An archive read: permitted ([`reads::may_read`]) and recorded once per read, on its
+/// first page ([`reads::record_history_page`]); a refusal is recorded and answered `forbidden`.
 #[derive(Debug, Clone, Copy)]
 pub struct History;
 
@@ -212,7 +220,7 @@ impl Query for History {
     fn answer<'a>(
         &'a self,
         app: &'a App,
-        _caller: &'a Principal,
+        caller: &'a Principal,
         body: &'a [u8],
     ) -> BoxFuture<'a, Result<Value, AppError>> {
         Box::pin(async move {
@@ -221,6 +229,8 @@ impl Query for History {
                 return Err(AppError::Invalid("from_version starts at 1".into()));
             }
             let order = app.resolve(&req.order_id)?;
+            let who = reads::Reader { principal: caller.clone(), purpose: String::new() };
+            reads::record_history_page(app, order, &who, req.from_version).await?;
             let stored = app.log().read_stream(order.0, req.from_version)?;
             if stored.is_empty() && app.log().stream_version(order.0)? == 0 {
                 return Err(AppError::Rejected(Rejection::OrderNotFound { order }));

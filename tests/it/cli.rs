@@ -9,9 +9,11 @@
 mod backdating;
 mod demo;
 mod idempotency;
+mod late;
 mod lifecycle;
 mod options;
 mod permissions;
+mod reads_permission;
 mod regressions;
 mod rejections;
 mod revision;

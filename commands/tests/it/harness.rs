@@ -164,6 +164,14 @@ pub(crate) fn access() -> Command {
     RecordAccess { access: AccessKind::History, detail: "annual audit".into() }.into()
 }
 
+pub(crate) fn access_refused() -> Command {
+    RecordRefusedAccess {
+        access: AccessKind::Export,
+        reason: "pat (logistics) has not worked on this order".into(),
+    }
+    .into()
+}
+
 // ---- paths to common states -------------------------------------------------------------------
 
 pub(crate) fn received() -> Vec<Step> {
@@ -433,5 +441,6 @@ pub(crate) fn every_command() -> Vec<Command> {
         hold(),
         release(),
         access(),
+        access_refused(),
     ]
 }

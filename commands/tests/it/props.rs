@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use orderflow_commands::*;
 use orderflow_schemas::{
     decode_event, encode_event, AccessKind, Actor, Channel, ComplaintCategory, Currency, Date, Department,
-    EventBody, InspectionResult, LineQuantity, Role, Severity, ShipMode, Timestamp,
+    EventBody, InspectionResult, LateEntry, LineQuantity, Role, Severity, ShipMode, Timestamp,
 };
 use proptest::prelude::*;
 
@@ -39,7 +39,7 @@ fn params() -> impl Strategy<Value = Params> {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => any::<u8>().prop_map(Op::Advance),
-        2 => (0usize..22, proptest::option::weighted(0.2, 0usize..10), params())
+        2 => (0usize..23, proptest::option::weighted(0.2, 0usize..10), params())
             .prop_map(|(kind, role, p)| Op::Issue { kind, role, p }),
     ]
 }
@@ -137,7 +137,8 @@ fn random_command(kind: usize, p: &Params, today: Date) -> Command {
         18 => CloseOrder {}.into(),
         19 => PlaceHold { reason: t }.into(),
         20 => ReleaseHold { note: String::new() }.into(),
-        _ => RecordAccess { access: AccessKind::Export, detail: t }.into(),
+        21 => RecordAccess { access: AccessKind::Export, detail: t }.into(),
+        _ => RecordRefusedAccess { access: AccessKind::Replay, reason: t }.into(),
     }
 }
 
@@ -258,6 +259,11 @@ struct Model {
     revision: u32,
     approvals: BTreeSet<Department>,
     rejected: bool,
+    /// Events recorded late, and the reason of the last.
+    late_entries: u32,
+    last_late: Option<String>,
+    /// The roles of the accepted commands other than archive access records.
+    acted: BTreeSet<Role>,
     cancelled: bool,
     scheduled: bool,
     passed: bool,
@@ -368,7 +374,7 @@ impl Model {
             Command::CloseOrder(_) => self.closed = true,
             Command::PlaceHold(_) => self.hold = true,
             Command::ReleaseHold(_) => self.hold = false,
-            Command::RecordAccess(_) => {}
+            Command::RecordAccess(_) | Command::RecordRefusedAccess(_) => {}
         }
     }
 
@@ -416,6 +422,9 @@ impl Model {
         let open: Vec<u32> = self.complaints.iter().filter(|(_, open)| **open).map(|(id, _)| *id).collect();
         prop_assert_eq!(open, s.open_complaints());
         prop_assert_eq!(self.hold, s.hold.is_some());
+        prop_assert_eq!(self.late_entries, s.late_entries);
+        prop_assert_eq!(&self.last_late, &s.last_late.as_ref().map(|l| l.reason.clone()));
+        prop_assert_eq!(&self.acted, &s.acted_roles);
         Ok(())
     }
 }
@@ -487,7 +496,9 @@ fn run(ops: Vec<(Op, u8)>) -> Result<(), TestCaseError> {
                 (c, actor)
             }
         };
-        let ctx = Context::new(actor, now);
+        // Now and then a late entry (the application checks who may make one).
+        let late = (hours % 7 == 3).then(|| LateEntry { reason: format!("paper form {hours}") });
+        let ctx = Context::new(actor, now).late(late);
         let before = state.clone();
         let result = decide(&state, &command, &ctx);
         prop_assert_eq!(&decide(&state, &command, &ctx), &result, "decide is deterministic");
@@ -507,6 +518,7 @@ fn run(ops: Vec<(Op, u8)>) -> Result<(), TestCaseError> {
                 for e in &events {
                     prop_assert_eq!(&e.actor, &ctx.actor);
                     prop_assert_eq!(e.at, now);
+                    prop_assert_eq!(&e.late, &ctx.late, "every event of a late command is late");
                     let (code, version, bytes) =
                         encode_event(e).map_err(|e| TestCaseError::fail(e.to_string()))?;
                     prop_assert_eq!(&decode_event(code, version, &bytes), &Ok(e.clone()), "storable");
@@ -514,6 +526,13 @@ fn run(ops: Vec<(Op, u8)>) -> Result<(), TestCaseError> {
                         prop_assert!(before.approvals_missing().is_empty());
                     }
                     evolve(&mut state, e);
+                }
+                if let Some(late) = &ctx.late {
+                    model.late_entries += u32::try_from(events.len()).unwrap_or(u32::MAX);
+                    model.last_late = Some(late.reason.clone());
+                }
+                if !matches!(command, Command::RecordAccess(_) | Command::RecordRefusedAccess(_)) {
+                    model.acted.insert(ctx.actor.role);
                 }
                 log.extend(events);
                 model.apply(&command);

@@ -14,9 +14,29 @@ fn every_command_has_a_name_and_an_example() {
     assert_eq!(
         names,
         [
-            "receive", "approve", "reject", "confirm", "change", "cancel", "schedule", "inspect", "complete",
-            "ship", "delay", "deliver", "sign", "refuse", "complain", "resolve", "reopen", "feedback",
-            "close", "hold", "release", "access",
+            "receive",
+            "approve",
+            "reject",
+            "confirm",
+            "change",
+            "cancel",
+            "schedule",
+            "inspect",
+            "complete",
+            "ship",
+            "delay",
+            "deliver",
+            "sign",
+            "refuse",
+            "complain",
+            "resolve",
+            "reopen",
+            "feedback",
+            "close",
+            "hold",
+            "release",
+            "access",
+            "access_refused",
         ]
     );
 }
@@ -46,6 +66,7 @@ fn the_permission_table() {
         ("hold", &[Archivist]),
         ("release", &[Archivist]),
         ("access", Role::ALL),
+        ("access_refused", Role::ALL),
     ];
     let commands = every_command();
     assert_eq!(commands.len(), expected.len());
@@ -69,6 +90,7 @@ fn the_default_role_may_always_issue_the_command() {
         Sales
     );
     assert_eq!(access().default_role(), Auditor);
+    assert_eq!(access_refused().default_role(), Auditor);
 }
 
 #[test]
@@ -89,5 +111,8 @@ fn the_role_is_checked_before_anything_else() {
 fn after_close_only_after_sales_and_archive_commands_remain() {
     let remain: Vec<&str> =
         every_command().iter().filter(|c| c.allowed_after_close()).map(Command::name).collect();
-    assert_eq!(remain, ["complain", "resolve", "reopen", "feedback", "hold", "release", "access"]);
+    assert_eq!(
+        remain,
+        ["complain", "resolve", "reopen", "feedback", "hold", "release", "access", "access_refused"]
+    );
 }

@@ -12,7 +12,7 @@ fn facts(log: &orderflow_engine::EventLog) -> KpiFacts {
 }
 
 fn report(f: &KpiFacts, group: Group) -> KpiReport {
-    f.report(&KpiQuery { group, from_month: None, to_month: None })
+    f.report(&KpiQuery { group, from_month: None, to_month: None, exclude_late: false })
 }
 
 fn row<'a>(r: &'a KpiReport, month: &str, key: &str) -> &'a KpiRow {
@@ -134,8 +134,12 @@ fn sku_and_customer_breakdowns() {
     let by_customer = report(&f, Group::Customer);
     let acme = row(&by_customer, "2026-03", "Acme Dairy");
     assert_eq!((acme.orders_received, acme.otd_current, acme.sales_minor[&cny()]), (2, ratio(1, 2), 248_000));
-    let ranged =
-        f.report(&KpiQuery { group: Group::Channel, from_month: Some("2026-04".into()), to_month: None });
+    let ranged = f.report(&KpiQuery {
+        group: Group::Channel,
+        from_month: Some("2026-04".into()),
+        to_month: None,
+        exclude_late: false,
+    });
     assert!(ranged.rows.iter().all(|r| r.month == "2026-04"));
     assert_eq!(ranged.rows.iter().map(|r| r.orders_received).sum::<u64>(), 3);
 }

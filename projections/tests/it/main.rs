@@ -2,6 +2,7 @@
 
 mod audit;
 mod kpi;
+mod late;
 mod runner;
 mod scenario;
 mod status;

@@ -390,3 +390,78 @@ fn snapshots_of_another_view_version_and_bad_names_are_refused() {
     assert!(matches!(err, RunnerError::ViewVersion { projection: "status", found: 1, known: 2 }), "{err}");
     assert!(matches!(Runner::<BadName>::open(&s.log, small()), Err(RunnerError::InvalidName("Bad-Name"))));
 }
+
+/// The KPI view as an earlier build laid it out (view version 1: no late entries).
+#[derive(Default, Serialize, Deserialize, PartialEq, Debug)]
+struct KpiV1 {
+    orders: Vec<(u128, u64)>,
+}
+
+impl Projection for KpiV1 {
+    const NAME: &'static str = "kpi";
+    const VIEW_VERSION: u32 = 1;
+    fn apply(&mut self, stored: &StoredEvent, _: &Event) -> Result<(), ProjectionError> {
+        self.orders.push((stored.stream.as_u128(), stored.position));
+        Ok(())
+    }
+}
+
+#[test]
+fn a_snapshot_of_an_earlier_layout_is_folded_again_not_misread() {
+    let s = standard();
+    let mut old = Runner::<KpiV1>::open(&s.log, small()).unwrap();
+    old.catch_up(&mut |_| {}).unwrap();
+    old.close().unwrap();
+    // Plain open: a clear error naming both versions, never a panic or a misread view.
+    let err = Runner::<KpiFacts>::open(&s.log, small()).unwrap_err();
+    assert!(matches!(err, RunnerError::ViewVersion { projection: "kpi", found: 1, known: 2 }), "{err}");
+    assert!(err.to_string().contains("view version 1, this build reads version 2"), "{err}");
+    // What the CLI and the service open: folded again from the log, then saved in the new layout.
+    let (mut runner, why) = Runner::<KpiFacts>::open_or_refold(&s.log, small()).unwrap();
+    let why = why.expect("the reason is reported");
+    assert!(why.contains("folded again from the log"), "{why}");
+    assert_eq!(runner.checkpoint(), 0);
+    runner.catch_up(&mut |_| {}).unwrap();
+    assert_eq!(runner.view(), &fold::<KpiFacts>(&all_events(&s.log), s.log.head()));
+    runner.close().unwrap();
+    let (again, why) = Runner::<KpiFacts>::open_or_refold(&s.log, small()).unwrap();
+    assert_eq!((why, again.checkpoint()), (None, s.log.head()), "the new snapshot is read as it is");
+    // A damaged snapshot is still refused, not folded over.
+    drop(again);
+    let pointers = s.log.db().open_tree("projections").unwrap();
+    pointers.insert("kpi", b"garbage".to_vec()).unwrap();
+    let err = Runner::<KpiFacts>::open_or_refold(&s.log, small()).unwrap_err();
+    assert!(matches!(err, RunnerError::SnapshotDamaged { .. }), "{err}");
+}
+
+/// A view whose layout changed without its version: what a forgotten bump would leave.
+#[derive(Default, Serialize, Deserialize, PartialEq, Debug)]
+struct KpiUnbumped(KpiV1);
+
+impl Projection for KpiUnbumped {
+    const NAME: &'static str = "kpi";
+    const VIEW_VERSION: u32 = <KpiFacts as Projection>::VIEW_VERSION;
+    fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), ProjectionError> {
+        self.0.apply(stored, event)
+    }
+}
+
+#[test]
+fn a_snapshot_that_does_not_decode_is_a_clear_error_never_a_panic() {
+    let s = standard();
+    let mut other = Runner::<KpiUnbumped>::open(&s.log, small()).unwrap();
+    other.catch_up(&mut |_| {}).unwrap();
+    other.close().unwrap();
+    // A panic here fails the test as well.
+    let err = Runner::<KpiFacts>::open_or_refold(&s.log, small()).map(|_| ()).expect_err("not misread");
+    assert!(
+        matches!(&err, RunnerError::SnapshotDamaged { projection: "kpi", detail, .. } if detail.contains("does not decode")),
+        "{err}"
+    );
+    assert!(err.to_string().ends_with("rebuild the projection"), "{err}");
+    // `orderflow rebuild` (open_empty, then rebuild) repairs it.
+    let mut runner = Runner::<KpiFacts>::open_empty(&s.log, small()).unwrap();
+    runner.rebuild(&mut |_| {}).unwrap();
+    runner.close().unwrap();
+    assert_eq!(Runner::<KpiFacts>::open(&s.log, small()).unwrap().checkpoint(), s.log.head());
+}

@@ -235,6 +235,42 @@ impl Builder {
         self.push(o, archivist(), at, OrderClosed { retention_until: date(until) })
     }
 
+    /// Marks the events of order `o` effective at `at` as entered late, with `reason`.
+    pub(crate) fn late(&mut self, o: OrderId, at: &str, reason: &str) -> &mut Self {
+        let at = ts(at);
+        let mut marked = 0;
+        for (_, e) in self.events.iter_mut().filter(|(x, e)| *x == o && e.at == at) {
+            e.late = Some(LateEntry { reason: reason.into() });
+            marked += 1;
+        }
+        assert!(marked > 0, "no event of {o} at {at} to mark late");
+        self
+    }
+
+    /// Marks as entered late every event but the archive reads (which are recorded as they
+    /// happen) whose index in the builder `pick` chooses; returns the orders they belong to.
+    pub(crate) fn late_where(&mut self, mut pick: impl FnMut(usize) -> bool) -> (usize, Vec<OrderId>) {
+        let mut orders = Vec::new();
+        let mut marked = 0;
+        for (i, (o, e)) in self.events.iter_mut().enumerate() {
+            let read = matches!(e.body, EventBody::ArchiveAccessed(_) | EventBody::ArchiveAccessRefused(_));
+            if !read && pick(i) {
+                e.late = Some(LateEntry { reason: format!("late {i}") });
+                marked += 1;
+                if !orders.contains(o) {
+                    orders.push(*o);
+                }
+            }
+        }
+        (marked, orders)
+    }
+
+    /// Leaves out every event of these orders.
+    pub(crate) fn without(&mut self, orders: &[OrderId]) -> &mut Self {
+        self.events.retain(|(o, _)| !orders.contains(o));
+        self
+    }
+
     /// Appends every event, one append per event as the command handlers do, in time order.
     pub(crate) fn append_to(&mut self, log: &EventLog) {
         self.events.sort_by_key(|(_, e)| e.at);

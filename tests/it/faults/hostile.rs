@@ -542,6 +542,10 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
             ),
             ("reason", Command::PlaceHold(PlaceHold { reason: h() })),
             ("detail", Command::RecordAccess(RecordAccess { access: AccessKind::History, detail: h() })),
+            (
+                "reason",
+                Command::RecordRefusedAccess(RecordRefusedAccess { access: AccessKind::Export, reason: h() }),
+            ),
         ],
         Some(Command::ConfirmOrder(ConfirmOrder { promised_date: today_plus(20), note: String::new() })),
     )

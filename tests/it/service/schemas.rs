@@ -152,7 +152,12 @@ fn the_bodies_the_service_accepts_fit_their_schemas() {
         "kpi.request.json",
         &[
             json!({"by": "channel"}),
-            ser(&KpiRequest { month: Some("2026-11".into()), by: Some(KpiByBody::Product), wide: false }),
+            ser(&KpiRequest {
+                month: Some("2026-11".into()),
+                by: Some(KpiByBody::Product),
+                exclude_late: true,
+                wide: false,
+            }),
         ],
     );
     assert_valid(
