@@ -445,8 +445,6 @@ fn line_update(line_no: u16) -> LineUpdate {
 }
 
 /// A domain command with its order and common options, or a read.
-// One per process run, moved once: the size of the largest variant costs nothing.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)] // one per run of the program: not worth a box
 pub enum Parsed {

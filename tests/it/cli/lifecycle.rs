@@ -206,7 +206,13 @@ fn an_order_lives_from_receipt_to_closing() {
     assert_eq!(history[14]["data"]["text"], "two trays dented");
 
     let lines: Vec<String> = desk.ok(&["order", "history", &id]).stdout.lines().map(String::from).collect();
-    assert_eq!(lines.len(), 20, "one text line per event: {lines:#?}");
+    // One text line per event; the last is this read itself, recorded before it is answered.
+    assert_eq!(lines.len(), 21, "one text line per event: {lines:#?}");
     assert!(lines[0].contains("order_received") && lines[0].contains("sales.desk (sales)"), "{}", lines[0]);
     assert!(lines[19].contains("order_closed"), "{}", lines[19]);
+    assert!(
+        lines[20].contains("archive_accessed") && lines[20].contains("auditor.desk (auditor)"),
+        "{}",
+        lines[20]
+    );
 }

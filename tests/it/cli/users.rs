@@ -282,7 +282,7 @@ fn back_dating_needs_the_late_entry_permission_and_a_reason() {
     .failed(3, &["finance.desk may not back-date", "late_entry", "dept_head"]);
     // ...a head may, with a reason.
     desk.run_as("finance.head", &["order", "approve", &id, "--dept", "finance", "--at", &at])
-        .failed(3, &["a late entry needs its reason"]);
+        .failed(3, &["a late entry (--at) needs its reason"]);
     desk.run_as("finance.head", &["order", "approve", &id, "--dept", "finance", "--late-reason", "paper"])
         .failed(3, &["--late-reason goes with --at"]);
     assert_eq!(desk.snapshot(Some(&id)), before, "a refused back-dating wrote something");
