@@ -1,0 +1,2 @@
+//! Identity over NATS against a real nats-server started with the generated configuration (filled in
+//! by the next commit).
