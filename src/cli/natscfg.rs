@@ -21,6 +21,11 @@ pub struct NatsConfigArgs {
     /// Replace an existing file.
     #[arg(long)]
     pub force: bool,
+    /// The JetStream store directory, written into the file. Without it the store comes from
+    /// nats-server's `-sd`, and nats-server 2.9 then refuses `--signal reload` (needed after a
+    /// change of users).
+    #[arg(long, value_name = "DIR")]
+    pub store_dir: Option<PathBuf>,
 }
 
 /// Who the CLI is on NATS (`--nats-user` and its password, or an nkey seed file): for commands
@@ -105,7 +110,22 @@ async fn generate(app: &App, login: &LoginArgs, args: &NatsConfigArgs, json: boo
     for why in &plan.skipped {
         eprintln!("warning: {why}");
     }
-    natsauth::write_file(&args.out, natsauth::render(&plan).as_bytes(), args.force)?;
+    let store_dir = match &args.store_dir {
+        Some(d) => Some(
+            std::path::absolute(d)
+                .map_err(|e| AppError::Invalid(format!("--store-dir {}: {e}", d.display())))?
+                .display()
+                .to_string(),
+        ),
+        None => {
+            eprintln!(
+                "warning: no --store-dir: nats-server's -sd gives the JetStream store, and nats-server 2.9 then \
+                 cannot reload this file after a change of users (it must be restarted)"
+            );
+            None
+        }
+    };
+    natsauth::write_file(&args.out, natsauth::render(&plan, store_dir.as_deref()).as_bytes(), args.force)?;
     let file = std::fs::canonicalize(&args.out).unwrap_or_else(|_| args.out.clone());
     Generated {
         file: file.display().to_string(),
@@ -129,7 +149,10 @@ async fn generate(app: &App, login: &LoginArgs, args: &NatsConfigArgs, json: boo
             natsauth::ENGINE_ACCOUNT,
             plan.accounts.len()
         );
-        crate::outln!("start it: nats-server -c {} -p PORT -sd STORE_DIR", file.display());
+        match &store_dir {
+            Some(_) => crate::outln!("start it: nats-server -c {} -p PORT", file.display()),
+            None => crate::outln!("start it: nats-server -c {} -p PORT -sd STORE_DIR", file.display()),
+        }
         crate::outln!(
             "orderflow serve on {} connects as {ENGINE_NATS_USER} (its password stays in the data directory's \
              secrets); people connect with --nats-user LOGIN@ACCOUNT (li@sales) and their own password",

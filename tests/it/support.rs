@@ -67,9 +67,9 @@ impl NatsServer {
         s
     }
 
-    /// Starts a server with the configuration file `config` (as `orderflow nats-config` writes
-    /// it: accounts, users, JetStream) on a free port with its own store, and waits until it is
-    /// ready.
+    /// Starts a server with the configuration file `config` (as `orderflow nats-config --store-dir`
+    /// writes it: accounts, users, JetStream and its store directory) on a free port, and waits
+    /// until it is ready. No `-sd`: with it nats-server 2.9 cannot reload the file.
     pub(crate) fn start_with_config(config: &std::path::Path) -> Self {
         let mut s = Self {
             bin: nats_server_bin(),
@@ -102,11 +102,6 @@ impl NatsServer {
         }
     }
 
-    /// The server's log of its current run.
-    pub(crate) fn log(&self) -> String {
-        std::fs::read_to_string(self.log_path(self.starts)).unwrap_or_default()
-    }
-
     /// `nats://127.0.0.1:<port>`.
     pub(crate) fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
@@ -126,11 +121,10 @@ impl NatsServer {
         let mut command = Command::new(&self.bin);
         match &self.config {
             Some(config) => command.arg("-c").arg(config),
-            None => command.arg("-js"),
+            None => command.arg("-js").arg("-sd").arg(self.store()),
         };
         let child = command
-            .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
-            .arg(self.store())
+            .args(["-a", "127.0.0.1", "-p", &self.port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

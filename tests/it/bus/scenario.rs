@@ -9,7 +9,7 @@ use uuid::Uuid;
 const T0_US: i64 = 1_772_352_000_000_000;
 
 fn actor(name: &str, role: Role) -> Actor {
-    Actor::named(&name, role)
+    Actor::named(name, role)
 }
 
 fn date(days_from_t0: i32) -> Date {

@@ -129,7 +129,20 @@ impl Site {
             .await;
         }
         let config = work.path().join("nats.conf");
-        run_admin(&["--data-dir", &d, "nats-config", "--out", config.to_str().expect("UTF-8")], "").await;
+        let store = work.path().join("jetstream-store");
+        run_admin(
+            &[
+                "--data-dir",
+                &d,
+                "nats-config",
+                "--out",
+                config.to_str().expect("UTF-8"),
+                "--store-dir",
+                store.to_str().expect("UTF-8"),
+            ],
+            "",
+        )
+        .await;
         // The engine's password, as serve reads it (the directory is not held yet).
         let (engine_password, base) = {
             let app = orderflow::app::App::open_existing(&data).expect("open the data directory");
@@ -145,6 +158,11 @@ impl Site {
     /// `nats://127.0.0.1:<port>`.
     pub(crate) fn url(&self) -> String {
         self.nats.url()
+    }
+
+    /// The engine's NATS password (from the data directory's secrets).
+    pub(crate) fn engine_password(&self) -> &str {
+        &self.engine_password
     }
 
     /// The NATS user of `grant`'s test person and its password.

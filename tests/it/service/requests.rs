@@ -153,10 +153,7 @@ async fn commands_queries_and_bad_bodies() {
         )
         .await);
         assert_eq!((r["first_position"].clone(), r["version"].clone()), (json!(base + 7), json!(7)));
-        // A command no account imports: only the engine's own account could send it, and a
-        // request from there names nobody.
-        let r = request(&engine, "orderflow.cmd.teleport", cancel(json!({}))).await;
-        assert!(error(&r, "forbidden").contains("did not say who sent this request"), "{r}");
+
 
         // Queries.
         let show = ok(request(&client, "orderflow.query.show", serde_json::to_vec(&json!({"order_id": order})).expect("json")).await);
