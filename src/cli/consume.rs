@@ -42,6 +42,10 @@ pub(super) async fn run(
         Some(path) => RoutingTable::load(path).map_err(|e| AppError::Invalid(e.to_string()))?,
         None => RoutingTable::default(),
     };
+    if let (client::Credentials::User { user, .. }, Some(_)) = (credentials, routing.event_types(&args.dept))
+    {
+        own_department(user, &args.dept)?;
+    }
     let nats = client::connect(url, credentials).await?;
     // A department's NATS user reaches its consumer under the imported API prefix; the engine's
     // own account (or a server without accounts) under the default one.
@@ -82,5 +86,22 @@ pub(super) async fn run(
             Err(AppError::Invalid(e.to_string()))
         }
         Err(e) => Err(AppError::Failure(e.to_string())),
+    }
+}
+
+/// A person's NATS user (`<login>@<account>`) reaches only its own account's department
+/// consumer: say so at once instead of waiting on a subject the server will not carry.
+fn own_department(nats_user: &str, dept: &str) -> Result<(), AppError> {
+    let Some((_, account)) = nats_user.rsplit_once('@') else { return Ok(()) };
+    let Some(grant) = crate::auth::grant_of_account(&account.to_uppercase()) else { return Ok(()) };
+    match crate::natsauth::department_of(grant) {
+        Some(own) if own == dept => Ok(()),
+        Some(own) => Err(AppError::Forbidden(format!(
+            "{nats_user} reads the consumer of {own} only, not of {dept} (connect as your user of {dept}'s \
+             account)"
+        ))),
+        None => Err(AppError::Forbidden(format!(
+            "{nats_user} is of account {account}, which reads no department's consumer"
+        ))),
     }
 }

@@ -62,9 +62,16 @@ impl NatsLoginArgs {
             (Some(user), Some(password), None) => {
                 Ok(Credentials::User { user: user.clone(), password: password.clone() })
             }
-            (Some(user), None, None) => Err(AppError::Invalid(format!(
-                "--nats-user {user} needs its password: set ORDERFLOW_NATS_PASSWORD (or --nats-password)"
-            ))),
+            (Some(user), None, None) => {
+                let password =
+                    rpassword::prompt_password(format!("NATS password for {user}: ")).map_err(|e| {
+                        AppError::Invalid(format!(
+                        "--nats-user {user} needs its password: set ORDERFLOW_NATS_PASSWORD, or run in a \
+                         terminal ({e})"
+                    ))
+                    })?;
+                Ok(Credentials::User { user: user.clone(), password })
+            }
             (None, Some(_), None) => {
                 Err(AppError::Invalid("--nats-password without --nats-user (ORDERFLOW_NATS_USER)".into()))
             }

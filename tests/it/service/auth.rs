@@ -503,6 +503,11 @@ async fn a_department_reads_its_own_consumer_only() {
         assert!(line.contains(&OrderId::for_receive(id).to_string()), "{line}");
         consume.terminate();
         assert_eq!(consume.wait_exit(EXIT_TIMEOUT).await.code(), Some(0));
+        // Another department's, as the finance user: refused at once, exit 3.
+        let args = ["--nats", url.as_str(), "consume", "--dept", "production"];
+        let mut wrong = Proc::spawn_env(&args, &env, site.work.path(), "consume-wrong");
+        assert_eq!(wrong.wait_exit(EXIT_TIMEOUT).await.code(), Some(3), "{}", wrong.stderr());
+        assert!(wrong.stderr().contains("reads the consumer of finance only"), "{}", wrong.stderr());
 
         let (status, _) = serve.stop().await;
         assert!(status.success());
