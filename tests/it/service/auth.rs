@@ -389,6 +389,20 @@ async fn each_account_sends_exactly_its_roles_commands() {
                 })
                 .collect();
             assert_eq!(&imported, names, "{account}");
+            // JetStream: the own department's consumer only, or nothing.
+            let durables: BTreeSet<&str> = block
+                .match_indices("orderflow-")
+                .map(|(i, _)| {
+                    let rest = &block[i..];
+                    &rest[..rest.find(['"', '.']).expect("end of the name")]
+                })
+                .collect();
+            let own: BTreeSet<String> = orderflow::natsauth::department_of(*grant)
+                .map(|d| format!("orderflow-{d}"))
+                .into_iter()
+                .collect();
+            let own: BTreeSet<&str> = own.iter().map(String::as_str).collect();
+            assert_eq!(durables, own, "{account}");
         }
         {
             use std::os::unix::fs::PermissionsExt as _;
@@ -524,7 +538,7 @@ async fn regenerating_after_a_change_of_users_takes_effect_on_reload() {
         let mut site = Site::with_grants(&[Grant::Role(Role::Sales), Grant::Role(Role::Finance)]).await;
         let d = site.data.to_str().expect("UTF-8").to_string();
         let conf = site.config.to_str().expect("UTF-8").to_string();
-        site.client(Grant::Role(Role::Sales)).await;
+        let connected = site.client(Grant::Role(Role::Sales)).await;
         let before = std::fs::read_to_string(&site.config).expect("config");
         assert!(before.contains("\"sales@sales\""), "{before}");
 
@@ -557,6 +571,12 @@ async fn regenerating_after_a_change_of_users_takes_effect_on_reload() {
         assert!(!after.contains("sales@sales"), "a disabled user kept a NATS user:\n{after}");
         assert!(after.contains("\"finance@finance\""));
         site.nats.reload();
+        // The connection made before is closed by the server and cannot come back.
+        let deadline = Instant::now() + REPLY_TIMEOUT;
+        while connected.connection_state() == async_nats::connection::State::Connected {
+            assert!(Instant::now() < deadline, "a disabled user's connection survived the reload");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         let e = async_nats::ConnectOptions::new()
             .user_and_password("sales@sales".into(), password_of("sales"))
             .connection_timeout(Duration::from_secs(2))
