@@ -169,6 +169,7 @@ async fn serve(
         queries: builtin_queries(),
         ..ServeConfig::default()
     };
+    info!(url, who = %credentials.who(), "Connected to NATS.");
     let stream = config.publisher.stream_config();
     let server = Server::start(client.clone(), Arc::clone(app), config)
         .await
