@@ -11,6 +11,7 @@ mod bench_raw;
 pub mod bus;
 pub mod cli;
 pub mod demo;
+pub mod natsauth;
 pub mod out;
 mod render;
 mod rng;

@@ -118,6 +118,11 @@ pub struct ConsumerOptions {
     pub on_undecodable: OnUndecodable,
     /// Unreadable messages kept in [`ConsumeStats::undecodable`] (all are counted).
     pub undecodable_kept_max: usize,
+    /// Whether `consume` creates the durable consumer when it is missing (a client of the
+    /// stream's own account). `false`: it only binds to the consumer the engine made
+    /// ([`create_department_consumers`]), through the subjects a department's account imports
+    /// (consumer INFO, MSG.NEXT, ACK), waiting with the backoff until it exists.
+    pub create: bool,
 }
 
 impl Default for ConsumerOptions {
@@ -133,6 +138,7 @@ impl Default for ConsumerOptions {
             backoff_max: BACKOFF_MAX_DEFAULT,
             on_undecodable: OnUndecodable::default(),
             undecodable_kept_max: UNDECODABLE_KEPT_MAX_DEFAULT,
+            create: true,
         }
     }
 }
@@ -308,6 +314,9 @@ async fn ensure_consumer(
     options: &ConsumerOptions,
 ) -> Result<PullConsumer, Attempt> {
     use async_nats::jetstream::stream::ConsumerErrorKind as K;
+    if !options.create {
+        return bind_consumer(js, plan, options).await;
+    }
     let stream = js
         .get_stream(&options.stream_name)
         .await
@@ -325,6 +334,57 @@ async fn ensure_consumer(
         )));
     }
     Ok(consumer)
+}
+
+/// Binds to the department's durable consumer made by the engine; never creates or changes it.
+/// Its filter must give the department every event it needs: the plan's, or every event.
+async fn bind_consumer(
+    js: &Context,
+    plan: &ConsumerPlan,
+    options: &ConsumerOptions,
+) -> Result<PullConsumer, Attempt> {
+    let consumer: PullConsumer =
+        js.get_consumer_from_stream(&plan.durable_name, &options.stream_name).await.map_err(|e| {
+            Attempt::Retry(format!(
+                "consumer {} of stream {}: {e} (orderflow serve creates it at start; a department's \
+                 NATS user reaches only its own department's consumer)",
+                plan.durable_name, options.stream_name
+            ))
+        })?;
+    let kept = &consumer.cached_info().config.filter_subject;
+    if *kept != plan.filter_subject && kept != ALL_EVENTS_FILTER {
+        return Err(Attempt::Refused(format!(
+            "the consumer made by the engine filters on '{kept}', which does not cover '{}' that this \
+             routing needs",
+            plan.filter_subject
+        )));
+    }
+    Ok(consumer)
+}
+
+/// Creates (or finds) the durable consumer of every department of `routing` on the stream
+/// (made with `stream` when missing): the engine's part, so that departments only bind. Returns
+/// the durable names.
+pub async fn create_department_consumers(
+    js: &Context,
+    stream: async_nats::jetstream::stream::Config,
+    routing: &RoutingTable,
+    options: &ConsumerOptions,
+) -> Result<Vec<String>, String> {
+    let stream_name = stream.name.clone();
+    js.get_or_create_stream(stream).await.map_err(|e| format!("stream {stream_name}: {e}"))?;
+    let options = ConsumerOptions { stream_name, create: true, ..options.clone() };
+    let mut made = Vec::new();
+    for department in routing.departments() {
+        let plan = ConsumerPlan::new(routing, department).map_err(|e| e.to_string())?;
+        match ensure_consumer(js, &plan, &options).await {
+            Ok(_) => made.push(plan.durable_name),
+            Err(Attempt::Retry(why) | Attempt::Refused(why)) => {
+                return Err(format!("consumer {}: {why}", plan.durable_name))
+            }
+        }
+    }
+    Ok(made)
 }
 
 /// Reads a message as an event, checking headers, subject and payload against each other.

@@ -21,8 +21,8 @@ pub mod shutdown;
 pub mod subjects;
 
 pub use consumer::{
-    consume, ConsumeError, ConsumeStats, ConsumerOptions, ConsumerPlan, DeptEvent, OnUndecodable,
-    Undecodable, UnknownDepartment,
+    consume, create_department_consumers, ConsumeError, ConsumeStats, ConsumerOptions, ConsumerPlan,
+    DeptEvent, OnUndecodable, Undecodable, UnknownDepartment,
 };
 pub use publisher::{
     saved_checkpoint, Publisher, PublisherConfig, PublisherError, PublisherMetrics, PublisherReport,

@@ -8,6 +8,7 @@
 //! through the NATS URL it recorded in the directory's `serve.json`.
 
 mod consume;
+mod natscfg;
 mod order;
 pub mod read;
 mod remote;
@@ -57,6 +58,8 @@ pub struct Cli {
     pub nats: Option<String>,
     #[command(flatten)]
     pub login: LoginArgs,
+    #[command(flatten)]
+    pub nats_login: natscfg::NatsLoginArgs,
     #[command(subcommand)]
     pub command: Top,
 }
@@ -147,6 +150,9 @@ pub enum Top {
         #[command(subcommand)]
         cmd: users::UsersCmd,
     },
+    /// Write the nats-server configuration of the users (admins): one account per role, each
+    /// person a NATS user with their own password.
+    NatsConfig(natscfg::NatsConfigArgs),
 }
 
 /// Parses the command line and runs it; returns the process exit code.
@@ -197,6 +203,7 @@ struct Place {
     data_dir: PathBuf,
     nats: Option<String>,
     login: LoginArgs,
+    nats_login: natscfg::NatsLoginArgs,
 }
 
 /// Where a command or read goes: the data directory (with the user logged in), or a running
@@ -214,7 +221,9 @@ impl Via {
     /// `serve` holds it and recorded where it listens, that `serve`.
     async fn open(place: &Place) -> Result<Via, AppError> {
         if let Some(url) = &place.nats {
-            return Ok(Via::Remote(crate::service::client::connect(url).await?));
+            return Ok(Via::Remote(
+                crate::service::client::connect(url, &place.nats_login.credentials()?).await?,
+            ));
         }
         match App::open_existing(&place.data_dir) {
             Ok(app) => match place.login.authenticate(&app).await {
@@ -229,7 +238,7 @@ impl Via {
                     return Err(e);
                 }
                 let Some(found) = serve::ServeFile::read(&place.data_dir) else { return Err(e) };
-                match crate::service::client::connect(&found.nats).await {
+                match crate::service::client::connect(&found.nats, &place.nats_login.credentials()?).await {
                     Ok(client) => Ok(Via::Remote(client)),
                     Err(reach) => Err(AppError::Failure(format!(
                         "{e}; the orderflow serve holding it (pid {}) listens on {}, which cannot be reached: {reach}",
@@ -259,8 +268,8 @@ impl Via {
 }
 
 async fn run(cli: Cli) -> Result<(), AppError> {
-    let Cli { data_dir, json, nats, login, command } = cli;
-    let place = Place { data_dir, nats, login };
+    let Cli { data_dir, json, nats, login, nats_login, command } = cli;
+    let place = Place { data_dir, nats, login, nats_login };
     match command {
         Top::Order { cmd } => {
             let parsed = (*cmd).into_parsed().map_err(AppError::Invalid)?;
@@ -319,8 +328,13 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         Top::Users { cmd } => users::run(&place.data_dir, &place.login, cmd, json).await,
         Top::Demo(args) => crate::demo::run(&place.data_dir, args, &place.login, json).await,
         Top::Bench(args) => crate::bench::run(args, place.nats).await,
-        Top::Serve(args) => serve::run(&place.data_dir, &nats_url(&place.nats)?, args, json).await,
-        Top::Consume(args) => consume::run(&nats_url(&place.nats)?, args, json).await,
+        Top::Serve(args) => {
+            serve::run(&place.data_dir, &nats_url(&place.nats)?, &place.nats_login, args, json).await
+        }
+        Top::Consume(args) => {
+            consume::run(&nats_url(&place.nats)?, &place.nats_login.credentials()?, args, json).await
+        }
+        Top::NatsConfig(args) => natscfg::run(&place.data_dir, &place.login, args, json).await,
     }
 }
 

@@ -8,7 +8,10 @@ use tracing::{info, warn};
 
 use crate::app::{App, AppError};
 use crate::bus::{shutdown_channel, PublisherConfig};
+use crate::service::client::Credentials;
 use crate::service::{builtin_queries, ServeConfig, Server};
+
+use super::natscfg::NatsLoginArgs;
 
 use super::signal::StopSignals;
 
@@ -76,28 +79,81 @@ impl ServeFile {
 
 /// Runs the service on `data_dir` with the broker at `url` until a stop signal; exit 0 after an
 /// orderly stop.
-pub(super) async fn run(data_dir: &Path, url: &str, args: ServeArgs, json: bool) -> Result<(), AppError> {
+pub(super) async fn run(
+    data_dir: &Path,
+    url: &str,
+    nats_login: &NatsLoginArgs,
+    args: ServeArgs,
+    json: bool,
+) -> Result<(), AppError> {
     // First, so that a signal during start-up stops in order instead of killing the process.
     let mut signals = StopSignals::register()?;
+    let credentials = nats_login.credentials()?;
     let app = Arc::new(App::open(data_dir)?);
-    let result = serve(&app, url, args, json, &mut signals).await;
+    let result = match engine_credentials(&app, credentials) {
+        Ok(credentials) => serve(&app, url, &credentials, args, json, &mut signals).await,
+        Err(e) => Err(e),
+    };
     let closed = app.close();
     result?;
     closed?;
     Ok(())
 }
 
+/// Who `serve` is on NATS: the credentials given; else, once `orderflow nats-config` was run on
+/// the data directory, the engine's user with its password from the secrets; else nobody (a
+/// NATS server without users).
+fn engine_credentials(app: &App, given: Credentials) -> Result<Credentials, AppError> {
+    if given != Credentials::None {
+        return Ok(given);
+    }
+    if crate::natsauth::Generated::read(app.path()).is_none() {
+        return Ok(Credentials::None);
+    }
+    Ok(Credentials::User {
+        user: crate::auth::ENGINE_NATS_USER.to_string(),
+        password: app.auth().secrets().engine_nats_password()?,
+    })
+}
+
+/// How long `serve` waits at start for the department consumers before it says it is ready
+/// anyway (they are then made in the background).
+const CONSUMERS_READY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Makes the durable department consumers (retrying with a bounded backoff until done).
+async fn department_consumers(client: async_nats::Client, stream: async_nats::jetstream::stream::Config) {
+    let js = async_nats::jetstream::new(client);
+    let routing = crate::bus::RoutingTable::default();
+    let options = crate::bus::ConsumerOptions::default();
+    let mut wait = Duration::from_millis(100);
+    loop {
+        match crate::bus::create_department_consumers(&js, stream.clone(), &routing, &options).await {
+            Ok(made) => {
+                info!(consumers = %made.join(","), "Department consumers ready.");
+                return;
+            }
+            Err(e) => {
+                warn!(error = %e, wait_ms = wait.as_millis(), "Cannot make the department consumers; retrying.");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
 async fn serve(
     app: &Arc<App>,
     url: &str,
+    credentials: &Credentials,
     args: ServeArgs,
     json: bool,
     signals: &mut StopSignals,
 ) -> Result<(), AppError> {
-    let connect =
-        crate::service::server::connect_options().connection_timeout(SERVE_CONNECT_TIMEOUT).connect(url);
+    let connect = credentials
+        .apply(crate::service::server::connect_options().connection_timeout(SERVE_CONNECT_TIMEOUT))
+        .connect(url);
     let client = tokio::select! {
-        c = connect => c.map_err(|e| AppError::Failure(format!("cannot connect to NATS at {url}: {e}")))?,
+        c = connect => c.map_err(|e| crate::service::client::connect_failed(url, credentials, &e))?,
         s = signals.recv() => {
             info!(signal = s, "Stopped before connecting.");
             return Ok(());
@@ -113,8 +169,16 @@ async fn serve(
         queries: builtin_queries(),
         ..ServeConfig::default()
     };
-    let server =
-        Server::start(client, Arc::clone(app), config).await.map_err(|e| AppError::Failure(e.to_string()))?;
+    info!(url, who = %credentials.who(), "Connected to NATS.");
+    let stream = config.publisher.stream_config();
+    let server = Server::start(client.clone(), Arc::clone(app), config)
+        .await
+        .map_err(|e| AppError::Failure(e.to_string()))?;
+    // The engine makes the department consumers; departments only bind to them.
+    let mut consumers = tokio::spawn(department_consumers(client, stream));
+    if tokio::time::timeout(CONSUMERS_READY_TIMEOUT, &mut consumers).await.is_err() {
+        warn!("The department consumers are not made yet; they are made in the background.");
+    }
     let info = server.info().clone();
     let ready = format!(
         "orderflow serve: ready on {url}; commands {}, queries {}; service {} {} id {}; data {}",
@@ -156,6 +220,7 @@ async fn serve(
         }
         r = &mut running => (r, false),
     };
+    consumers.abort();
     if let Some(path) = &serve_file {
         if let Err(e) = std::fs::remove_file(path) {
             warn!(error = %e, file = %path.display(), "Cannot remove the service's serve.json.");

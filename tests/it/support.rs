@@ -48,6 +48,8 @@ pub(crate) struct NatsServer {
     dir: tempfile::TempDir,
     child: Option<Child>,
     starts: usize,
+    /// A configuration file (`-c`) instead of plain `-js`.
+    config: Option<PathBuf>,
 }
 
 impl NatsServer {
@@ -59,9 +61,45 @@ impl NatsServer {
             dir: tempfile::tempdir().expect("temp dir"),
             child: None,
             starts: 0,
+            config: None,
         };
         s.spawn();
         s
+    }
+
+    /// Starts a server with the configuration file `config` (as `orderflow nats-config --store-dir`
+    /// writes it: accounts, users, JetStream and its store directory) on a free port, and waits
+    /// until it is ready. No `-sd`: with it nats-server 2.9 cannot reload the file.
+    pub(crate) fn start_with_config(config: &std::path::Path) -> Self {
+        let mut s = Self {
+            bin: nats_server_bin(),
+            port: free_port(),
+            dir: tempfile::tempdir().expect("temp dir"),
+            child: None,
+            starts: 0,
+            config: Some(config.to_path_buf()),
+        };
+        s.spawn();
+        s
+    }
+
+    /// Asks the running server to reload its configuration file (SIGHUP, as `nats-server
+    /// --signal reload` sends) and waits until its log says it did.
+    pub(crate) fn reload(&mut self) {
+        let pid = self.child.as_ref().expect("a running server").id();
+        let log = self.log_path(self.starts);
+        let before = std::fs::read_to_string(&log).unwrap_or_default().matches("Reloaded").count();
+        let status = Command::new("kill").args(["-HUP", &pid.to_string()]).status().expect("run kill -HUP");
+        assert!(status.success(), "kill -HUP {pid} failed");
+        let started = Instant::now();
+        loop {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.matches("Reloaded").count() > before {
+                return;
+            }
+            assert!(started.elapsed() < READY_TIMEOUT, "nats-server did not reload in time:\n{text}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// `nats://127.0.0.1:<port>`.
@@ -80,9 +118,13 @@ impl NatsServer {
     fn spawn(&mut self) {
         self.starts += 1;
         let log = std::fs::File::create(self.log_path(self.starts)).expect("server log file");
-        let child = Command::new(&self.bin)
-            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
-            .arg(self.store())
+        let mut command = Command::new(&self.bin);
+        match &self.config {
+            Some(config) => command.arg("-c").arg(config),
+            None => command.arg("-js").arg("-sd").arg(self.store()),
+        };
+        let child = command
+            .args(["-a", "127.0.0.1", "-p", &self.port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

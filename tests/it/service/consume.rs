@@ -4,18 +4,18 @@
 use orderflow_schemas::{event_from_json, OrderId};
 
 use super::*;
-use crate::support::{connect, NatsServer};
 
 /// How long a consumer may take to print an event that is in the log.
 const LINE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Receives an order and has it approved; returns its id.
-async fn approved_order(client: &async_nats::Client, customer: &str) -> OrderId {
+async fn approved_order(roles: &Clients, customer: &str) -> OrderId {
     let id = Uuid::new_v4();
-    ok(request(client, "orderflow.cmd.receive", body(None, id, receive(customer))).await);
+    ok(request(roles.of("sales"), "orderflow.cmd.receive", body(None, id, receive(customer))).await);
     let order = OrderId::for_receive(id);
     for d in REVIEWERS {
-        ok(request(client, "orderflow.cmd.approve", body(Some(order), Uuid::new_v4(), approve(d))).await);
+        ok(request(roles.of(d), "orderflow.cmd.approve", body(Some(order), Uuid::new_v4(), approve(d)))
+            .await);
     }
     order
 }
@@ -34,16 +34,17 @@ async fn lines(proc: &mut Proc, n: usize) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_department_consumer_prints_its_events_once() {
     tokio::time::timeout(TEST_TIMEOUT, async {
-        let nats = NatsServer::start();
-        let url = nats.url();
-        let work = tempfile::tempdir().expect("temp dir");
-        let serve = Serve::start(&url, &work.path().join("data"), work.path(), &[]).await;
-        let client = connect(&nats).await;
+        let site = Site::new().await;
+        let url = site.url();
+        let work = &site.work;
+        let serve = site.serve(&[]).await;
+        let client = site.load_clients().await;
+        let finance_env = site.env(Grant::Role(Role::Finance));
 
         let first = [approved_order(&client, "A").await, approved_order(&client, "B").await];
         // finance needs order_received and order_approved: two events per order.
         let args = ["--nats", url.as_str(), "--json", "consume", "--dept", "finance"];
-        let mut finance = Proc::spawn(&args, work.path(), "finance-1");
+        let mut finance = Proc::spawn_env(&args, &finance_env, work.path(), "finance-1");
         let got = lines(&mut finance, 4).await;
         let mut positions = Vec::new();
         for (line, (order, ty)) in got.iter().zip([
@@ -68,7 +69,7 @@ async fn a_department_consumer_prints_its_events_once() {
 
         // Restarted, it goes on after the last event it printed: nothing again.
         let fourth = approved_order(&client, "D").await;
-        let mut finance = Proc::spawn(&args, work.path(), "finance-2");
+        let mut finance = Proc::spawn_env(&args, &finance_env, work.path(), "finance-2");
         let got = lines(&mut finance, 2).await;
         assert!(got.iter().all(|l| l.contains(&fourth.to_string())), "{got:?}");
         assert_eq!(finance.next_line(Duration::from_secs(2)).await, None, "an event came twice");
@@ -76,8 +77,13 @@ async fn a_department_consumer_prints_its_events_once() {
         assert_eq!(finance.wait_exit(EXIT_TIMEOUT).await.code(), Some(0));
 
         // Text lines; an unknown department is refused (exit 3).
-        let mut production =
-            Proc::spawn(&["--nats", &url, "consume", "--dept", "production"], work.path(), "production");
+        let production_env = site.env(Grant::Role(Role::Production));
+        let mut production = Proc::spawn_env(
+            &["--nats", &url, "consume", "--dept", "production"],
+            &production_env,
+            work.path(),
+            "production",
+        );
         let got = lines(&mut production, 4).await;
         for (line, order) in got.iter().zip([first[0], first[1], third, fourth]) {
             assert!(
@@ -87,8 +93,12 @@ async fn a_department_consumer_prints_its_events_once() {
         }
         production.terminate();
         assert_eq!(production.wait_exit(EXIT_TIMEOUT).await.code(), Some(0));
-        let mut nobody =
-            Proc::spawn(&["--nats", &url, "consume", "--dept", "marketing"], work.path(), "marketing");
+        let mut nobody = Proc::spawn_env(
+            &["--nats", &url, "consume", "--dept", "marketing"],
+            &finance_env,
+            work.path(),
+            "marketing",
+        );
         assert_eq!(nobody.wait_exit(EXIT_TIMEOUT).await.code(), Some(3));
         assert!(nobody.stderr().contains("unknown department 'marketing'"), "{}", nobody.stderr());
 

@@ -7,7 +7,6 @@ use orderflow::bus::{saved_checkpoint, RoutingTable};
 
 use super::*;
 use crate::bus::{check_department, jetstream, open_log, type_name};
-use crate::support::{connect, NatsServer};
 
 /// Load clients streaming commands.
 const CLIENTS: usize = 6;
@@ -20,16 +19,14 @@ const CHECKPOINT_NEVER_MS: &str = "3600000";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_stream_then_restart_publishes_everything_once() {
     tokio::time::timeout(TEST_TIMEOUT, async {
-        let nats = NatsServer::start();
-        let url = nats.url();
-        let work = tempfile::tempdir().expect("temp dir");
-        let data = work.path().join("data");
-        let client = connect(&nats).await;
+        let site = Site::new().await;
+        let data = site.data.clone();
+        let client = site.engine().await;
         let js = jetstream(&client);
+        let roles = site.load_clients().await;
 
-        let mut serve =
-            Serve::start(&url, &data, work.path(), &["--checkpoint-every-ms", CHECKPOINT_NEVER_MS]).await;
-        let load = Load::start(&client, CLIENTS);
+        let mut serve = site.serve(&["--checkpoint-every-ms", CHECKPOINT_NEVER_MS]).await;
+        let load = Load::start(&roles, CLIENTS);
         load.wait_acked(ACKED_BEFORE_KILL).await;
         serve.proc.kill();
         let sent = load.stop().await;
@@ -54,12 +51,12 @@ async fn sigkill_mid_stream_then_restart_publishes_everything_once() {
         }
 
         // Restart; retry every unanswered command with its command id, then a few more orders.
-        let serve = Serve::start(&url, &data, work.path(), &[]).await;
+        let serve = site.serve(&[]).await;
         for s in &unknown {
-            let r = ok(request(&client, &s.subject, s.body.clone()).await);
+            let r = ok(request(roles.for_command(&s.subject, &s.body), &s.subject, s.body.clone()).await);
             assert_eq!(r["command_id"], json!(s.command_id));
         }
-        let more = Load::start(&client, 2);
+        let more = Load::start(&roles, 2);
         more.wait_acked(20).await;
         let sent_after = more.stop().await;
         let (status, _) = serve.stop().await;

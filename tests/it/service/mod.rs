@@ -1,6 +1,7 @@
 //! The command service: the built binary run as `orderflow serve` (and `orderflow consume`, and
 //! `orderflow --nats URL order ...`) against a real nats-server, driven by request-reply.
 
+mod auth;
 mod consume;
 mod crash;
 mod reads;
@@ -21,12 +22,224 @@ use async_nats::jetstream::Context;
 use bytes::Bytes;
 use orderflow::bus::subjects::EventHeaders;
 use orderflow_engine::EventLog;
-use orderflow_schemas::OrderId;
+use orderflow_schemas::{Grant, OrderId, Role};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::bus::all_events;
+use crate::support::NatsServer;
+
+/// The admin of every test site, and their password.
+pub(crate) const ADMIN: (&str, &str) = ("root", "root-secret-1");
+
+/// The login of the test person holding `grant` alone: the role's word (`customer_service`), or
+/// `head-<role>` for a department head.
+pub(crate) fn login_of(grant: Grant) -> String {
+    match grant {
+        Grant::Role(r) => r.as_str().to_string(),
+        Grant::DeptHead(r) => format!("head-{}", r.as_str()),
+    }
+}
+
+/// Their password.
+pub(crate) fn password_of(login: &str) -> String {
+    format!("pw-{login}-secret")
+}
+
+/// One site of the service, set up as an operator would (README, "Users and NATS, in order"):
+/// a data directory bootstrapped by the binary with an admin and one person per grant
+/// (`users add`), `nats-config`, then nats-server with that configuration. `serve` is started by
+/// the test ([`Site::serve`]); clients connect as a grant's person ([`Site::client`]) or as the
+/// engine ([`Site::engine`]).
+pub(crate) struct Site {
+    pub(crate) work: tempfile::TempDir,
+    pub(crate) data: PathBuf,
+    pub(crate) config: PathBuf,
+    pub(crate) nats: NatsServer,
+    engine_password: String,
+    /// The log's head once the site is set up (the directory's events come first).
+    pub(crate) base: u64,
+}
+
+/// Runs `orderflow ARGS` with `stdin` (and the admin logged in), asserting exit 0.
+pub(crate) async fn run_admin(args: &[&str], stdin: &str) -> String {
+    use tokio::io::AsyncWriteExt as _;
+    let mut child = tokio::process::Command::new(BIN)
+        .args(args)
+        .env("ORDERFLOW_USER", ADMIN.0)
+        .env("ORDERFLOW_PASSWORD", ADMIN.1)
+        .env_remove("ORDERFLOW_NATS_URL")
+        .env_remove("ORDERFLOW_DATA_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {BIN}: {e}"));
+    let mut input = child.stdin.take().expect("stdin");
+    input.write_all(stdin.as_bytes()).await.expect("write stdin");
+    drop(input);
+    let out = tokio::time::timeout(EXIT_TIMEOUT, child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("orderflow {} took too long", args.join(" ")))
+        .expect("run orderflow");
+    assert!(
+        out.status.success(),
+        "orderflow {} exited with {}: {}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+impl Site {
+    /// A site with a person for every grant ([`Grant::all`]).
+    pub(crate) async fn new() -> Self {
+        Self::with_grants(&Grant::all()).await
+    }
+
+    /// A site with a person for each of `grants`.
+    pub(crate) async fn with_grants(grants: &[Grant]) -> Self {
+        let work = tempfile::tempdir().expect("temp dir");
+        let data = work.path().join("data");
+        let d = data.to_str().expect("UTF-8 path").to_string();
+        run_admin(&["--data-dir", &d, "users", "bootstrap", "--admin", ADMIN.0], &format!("{}\n", ADMIN.1))
+            .await;
+        for &g in grants {
+            let login = login_of(g);
+            let role = g.to_string();
+            let name = format!("Test {login}");
+            run_admin(
+                &[
+                    "--data-dir",
+                    &d,
+                    "users",
+                    "add",
+                    &login,
+                    "--name",
+                    &name,
+                    "--role",
+                    &role,
+                    "--password-stdin",
+                ],
+                &format!("{}\n", password_of(&login)),
+            )
+            .await;
+        }
+        let config = work.path().join("nats.conf");
+        let store = work.path().join("jetstream-store");
+        run_admin(
+            &[
+                "--data-dir",
+                &d,
+                "nats-config",
+                "--out",
+                config.to_str().expect("UTF-8"),
+                "--store-dir",
+                store.to_str().expect("UTF-8"),
+            ],
+            "",
+        )
+        .await;
+        // The engine's password, as serve reads it (the directory is not held yet).
+        let (engine_password, base) = {
+            let app = orderflow::app::App::open_existing(&data).expect("open the data directory");
+            let p = app.auth().secrets().engine_nats_password().expect("engine password");
+            let base = app.log().head();
+            app.close().expect("close");
+            (p, base)
+        };
+        let nats = NatsServer::start_with_config(&config);
+        Self { work, data, config, nats, engine_password, base }
+    }
+
+    /// `nats://127.0.0.1:<port>`.
+    pub(crate) fn url(&self) -> String {
+        self.nats.url()
+    }
+
+    /// The engine's NATS password (from the data directory's secrets).
+    pub(crate) fn engine_password(&self) -> &str {
+        &self.engine_password
+    }
+
+    /// The NATS user of `grant`'s test person and its password.
+    pub(crate) fn nats_user(&self, grant: Grant) -> (String, String) {
+        let login = login_of(grant);
+        (orderflow::auth::nats_user_of(&login, grant), password_of(&login))
+    }
+
+    /// The environment a CLI run needs to act as `grant`'s person over NATS.
+    pub(crate) fn env(&self, grant: Grant) -> Vec<(&'static str, String)> {
+        let (user, password) = self.nats_user(grant);
+        vec![("ORDERFLOW_NATS_USER", user), ("ORDERFLOW_NATS_PASSWORD", password)]
+    }
+
+    /// Connection options for `user` with its private inbox, reconnecting quickly.
+    fn options(user: &str, password: &str) -> async_nats::ConnectOptions {
+        async_nats::ConnectOptions::new()
+            .user_and_password(user.to_string(), password.to_string())
+            .custom_inbox_prefix(orderflow::natsauth::inbox_prefix(user))
+            .reconnect_delay_callback(|attempts| {
+                Duration::from_millis(50 * u64::try_from(attempts.min(10)).unwrap_or(10))
+            })
+            .connection_timeout(Duration::from_secs(2))
+    }
+
+    /// A client connected as `grant`'s person.
+    pub(crate) async fn client(&self, grant: Grant) -> async_nats::Client {
+        let (user, password) = self.nats_user(grant);
+        Self::options(&user, &password)
+            .connect(self.url())
+            .await
+            .unwrap_or_else(|e| panic!("connect as {user}: {e}"))
+    }
+
+    /// A client of the engine's own account (JetStream, `$SRV`): what `serve` connects as.
+    pub(crate) async fn engine(&self) -> async_nats::Client {
+        Self::options(orderflow::auth::ENGINE_NATS_USER, &self.engine_password)
+            .connect(self.url())
+            .await
+            .expect("connect as the engine")
+    }
+
+    /// Clients of the roles a [`Load`] needs: sales and the four reviewers.
+    pub(crate) async fn load_clients(&self) -> Clients {
+        let mut out = Clients::default();
+        for r in [Role::Sales, Role::Production, Role::Procurement, Role::Finance, Role::Warehouse] {
+            out.0.insert(r.as_str().to_string(), self.client(Grant::Role(r)).await);
+        }
+        out
+    }
+
+    /// Starts `orderflow serve` on the site's data directory (it connects as the engine).
+    pub(crate) async fn serve(&self, extra: &[&str]) -> Serve {
+        Serve::start(&self.url(), &self.data, self.work.path(), extra).await
+    }
+}
+
+/// Clients by role word: commands go out as the role that may issue them.
+#[derive(Clone, Default)]
+pub(crate) struct Clients(pub(crate) std::collections::BTreeMap<String, async_nats::Client>);
+
+impl Clients {
+    /// The client of `role`.
+    pub(crate) fn of(&self, role: &str) -> &async_nats::Client {
+        self.0.get(role).unwrap_or_else(|| panic!("no client of role {role}"))
+    }
+
+    /// The client that sends `subject` with `body`: approvals go as their department's role,
+    /// everything else as sales.
+    pub(crate) fn for_command(&self, subject: &str, body: &[u8]) -> &async_nats::Client {
+        if subject.ends_with(".approve") || subject.ends_with(".reject") {
+            let v: Value = serde_json::from_slice(body).expect("JSON body");
+            return self.of(v["command"]["department"].as_str().expect("department"));
+        }
+        self.of("sales")
+    }
+}
 
 /// The binary under test.
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_orderflow");
@@ -54,10 +267,16 @@ pub(crate) struct Proc {
 impl Proc {
     /// Starts `orderflow ARGS` with `ORDERFLOW_LOG=info`; `name` names its stderr file in `work`.
     pub(crate) fn spawn(args: &[&str], work: &Path, name: &str) -> Self {
+        Self::spawn_env(args, &[], work, name)
+    }
+
+    /// [`Proc::spawn`] with more environment variables (NATS credentials).
+    pub(crate) fn spawn_env(args: &[&str], env: &[(&str, String)], work: &Path, name: &str) -> Self {
         let stderr_path = work.join(format!("{name}.stderr"));
         let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
         let mut child = Command::new(BIN)
             .args(args)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .env("ORDERFLOW_LOG", "info")
             .env_remove("ORDERFLOW_NATS_URL")
             .env_remove("ORDERFLOW_DATA_DIR")
@@ -260,12 +479,12 @@ const LOAD_REPLY_TIMEOUT: Duration = Duration::from_secs(10);
 const LOAD_ORDERS_MAX: usize = 10_000;
 
 impl Load {
-    pub(crate) fn start(client: &async_nats::Client, clients: usize) -> Self {
+    pub(crate) fn start(roles: &Clients, clients: usize) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let sent: Arc<Mutex<Vec<Sent>>> = Arc::default();
         let tasks = (0..clients)
             .map(|c| {
-                let (client, stop, sent) = (client.clone(), Arc::clone(&stop), Arc::clone(&sent));
+                let (roles, stop, sent) = (roles.clone(), Arc::clone(&stop), Arc::clone(&sent));
                 tokio::spawn(async move {
                     for n in 0..LOAD_ORDERS_MAX {
                         let receive_id = Uuid::new_v4();
@@ -284,6 +503,7 @@ impl Load {
                             let req = async_nats::Request::new()
                                 .payload(body.clone().into())
                                 .timeout(Some(LOAD_REPLY_TIMEOUT));
+                            let client = roles.for_command(&subject, &body);
                             let (reply, error) = match client.send_request(subject.clone(), req).await {
                                 Ok(m) => {
                                     let r: Value = serde_json::from_slice(&m.payload).expect("JSON reply");

@@ -3,13 +3,12 @@
 //! through the `serve.json` the service leaves in the data directory, and print exactly what a
 //! local run prints on the same data, with the same exit codes.
 
-use super::remote::{cli, code, stderr, stdout};
+use super::remote::{as_env, cli, code, local_login, stderr, stdout};
 use super::*;
-use crate::support::NatsServer;
 
 /// Runs the CLI and asserts its exit code; returns its standard output.
-async fn run_ok(args: &[&str]) -> String {
-    let o = cli(args, &[]).await;
+async fn run_ok(env: &[(&str, &str)], args: &[&str]) -> String {
+    let o = cli(args, env).await;
     assert_eq!(code(&o), 0, "orderflow {}: {}", args.join(" "), stderr(&o));
     stdout(&o)
 }
@@ -22,12 +21,16 @@ fn with<'a>(pre: &[&'a str], args: &[&'a str]) -> Vec<&'a str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_through_the_service_print_what_local_reads_print() {
     tokio::time::timeout(TEST_TIMEOUT, async {
-        let nats = NatsServer::start();
-        let url = nats.url();
-        let work = tempfile::tempdir().expect("temp dir");
-        let data = work.path().join("data");
+        let site = Site::new().await;
+        let url = site.url();
+        let work = &site.work;
+        let data = site.data.clone();
         let data_s = data.to_str().expect("UTF-8").to_string();
-        let serve = Serve::start(&url, &data, work.path(), &[]).await;
+        let serve = site.serve(&[]).await;
+        // Sales over NATS and locally: its NATS user and its login.
+        let mut who = site.env(Grant::Role(Role::Sales));
+        who.extend(local_login(Grant::Role(Role::Sales)));
+        let env = as_env(&who);
         let remote = ["--data-dir", data_s.as_str(), "--nats", url.as_str()];
         let found = ["--data-dir", data_s.as_str()];
 
@@ -51,11 +54,13 @@ async fn reads_through_the_service_print_what_local_reads_print() {
                 pre,
                 &["order", "receive", "--customer", customer, "--line", "MILK-1L:10:18.90", "--due", &due],
             );
-            orders.push(run_ok(&args).await.trim().to_string());
+            orders.push(run_ok(&env, &args).await.trim().to_string());
         }
         let order = orders[0].clone();
         let prefix = order.replace('-', "")[..8].to_string();
-        run_ok(&with(&remote, &["order", "approve", &prefix, "--dept", "production"])).await;
+        let production = site.env(Grant::Role(Role::Production));
+        run_ok(&as_env(&production), &with(&remote, &["order", "approve", &prefix, "--dept", "production"]))
+            .await;
 
         let reads: Vec<Vec<&str>> = vec![
             vec!["status"],
@@ -73,8 +78,8 @@ async fn reads_through_the_service_print_what_local_reads_print() {
         ];
         let mut through_service = Vec::new();
         for args in &reads {
-            let via_nats = run_ok(&with(&remote, args)).await;
-            let via_file = run_ok(&with(&found, args)).await;
+            let via_nats = run_ok(&env, &with(&remote, args)).await;
+            let via_file = run_ok(&env, &with(&found, args)).await;
             assert_eq!(via_nats, via_file, "{args:?}: --nats and serve.json differ");
             through_service.push(via_nats);
         }
@@ -92,7 +97,7 @@ async fn reads_through_the_service_print_what_local_reads_print() {
         ];
         let mut missing_remote = Vec::new();
         for args in &missing {
-            let o = cli(&with(&remote, args), &[]).await;
+            let o = cli(&with(&remote, args), &env).await;
             assert_eq!(code(&o), 3, "{args:?}: {}", stderr(&o));
             missing_remote.push(stderr(&o));
         }
@@ -102,28 +107,30 @@ async fn reads_through_the_service_print_what_local_reads_print() {
 
         // The same reads, locally on the same data: the same output.
         for (args, expected) in reads.iter().zip(&through_service) {
-            let local = run_ok(&with(&found, args)).await;
+            let local = run_ok(&env, &with(&found, args)).await;
             assert_eq!(&local, expected, "{args:?}: local and through the service differ");
         }
         for (args, expected) in missing.iter().zip(&missing_remote) {
-            let o = cli(&with(&found, args), &[]).await;
+            let o = cli(&with(&found, args), &env).await;
             assert_eq!(code(&o), 3, "{args:?}: {}", stderr(&o));
             assert_eq!(&stderr(&o), expected, "{args:?}");
         }
         // Archive reads are recorded first (each adds an event), so they come after the
         // comparison above, with the service started again.
-        let serve = Serve::start(&url, &data, work.path(), &[]).await;
+        let serve = site.serve(&[]).await;
         // Audit history is recorded first: each run adds an access, listed by audit access.
-        let audit_json =
-            run_ok(&with(&remote, &["--json", "audit", "history", &prefix, "--purpose", "annual audit"]))
-                .await;
-        let audit_text = run_ok(&with(&found, &["audit", "history", &prefix])).await;
+        let audit_json = run_ok(
+            &env,
+            &with(&remote, &["--json", "audit", "history", &prefix, "--purpose", "annual audit"]),
+        )
+        .await;
+        let audit_text = run_ok(&env, &with(&found, &["audit", "history", &prefix])).await;
         assert!(audit_text.contains("archive_accessed"), "{audit_text}");
-        let access = run_ok(&with(&remote, &["audit", "access", &prefix])).await;
+        let access = run_ok(&env, &with(&remote, &["audit", "access", &prefix])).await;
         assert_eq!(access.lines().count(), 3, "a header and the two reads: {access}");
         assert!(access.starts_with("AT (UTC)"), "{access}");
         assert!(access.contains("timeline; purpose: annual audit"), "{access}");
-        let replay = run_ok(&with(&remote, &["audit", "replay", &prefix, "--version", "1"])).await;
+        let replay = run_ok(&env, &with(&remote, &["audit", "replay", &prefix, "--version", "1"])).await;
         assert!(
             replay.starts_with(&format!("order {} version 1: 1 events\n", &order.replace('-', "")[..8])),
             "{replay}"
@@ -134,32 +141,34 @@ async fn reads_through_the_service_print_what_local_reads_print() {
         std::fs::write(&existing, "keep").expect("write");
         let o = cli(
             &with(&remote, &["audit", "export", &prefix, "--out", existing.to_str().expect("UTF-8")]),
-            &[],
+            &env,
         )
         .await;
         assert_eq!(code(&o), 3, "{}", stderr(&o));
         assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
         assert_eq!(std::fs::read_to_string(&existing).expect("read"), "keep");
         let exported = work.path().join("export.json");
-        let out =
-            run_ok(&with(&remote, &["audit", "export", &prefix, "--out", exported.to_str().expect("UTF-8")]))
-                .await;
+        let out = run_ok(
+            &env,
+            &with(&remote, &["audit", "export", &prefix, "--out", exported.to_str().expect("UTF-8")]),
+        )
+        .await;
         assert!(out.starts_with("exported "), "{out}");
-        run_ok(&["audit", "verify-export", exported.to_str().expect("UTF-8")]).await;
+        run_ok(&env, &["audit", "verify-export", exported.to_str().expect("UTF-8")]).await;
         // An edited export: exit 5 (tampered), not 1 (a failure).
         let text = std::fs::read_to_string(&exported).expect("read the export");
         assert!(text.contains("MILK-1L"), "{text}");
         let edited = work.path().join("edited.json");
         std::fs::write(&edited, text.replacen("MILK-1L", "MILK-2L", 1)).expect("write");
-        let o = cli(&["audit", "verify-export", edited.to_str().expect("UTF-8")], &[]).await;
+        let o = cli(&["audit", "verify-export", edited.to_str().expect("UTF-8")], &env).await;
         assert_eq!(code(&o), 5, "{}", stderr(&o));
         assert!(stderr(&o).contains("export damaged"), "{}", stderr(&o));
-        run_ok(&with(&remote, &["audit", "verify"])).await;
+        run_ok(&env, &with(&remote, &["audit", "verify"])).await;
 
         let (status, _) = serve.stop().await;
         assert!(status.success(), "serve exited with {status}");
         // Audit history locally: what the service printed, plus the accesses recorded since.
-        let local_json = run_ok(&with(&found, &["--json", "audit", "history", &prefix])).await;
+        let local_json = run_ok(&env, &with(&found, &["--json", "audit", "history", &prefix])).await;
         let remote_lines: Vec<&str> = audit_json.lines().collect();
         let local_lines: Vec<&str> = local_json.lines().collect();
         assert_eq!(

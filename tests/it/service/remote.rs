@@ -6,7 +6,6 @@ use std::process::Output;
 use tokio::process::Command;
 
 use super::*;
-use crate::support::NatsServer;
 
 /// How long one CLI run may take (connect 5 s + reply 10 s at most, plus start-up).
 const CLI_TIMEOUT: Duration = Duration::from_secs(40);
@@ -21,6 +20,17 @@ pub(crate) async fn cli(args: &[&str], env: &[(&str, &str)]) -> Output {
         .await
         .unwrap_or_else(|_| panic!("orderflow {} took longer than {CLI_TIMEOUT:?}", args.join(" ")))
         .expect("run orderflow")
+}
+
+/// `env` borrowed the way [`cli`] takes it.
+pub(crate) fn as_env<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// The environment of a local run logged in as `grant`'s test person.
+pub(crate) fn local_login(grant: Grant) -> Vec<(&'static str, String)> {
+    let login = login_of(grant);
+    vec![("ORDERFLOW_PASSWORD", password_of(&login)), ("ORDERFLOW_USER", login)]
 }
 
 pub(crate) fn stdout(o: &Output) -> String {
@@ -38,13 +48,17 @@ pub(crate) fn code(o: &Output) -> i32 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn order_commands_over_nats_match_the_local_path() {
     tokio::time::timeout(TEST_TIMEOUT, async {
-        let nats = NatsServer::start();
-        let url = nats.url();
-        let work = tempfile::tempdir().expect("temp dir");
-        let data = work.path().join("data");
+        let site = Site::new().await;
+        let url = site.url();
+        let data = site.data.clone();
         let data_s = data.to_str().expect("UTF-8").to_string();
-        let serve = Serve::start(&url, &data, work.path(), &[]).await;
+        let serve = site.serve(&[]).await;
         let due = in_days(40);
+        let sales = site.env(Grant::Role(Role::Sales));
+        let production = site.env(Grant::Role(Role::Production));
+        let logistics = site.env(Grant::Role(Role::Logistics));
+        let finance = site.env(Grant::Role(Role::Finance));
+        let warehouse = site.env(Grant::Role(Role::Warehouse));
 
         // --nats after the subcommand; receive prints the order id.
         let o = cli(
@@ -60,7 +74,7 @@ async fn order_commands_over_nats_match_the_local_path() {
                 "--nats",
                 &url,
             ],
-            &[],
+            &as_env(&sales),
         )
         .await;
         assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -69,18 +83,22 @@ async fn order_commands_over_nats_match_the_local_path() {
         let short = order_id.short();
 
         // --nats before the subcommand.
-        let o = cli(&["--nats", &url, "order", "approve", &order, "--dept", "production"], &[]).await;
+        let o =
+            cli(&["--nats", &url, "order", "approve", &order, "--dept", "production"], &as_env(&production))
+                .await;
         assert_eq!(code(&o), 0, "{}", stderr(&o));
         assert_eq!(stdout(&o), format!("order {short}: review_approved (version 2)\n"));
 
         // A rejection: exit 3, the rule on stderr, as text and as JSON.
-        let o = cli(&["--nats", &url, "order", "approve", &order, "--dept", "production"], &[]).await;
+        let o =
+            cli(&["--nats", &url, "order", "approve", &order, "--dept", "production"], &as_env(&production))
+                .await;
         assert_eq!(code(&o), 3, "{}", stderr(&o));
         assert!(stderr(&o).contains("production has already approved revision 1"), "{}", stderr(&o));
         assert!(stdout(&o).is_empty());
         let o = cli(
             &["--nats", &url, "--json", "order", "ship", &order, "--carrier", "DHL", "--tracking", "7"],
-            &[],
+            &as_env(&logistics),
         )
         .await;
         assert_eq!(code(&o), 3);
@@ -89,16 +107,36 @@ async fn order_commands_over_nats_match_the_local_path() {
         assert!(e["message"].as_str().expect("message").contains("cannot ship"), "{e}");
 
         // Invalid input found by the server (an effective time in the future): exit 3.
+        // (As the head of finance: only a head may enter late paperwork at all.)
+        let head_finance = site.env(Grant::DeptHead(Role::Finance));
         let o = cli(
-            &["--nats", &url, "order", "approve", &order, "--dept", "finance", "--at", "2999-01-01"],
-            &[],
+            &[
+                "--nats",
+                &url,
+                "order",
+                "approve",
+                &order,
+                "--dept",
+                "finance",
+                "--at",
+                "2999-01-01",
+                "--late-reason",
+                "paper form",
+            ],
+            &as_env(&head_finance),
         )
         .await;
         assert_eq!(code(&o), 3, "{}", stderr(&o));
         assert!(stderr(&o).contains("in the future"), "{}", stderr(&o));
 
         // The environment variable; JSON output; a duplicate by command id.
-        let env = [("ORDERFLOW_NATS_URL", url.as_str())];
+        let with_url = |who: &[(&'static str, String)]| {
+            let mut e = who.to_vec();
+            e.push(("ORDERFLOW_NATS_URL", url.clone()));
+            e
+        };
+        let env_finance = with_url(&finance);
+        let env = as_env(&env_finance);
         let id = Uuid::new_v4().to_string();
         let o = cli(&["--json", "order", "approve", &order, "--dept", "finance", "--command-id", &id], &env)
             .await;
@@ -140,27 +178,28 @@ async fn order_commands_over_nats_match_the_local_path() {
         let (status, _) = serve.stop().await;
         assert!(status.success(), "serve exited with {status}");
 
-        // No server: exit 1, saying so and how to retry safely.
-        let o = cli(&["order", "approve", &order, "--dept", "warehouse"], &env).await;
+        // No server: exit 1, saying so and how to retry safely (through an import a stopped
+        // service shows as no reply, not as no responders).
+        let env_warehouse = with_url(&warehouse);
+        let o = cli(&["order", "approve", &order, "--dept", "warehouse"], &as_env(&env_warehouse)).await;
         assert_eq!(code(&o), 1, "{}", stderr(&o));
-        assert!(
-            stderr(&o).contains("no orderflow server answers on orderflow.cmd.approve"),
-            "{}",
-            stderr(&o)
-        );
+        assert!(stderr(&o).contains("no reply on orderflow.cmd.approve"), "{}", stderr(&o));
         assert!(stderr(&o).contains("retry with --command-id"), "{}", stderr(&o));
 
         // The local path prints the same.
+        let local_sales = local_login(Grant::Role(Role::Sales));
         for (args, remote) in reads.iter().zip(&remote) {
             let mut local_args = vec!["--data-dir", data_s.as_str()];
             local_args.extend_from_slice(args);
-            let o = cli(&local_args, &[]).await;
+            let o = cli(&local_args, &as_env(&local_sales)).await;
             assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
             assert_eq!(&stdout(&o), remote, "{args:?}: local and remote differ");
         }
-        let o =
-            cli(&["--data-dir", &data_s, "--json", "order", "approve", &order, "--dept", "warehouse"], &[])
-                .await;
+        let o = cli(
+            &["--data-dir", &data_s, "--json", "order", "approve", &order, "--dept", "warehouse"],
+            &as_env(&local_login(Grant::Role(Role::Warehouse))),
+        )
+        .await;
         assert_eq!(code(&o), 0, "{}", stderr(&o));
         let local: Value = serde_json::from_str(stdout(&o).trim()).expect("JSON");
         let local_keys: Vec<String> = local.as_object().expect("object").keys().cloned().collect();

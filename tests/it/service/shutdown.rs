@@ -6,18 +6,17 @@ use orderflow::bus::saved_checkpoint;
 
 use super::*;
 use crate::bus::{jetstream, open_log};
-use crate::support::{connect, NatsServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_in_order_and_exits_zero() {
     tokio::time::timeout(TEST_TIMEOUT, async {
-        let nats = NatsServer::start();
-        let work = tempfile::tempdir().expect("temp dir");
-        let data = work.path().join("data");
-        let client = connect(&nats).await;
+        let site = Site::new().await;
+        let data = site.data.clone();
+        let client = site.engine().await;
+        let roles = site.load_clients().await;
 
-        let mut serve = Serve::start(&nats.url(), &data, work.path(), &[]).await;
-        let load = Load::start(&client, 6);
+        let mut serve = site.serve(&[]).await;
+        let load = Load::start(&roles, 6);
         load.wait_acked(100).await;
         let asked = Instant::now();
         serve.proc.terminate();
