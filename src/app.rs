@@ -408,19 +408,8 @@ impl EntryLimits {
         at: Timestamp,
         clock: Timestamp,
     ) -> Result<Option<LateEntry>, AppError> {
-        if at > clock {
-            return Err(AppError::Invalid(format!(
-                "effective time {at} is in the future (now {clock}); back-dating is allowed, post-dating is not"
-            )));
-        }
-        let earliest = clock.plus_hours(self.backdate_days_max.saturating_mul(-24));
-        if at < earliest {
-            return Err(AppError::Invalid(format!(
-                "effective time {at} is more than {} days before now (backdate_days_max = {})",
-                self.backdate_days_max, self.backdate_days_max
-            )));
-        }
-        let late = match (&req.at, req.late_reason.as_deref().map(str::trim)) {
+        // Who may back-date comes first: a clerk's --at is refused for what it is.
+        let reason = match (&req.at, req.late_reason.as_deref().map(str::trim)) {
             (None, None) => None,
             (None, Some(_)) => {
                 return Err(AppError::Invalid("--late-reason goes with --at (a late entry's time)".into()))
@@ -435,18 +424,36 @@ impl EntryLimits {
                         req.principal.grant()
                     )));
                 }
-                let reason = reason.filter(|r| !r.is_empty()).ok_or_else(|| {
-                    AppError::Invalid("a late entry (--at) needs its reason (--late-reason TEXT)".into())
-                })?;
-                if reason.len() > self.late_reason_bytes_max {
-                    return Err(AppError::Invalid(format!(
-                        "the late entry's reason has {} bytes (late_reason_bytes_max = {})",
-                        reason.len(),
-                        self.late_reason_bytes_max
-                    )));
-                }
-                Some(LateEntry { reason: reason.to_string() })
+                Some(reason.unwrap_or_default())
             }
+        };
+        if at > clock {
+            return Err(AppError::Invalid(format!(
+                "effective time {at} is in the future (now {clock}); back-dating is allowed, post-dating is not"
+            )));
+        }
+        let earliest = clock.plus_hours(self.backdate_days_max.saturating_mul(-24));
+        if at < earliest {
+            return Err(AppError::Invalid(format!(
+                "effective time {at} is more than {} days before now (backdate_days_max = {})",
+                self.backdate_days_max, self.backdate_days_max
+            )));
+        }
+        let late = match reason {
+            None => None,
+            Some("") => {
+                return Err(AppError::Invalid(
+                    "a late entry (--at) needs its reason (--late-reason TEXT)".into(),
+                ))
+            }
+            Some(reason) if reason.len() > self.late_reason_bytes_max => {
+                return Err(AppError::Invalid(format!(
+                    "the late entry's reason has {} bytes (late_reason_bytes_max = {})",
+                    reason.len(),
+                    self.late_reason_bytes_max
+                )))
+            }
+            Some(reason) => Some(LateEntry { reason: reason.to_string() }),
         };
         let latest = at.date().plus_days(self.date_days_ahead_max);
         if let Some((field, date)) = command_dates(&req.command).into_iter().find(|(_, d)| *d > latest) {

@@ -33,8 +33,8 @@ use std::path::Path;
 use orderflow_commands::{
     allowed_roles, ApproveReview, CancelOrder, ChangeOrder, CloseOrder, Command, CompleteProduction,
     ConfirmOrder, DeliverOrder, InspectQuality, NewLine, OpenComplaint, PlaceHold, ReceiveOrder,
-    RecordAccess, RecordFeedback, RefuseOrder, RejectReview, ReleaseHold, ReopenComplaint, ReportDelay,
-    ResolveComplaint, ScheduleProduction, ShipOrder, SignOrder,
+    RecordAccess, RecordFeedback, RecordRefusedAccess, RefuseOrder, RejectReview, ReleaseHold,
+    ReopenComplaint, ReportDelay, ResolveComplaint, ScheduleProduction, ShipOrder, SignOrder,
 };
 use orderflow_schemas::{
     AccessKind, Channel, ComplaintCategory, Currency, Date, Department, Grant, InspectionResult, Role,
@@ -113,6 +113,7 @@ pub fn sample_commands() -> Vec<Command> {
         PlaceHold { reason: "r".into() }.into(),
         ReleaseHold { note: String::new() }.into(),
         RecordAccess { access: AccessKind::History, detail: String::new() }.into(),
+        RecordRefusedAccess { access: AccessKind::History, reason: "r".into() }.into(),
     ]);
     for &department in Department::ALL {
         out.push(ApproveReview { department, revision: None, note: String::new() }.into());
@@ -434,8 +435,8 @@ mod tests {
 
     #[test]
     fn each_role_gets_the_commands_the_role_table_allows() {
-        assert_eq!(commands_of(Role::Auditor), BTreeSet::from(["access"]));
-        assert_eq!(commands_of(Role::Admin), BTreeSet::from(["access"]));
+        assert_eq!(commands_of(Role::Auditor), BTreeSet::from(["access", "access_refused"]));
+        assert_eq!(commands_of(Role::Admin), BTreeSet::from(["access", "access_refused"]));
         let production = commands_of(Role::Production);
         for c in ["approve", "reject", "schedule", "complete", "access"] {
             assert!(production.contains(c), "{c}");

@@ -420,10 +420,14 @@ fn the_key_can_live_outside_the_data_directory() {
     with_key(&["audit", "public-key"]).failed(1, &["can be read by other users", "chmod 600"]);
 }
 
-/// Runs the binary with `args` without blocking the runtime (the service's output is read on it).
-async fn run_async(cwd: &Path, args: &[&str]) -> super::Out {
+/// Runs the binary with `args` and `env` without blocking the runtime (the service's output is
+/// read on it).
+async fn run_async(cwd: &Path, args: &[&str], env: &[(&str, String)]) -> super::Out {
     let mut cmd = tokio::process::Command::from(orderflow(cwd));
     cmd.args(args).kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
     let o = tokio::time::timeout(std::time::Duration::from_secs(60), cmd.output())
         .await
         .expect("the CLI finished in time")
@@ -437,18 +441,21 @@ async fn run_async(cwd: &Path, args: &[&str]) -> super::Out {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_through_the_service_is_signed_by_the_instance() {
-    let nats = crate::support::NatsServer::start();
-    let url = nats.url();
-    let work = tempfile::tempdir().expect("temp dir");
-    let data = work.path().join("data");
-    let serve = crate::service::Serve::start(&url, &data, work.path(), &[]).await;
-    let d = path_str(&data);
-    let remote = ["--data-dir", d, "--nats", url.as_str()];
+    use orderflow_schemas::{Grant, Role};
+    let site =
+        crate::service::Site::with_grants(&[Grant::Role(Role::Sales), Grant::Role(Role::Auditor)]).await;
+    let url = site.url();
+    let serve = site.serve(&[]).await;
+    let work = site.work.path();
+    let d = path_str(&site.data).to_string();
+    let remote = ["--nats", url.as_str()];
     fn with<'a>(pre: &[&'a str], args: &[&'a str]) -> Vec<&'a str> {
         pre.iter().chain(args).copied().collect()
     }
+    let sales = site.env(Grant::Role(Role::Sales));
+    let auditor = site.env(Grant::Role(Role::Auditor));
     let id = run_async(
-        work.path(),
+        work,
         &with(
             &remote,
             &[
@@ -462,25 +469,25 @@ async fn an_export_through_the_service_is_signed_by_the_instance() {
                 super::due(),
             ],
         ),
+        &sales,
     )
     .await
     .ok()
     .stdout
     .trim()
     .to_string();
-    let file = work.path().join("order.json");
-    run_async(work.path(), &with(&remote, &["audit", "export", &id, "--out", path_str(&file)])).await.ok();
+    let file = work.join("order.json");
+    run_async(work, &with(&remote, &["audit", "export", &id, "--out", path_str(&file)]), &auditor).await.ok();
     assert_eq!(mode(&file), 0o600, "an export written by a client of the service is private too");
     // The instance's key, as `signing.pub` holds it beside the data the service holds.
-    let key = std::fs::read_to_string(data.join("signing.pub")).expect("signing.pub");
-    let v =
-        run_async(work.path(), &["audit", "verify-export", path_str(&file), "--key", key.trim(), "--json"])
-            .await
-            .ok()
-            .json();
+    let key = std::fs::read_to_string(site.data.join("signing.pub")).expect("signing.pub");
+    let v = run_async(work, &["audit", "verify-export", path_str(&file), "--key", key.trim(), "--json"], &[])
+        .await
+        .ok()
+        .json();
     assert_eq!(v["signature"], "trusted", "{v}");
     // Anchors are made where the key is, not through the service: said so, nothing written.
-    run_async(work.path(), &with(&remote, &["audit", "anchor"]))
+    run_async(work, &with(&remote, &["--data-dir", &d, "audit", "anchor"]), &auditor)
         .await
         .failed(3, &["audit anchor runs on the data directory itself"]);
     let (status, _) = serve.stop().await;

@@ -136,6 +136,7 @@ fn command_json(name: &str, department: Department) -> Value {
         "hold" => json!({"command": "hold", "reason": "r"}),
         "release" => json!({"command": "release"}),
         "access" => json!({"command": "access", "access": "history"}),
+        "access_refused" => json!({"command": "access_refused", "access": "history", "reason": "r"}),
         other => panic!("no sample body for command {other}; add one"),
     }
 }
@@ -251,7 +252,8 @@ async fn refusals_forgeries_and_the_engine_account() {
             assert!(error(&r, "invalid").contains("unknown field"), "{r}");
         }
         let r = ok(reply(sales.send("orderflow.query.show", show(order), None).await));
-        assert_eq!(r["version"], json!(2), "only the access was written: {r}");
+        // The access, and the history read's own record: nothing else.
+        assert_eq!(r["version"], json!(3), "only the accesses were written: {r}");
 
         // The engine's own user may not send requests into its service (nobody is stamped there).
         let mut engine = site.watch(orderflow::auth::ENGINE_NATS_USER.into(), site.engine_password().into()).await;

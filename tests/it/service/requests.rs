@@ -165,9 +165,10 @@ async fn commands_queries_and_bad_bodies() {
         let history = ok(request(&client, "orderflow.query.history", serde_json::to_vec(&json!({"order_id": order})).expect("json")).await);
         let events = history["events"].as_array().expect("events");
         let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().expect("type")).collect();
+        // The read itself comes last: recorded before it is answered.
         assert_eq!(
             types,
-            ["order_received", "review_approved", "review_approved", "review_approved", "review_approved", "order_approved", "order_confirmed"]
+            ["order_received", "review_approved", "review_approved", "review_approved", "review_approved", "order_approved", "order_confirmed", "archive_accessed"]
         );
         for (i, e) in events.iter().enumerate() {
             let (event, env) = orderflow_schemas::event_from_json(e).expect("event JSON form");
@@ -176,7 +177,8 @@ async fn commands_queries_and_bad_bodies() {
         }
         assert_eq!(history["next_version"], Value::Null);
         let page = ok(request(&client, "orderflow.query.history", serde_json::to_vec(&json!({"order_id": order, "from_version": 6})).expect("json")).await);
-        assert_eq!(page["events"].as_array().expect("events").len(), 2);
+        // Versions 6 and 7, and 8: the first read's own record (this page continues that read).
+        assert_eq!(page["events"].as_array().expect("events").len(), 3);
         let nobody = OrderId(Uuid::new_v4());
         for q in ["show", "history"] {
             let r = request(&client, &format!("orderflow.query.{q}"), serde_json::to_vec(&json!({"order_id": nobody})).expect("json")).await;
@@ -199,8 +201,9 @@ async fn commands_queries_and_bad_bodies() {
         let r = request(&client, "orderflow.query.status", serde_json::to_vec(&json!({"colour": "red"})).expect("json")).await;
         assert!(error(&r, "invalid").contains("unknown field"), "{r}");
 
-        // Concurrent requests: all answered, each command once, positions without gaps.
-        let before = base + 7;
+        // Concurrent requests: all answered, each command once, positions without gaps (after the
+        // order's 7 events and the history read's record).
+        let before = base + 8;
         let replies = futures::future::join_all((0..64).map(|i| {
             let client = client.clone();
             async move { request(&client, "orderflow.cmd.receive", body(None, Uuid::new_v4(), receive(&format!("C{i}")))).await }
@@ -233,7 +236,7 @@ async fn commands_queries_and_bad_bodies() {
 
         let (status, rest) = serve.stop().await;
         assert!(status.success(), "serve exited with {status}");
-        let head = base + 71;
+        let head = base + 72; // the order's 7 events, one recorded history read, 64 receipts
         assert!(rest.iter().any(|l| l.contains(&format!("published up to position {head} of {head}"))), "{rest:?}");
     })
     .await
