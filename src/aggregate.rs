@@ -35,11 +35,22 @@ impl Aggregate for Order {
     }
 
     fn encode(event: &Event) -> Result<NewEvent, String> {
-        let (event_type, schema_version, payload) = encode_event(event).map_err(|e| e.to_string())?;
-        Ok(NewEvent { event_type, schema_version, payload })
+        encode_for_log(event)
     }
 
     fn decode(stored: &StoredEvent) -> Result<Event, String> {
-        decode_event(stored.event_type, stored.schema_version, &stored.payload).map_err(|e| e.to_string())
+        decode_from_log(stored)
     }
+}
+
+/// An event as the log stores it (the codec of `orderflow-schemas`): for every aggregate of the
+/// log, the orders and the user directory.
+pub(crate) fn encode_for_log(event: &Event) -> Result<NewEvent, String> {
+    let (event_type, schema_version, payload) = encode_event(event).map_err(|e| e.to_string())?;
+    Ok(NewEvent { event_type, schema_version, payload })
+}
+
+/// A stored event decoded.
+pub(crate) fn decode_from_log(stored: &StoredEvent) -> Result<Event, String> {
+    decode_event(stored.event_type, stored.schema_version, &stored.payload).map_err(|e| e.to_string())
 }

@@ -20,8 +20,8 @@ use orderflow_engine::{
     Aggregate, CommandError, CommandHandler, EventLog, HandlerConfig, NewEvent, StoredEvent,
 };
 use orderflow_schemas::{
-    decode_event, encode_event, Actor, CredentialChanged, CredentialKind, Event, EventBody, Grant, Role,
-    RoleGranted, RoleRevoked, Timestamp, UserAdded, UserDisabled, UserEnabled, DIRECTORY_STREAM,
+    Actor, CredentialChanged, CredentialKind, Event, EventBody, Grant, Role, RoleGranted, RoleRevoked,
+    Timestamp, UserAdded, UserDisabled, UserEnabled, DIRECTORY_STREAM,
 };
 use uuid::Uuid;
 
@@ -444,12 +444,11 @@ impl Aggregate for Users {
     }
 
     fn encode(event: &Event) -> Result<NewEvent, String> {
-        let (event_type, schema_version, payload) = encode_event(event).map_err(|e| e.to_string())?;
-        Ok(NewEvent { event_type, schema_version, payload })
+        crate::aggregate::encode_for_log(event)
     }
 
     fn decode(stored: &StoredEvent) -> Result<Event, String> {
-        decode_event(stored.event_type, stored.schema_version, &stored.payload).map_err(|e| e.to_string())
+        crate::aggregate::decode_from_log(stored)
     }
 }
 

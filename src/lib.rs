@@ -14,6 +14,6 @@ pub mod demo;
 pub mod natsauth;
 pub mod out;
 mod render;
-mod rng;
+pub mod rng;
 pub mod service;
 pub mod signing;

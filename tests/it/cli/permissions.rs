@@ -10,33 +10,14 @@ use orderflow_commands::*;
 use orderflow_schemas::{Currency, Department, Grant, Role, ShipMode};
 use uuid::Uuid;
 
+use orderflow::rng::Rng;
+
 use super::{Desk, PASSWORD};
 
 /// Attempts through the library entry.
 const ATTEMPTS: u64 = 1_000;
 /// Attempts through the binary (each a process with a password hash to check).
 const BINARY_ATTEMPTS: u64 = 60;
-
-/// SplitMix64: reproducible attempts.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % n as u64).unwrap_or(0)
-    }
-
-    fn pick<T: Clone>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len())].clone()
-    }
-}
 
 /// The template's people and what they hold (see `template` in `cli.rs`).
 fn people() -> Vec<(String, Vec<Grant>)> {
@@ -192,7 +173,7 @@ async fn a_thousand_attempts_are_refused_exactly_when_the_rules_say_and_write_no
         .expect("p");
     let commands = commands();
     let grants: Vec<String> = Grant::all().iter().map(|g| g.to_string()).collect();
-    let mut rng = Rng(0x0dd5_eed5_0000_0011);
+    let mut rng = Rng::new(0x0dd5_eed5_0000_0011);
     let today = orderflow::app::now().date();
     let mut tally = std::collections::BTreeMap::<String, u64>::new();
     for attempt in 0..ATTEMPTS {
@@ -285,7 +266,7 @@ fn attempts_through_the_binary_follow_the_same_rules() {
     let commands: Vec<(Command, Vec<String>)> =
         commands().into_iter().filter(|(_, a)| !a.is_empty()).collect();
     let grants: Vec<String> = Grant::all().iter().map(|g| g.to_string()).collect();
-    let mut rng = Rng(0xb10a_5eed);
+    let mut rng = Rng::new(0xb10a_5eed);
     let mut seen = std::collections::BTreeSet::new();
     for attempt in 0..BINARY_ATTEMPTS {
         let order = desk.receive(&[]);

@@ -592,23 +592,6 @@ async fn regenerating_after_a_change_of_users_takes_effect_on_reload() {
     .expect("test timed out");
 }
 
-/// SplitMix64: a reproducible stream of choices.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % n as u64).unwrap_or(0)
-    }
-}
-
 /// What a forger adds to a request.
 #[derive(Clone, Copy, Debug)]
 enum Forgery {
@@ -669,7 +652,7 @@ async fn randomised_attempts_are_refused_exactly_by_the_rules() {
         let mut written = 1u64;
         let mut refused: Vec<(OrderId, Uuid)> = Vec::new();
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-        let mut rng = Rng(SEED);
+        let mut rng = orderflow::rng::Rng::new(SEED);
         for n in 0..ATTEMPTS {
             let gi = rng.below(grants.len());
             let grant = grants[gi];
