@@ -609,11 +609,16 @@ pub fn audit_verify(app: &App, progress: &mut dyn FnMut(u64)) -> (Printout, Opti
     match app.log().verify(progress) {
         Ok(r) => {
             let hash: String = r.head_log_hash.iter().map(|b| format!("{b:02x}")).collect();
-            let json = json!({ "intact": true, "events": r.events, "records": r.records, "orders": r.streams,
-                               "head_log_hash": hash });
+            // The user directory is a stream of the log too (its events are verified alike).
+            let directory =
+                app.log().stream_version(orderflow_schemas::DIRECTORY_STREAM).map(|v| v > 0).unwrap_or(false);
+            let orders = r.streams - u64::from(directory);
+            let json = json!({ "intact": true, "events": r.events, "records": r.records, "orders": orders,
+                               "user_directory": directory, "head_log_hash": hash });
+            let also = if directory { " and the user directory" } else { "" };
             let text = format!(
-                "log intact: {} events in {} appends over {} orders\nhead hash {hash}\n",
-                r.events, r.records, r.streams
+                "log intact: {} events in {} appends over {orders} orders{also}\nhead hash {hash}\n",
+                r.events, r.records
             );
             (Printout { json: vec![json], text }, None)
         }
