@@ -834,7 +834,8 @@ fn verify_event(
         version,
         recorded_at: Timestamp(recorded_at_us),
     };
-    let expected_json = event_to_json(&decoded, &env);
+    // As its release wrote it: an export made before identities holds version 1 forms.
+    let expected_json = orderflow_schemas::event_to_json_at_version(&decoded, &env, schema_version);
     let exported_json = field(e, "event")?;
     if let Some(path) = first_difference("event", &expected_json, exported_json) {
         return Err(format!("JSON form of {name} at position {position} differs from its payload at {path}"));

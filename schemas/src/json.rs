@@ -98,6 +98,22 @@ pub fn event_to_json(event: &Event, env: &JsonEnvelope) -> Value {
     doc
 }
 
+/// The JSON form an event had when it was written at `schema_version`: today's form
+/// ([`event_to_json`]), or for version 1 (before identities) the form of that release —
+/// `"schema_version": 1`, the actor as `{"name", "role"}` (the login of the upcast event) and no
+/// `late`. What an export made by an older release holds, so that it still verifies.
+pub fn event_to_json_at_version(event: &Event, env: &JsonEnvelope, schema_version: u16) -> Value {
+    let mut doc = event_to_json(event, env);
+    if schema_version == 1 && event.body.event_type().code <= LEGACY_CODE_MAX {
+        if let Some(obj) = doc.as_object_mut() {
+            obj.insert("schema_version".into(), json!(1));
+            obj.insert("actor".into(), json!({ "name": event.actor.login, "role": event.actor.role }));
+            obj.remove("late");
+        }
+    }
+    doc
+}
+
 /// The JSON form of an event, serialized straight to bytes without building a `Value` tree
 /// (the publisher's hot path). Parses to exactly the value [`event_to_json`] returns.
 pub fn event_to_json_vec(event: &Event, env: &JsonEnvelope) -> Result<Vec<u8>, serde_json::Error> {

@@ -60,7 +60,8 @@ mod values;
 pub use codec::{decode_event, encode_event, DecodeError, EncodeError, LEGACY_CODE_MAX, PAYLOAD_BYTES_MAX};
 pub use events::*;
 pub use json::{
-    event_from_json, event_to_json, event_to_json_vec, json_schema_for, json_schemas, JsonEnvelope,
+    event_from_json, event_to_json, event_to_json_at_version, event_to_json_vec, json_schema_for,
+    json_schemas, JsonEnvelope,
 };
 pub use status::{OrderStatus, StatusFold};
 pub use values::*;

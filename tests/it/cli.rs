@@ -19,6 +19,7 @@ mod rejections;
 mod revision;
 mod screens;
 mod signing;
+mod upgrade;
 mod usage;
 mod users;
 

@@ -309,3 +309,33 @@ fn back_dating_needs_the_late_entry_permission_and_a_reason() {
     let text = desk.ok(&["order", "history", &id]).stdout;
     assert!(text.contains("LATE ENTRY") && text.contains("paper form of the night shift"), "{text}");
 }
+
+/// `users bootstrap --admin LOGIN` on the desk's data directory, the password on stdin.
+pub(super) fn bootstrap(desk: &Desk, login: &str, password: &str) {
+    with_stdin(desk, "", "", &["users", "bootstrap", "--admin", login], &format!("{password}\n")).ok();
+}
+
+/// Adds `login` holding `role` as the admin `admin`; returns its login and password.
+pub(super) fn add(
+    desk: &Desk,
+    admin: &str,
+    admin_password: &str,
+    login: &str,
+    role: &str,
+) -> (String, String) {
+    let password = format!("{login}-password");
+    with_stdin(
+        desk,
+        admin,
+        admin_password,
+        &["users", "add", login, "--name", login, "--role", role, "--password-stdin"],
+        &format!("{password}\n"),
+    )
+    .ok();
+    (login.to_string(), password)
+}
+
+/// Runs `args` logged in as `who` (login, password).
+pub(super) fn run_with(desk: &Desk, who: &(String, String), args: &[&str]) -> Out {
+    with_stdin(desk, &who.0, &who.1, args, "")
+}
