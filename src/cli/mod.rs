@@ -269,10 +269,10 @@ impl Via {
 
 async fn run(cli: Cli) -> Result<(), AppError> {
     let Cli { data_dir, json, nats, login, nats_login, command } = cli;
-    let place = Place { data_dir, nats, login, nats_login };
+    let mut place = Place { data_dir, nats, login, nats_login };
     match command {
         Top::Order { cmd } => {
-            let parsed = (*cmd).into_parsed().map_err(AppError::Invalid)?;
+            let mut parsed = (*cmd).into_parsed().map_err(AppError::Invalid)?;
             if let Parsed::Write { common, .. } = &parsed {
                 if common.actor.is_some() {
                     return Err(AppError::Invalid(
@@ -281,8 +281,23 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                     ));
                 }
             }
+            // Over NATS a logged-in person needs no NATS user of their own: the one of the role
+            // the command is issued in (--role, else the command's own), whose account is that
+            // role. --role is then spent on choosing the account.
+            let mut role_chose_the_account = false;
+            if let Parsed::Write { command, common, .. } = &mut parsed {
+                let grant = common.role.unwrap_or(orderflow_schemas::Grant::Role(command.default_role()));
+                if place.nats_login.derive_from_login(place.login.user.as_deref(), grant) {
+                    role_chose_the_account = true;
+                }
+            }
             match Via::open(&place).await? {
                 Via::Remote(nats) => {
+                    if role_chose_the_account {
+                        if let Parsed::Write { common, .. } = &mut parsed {
+                            common.role = None;
+                        }
+                    }
                     let result = remote::run_order(&nats, parsed, json).await;
                     Via::Remote(nats).close(result).await
                 }

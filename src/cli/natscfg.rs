@@ -1,6 +1,7 @@
 //! `orderflow nats-config --out FILE`: the nats-server configuration of the user directory (see
 //! [`crate::natsauth`]), and the NATS credentials options every NATS client of the CLI takes.
 
+use orderflow_schemas::Grant;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
@@ -52,6 +53,19 @@ pub struct NatsLoginArgs {
 }
 
 impl NatsLoginArgs {
+    /// When no NATS user or seed is given but a login is (`--user`, `ORDERFLOW_USER`), that
+    /// person's NATS user in the account of `grant` (`<login>@<account>`, [`auth::nats_user_of`]),
+    /// with the login's password (`ORDERFLOW_NATS_PASSWORD`, else `ORDERFLOW_PASSWORD`, else a
+    /// prompt): a person's NATS password is their own. Returns whether it did.
+    pub fn derive_from_login(&mut self, login: Option<&str>, grant: Grant) -> bool {
+        let (None, None, Some(login)) = (&self.nats_user, &self.nats_creds, login) else { return false };
+        self.nats_user = Some(crate::auth::nats_user_of(login.trim(), grant));
+        if self.nats_password.is_none() {
+            self.nats_password = std::env::var(super::PASSWORD_ENV).ok();
+        }
+        true
+    }
+
     /// The credentials given, checked for completeness.
     pub fn credentials(&self) -> Result<Credentials, AppError> {
         match (&self.nats_user, &self.nats_password, &self.nats_creds) {

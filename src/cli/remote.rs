@@ -22,7 +22,8 @@ pub(super) async fn run_order(nats: &async_nats::Client, parsed: Parsed, json: b
             if let Some(role) = common.role {
                 return Err(AppError::Invalid(format!(
                     "--role {role} does not travel over NATS: the role is the account of your NATS user \
-                     (connect as your user of that role's account)"
+                     (connect as your user of that role's account, --nats-user LOGIN@ACCOUNT; or log in \
+                     with --user and let --role pick the account)"
                 )));
             }
             let request = CommandRequest {

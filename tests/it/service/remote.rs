@@ -219,3 +219,95 @@ async fn order_commands_over_nats_match_the_local_path() {
     .await
     .expect("test timed out");
 }
+
+/// Over NATS a person logged in with `--user` (and their password) needs no NATS user of their
+/// own: the CLI connects as `<login>@<account>` of the role the command is issued in (`--role`,
+/// else the command's own), with the same password. The server then vouches for that person.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_over_nats_connects_as_the_persons_user_of_the_commands_role() {
+    tokio::time::timeout(TEST_TIMEOUT, async {
+        let site = Site::with_grants(&[
+            Grant::Role(Role::Sales),
+            Grant::Role(Role::Finance),
+            Grant::DeptHead(Role::Production),
+        ])
+        .await;
+        let url = site.url();
+        let serve = site.serve(&[]).await;
+        let due = in_days(40);
+        let sales = local_login(Grant::Role(Role::Sales));
+        let o = cli(
+            &[
+                "--nats",
+                &url,
+                "order",
+                "receive",
+                "--customer",
+                "Acme Dairy",
+                "--line",
+                "MILK-1L:10:18.90",
+                "--due",
+                &due,
+            ],
+            &as_env(&sales),
+        )
+        .await;
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let order = stdout(&o).trim().to_string();
+        // The command's own role picks the account: finance@finance.
+        let finance = local_login(Grant::Role(Role::Finance));
+        let o = cli(
+            &["--nats", &url, "--json", "order", "approve", &order, "--dept", "finance"],
+            &as_env(&finance),
+        )
+        .await;
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        // --role picks it for a head: head-production@head_production, acting as the head.
+        let head = local_login(Grant::DeptHead(Role::Production));
+        let args = [
+            "--nats",
+            &url,
+            "order",
+            "approve",
+            &order,
+            "--dept",
+            "production",
+            "--role",
+            "dept_head:production",
+        ];
+        let o = cli(&args, &as_env(&head)).await;
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        // A role the person does not hold has no NATS user: the server refuses the connection.
+        let args = ["--nats", &url, "order", "approve", &order, "--dept", "warehouse", "--role", "warehouse"];
+        let o = cli(&args, &as_env(&finance)).await;
+        assert_eq!(code(&o), 1, "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("finance@warehouse"),
+            "the message names the NATS user tried: {}",
+            stderr(&o)
+        );
+        // What the server vouched for is on the events (a read names no role: its NATS user is
+        // given).
+        let reader = site.env(Grant::Role(Role::Sales));
+        let history = cli(&["--nats", &url, "--json", "order", "history", &order], &as_env(&reader)).await;
+        assert_eq!(code(&history), 0, "{}", stderr(&history));
+        let actors: Vec<(String, String, bool)> = stdout(&history)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .map(|e| {
+                (
+                    e["actor"]["login"].as_str().unwrap_or("").to_string(),
+                    e["actor"]["role"].as_str().unwrap_or("").to_string(),
+                    e["actor"]["head"].as_bool().unwrap_or(false),
+                )
+            })
+            .collect();
+        assert_eq!(actors[0], ("sales".to_string(), "sales".to_string(), false));
+        assert_eq!(actors[1], ("finance".to_string(), "finance".to_string(), false));
+        assert_eq!(actors[2], ("head-production".to_string(), "production".to_string(), true));
+        let (status, _) = serve.stop().await;
+        assert!(status.success(), "serve exited with {status}");
+    })
+    .await
+    .expect("test timed out");
+}
