@@ -13,12 +13,13 @@
 //! - **Delivery date.** The calendar date of `order_delivered` (proof of delivery); when the
 //!   order was signed without a recorded delivery, the calendar date of `order_signed`.
 //! - **Orders received**: orders whose `order_received` falls in the month.
-//! - **Sales amount**: per currency, exact integer minor units: the current total (after
-//!   changes) of orders *booked* in the month and not cancelled. An order is booked at its first
-//!   `order_approved` or `order_confirmed`, whichever comes first. Net of cancellations: a
-//!   cancelled order counts nothing, also in the month it was booked (past months change when an
-//!   order booked in them is cancelled later). By SKU: the amount of that SKU's lines. Sums
-//!   saturate at the `i64` limit instead of wrapping.
+//! - **Sales amount**: per currency, exact integer minor units: the total of the revision last
+//!   approved (a change waiting for re-approval does not count yet) of orders *booked* in the
+//!   month and neither rejected nor cancelled. An order is booked at its first `order_approved`
+//!   or `order_confirmed`, whichever comes first. Net of cancellations and rejections: such an
+//!   order counts nothing, also in the month it was booked (past months change when an order
+//!   booked in them is cancelled or rejected later). By SKU: the amount of that SKU's lines in
+//!   the approved revision. Sums saturate at the `i64` limit instead of wrapping.
 //! - **On-time delivery (current / original)**: orders not cancelled with a delivery date in the
 //!   month; on time when the delivery date ≤ the current (resp. original) promise. Orders not
 //!   delivered yet are not in it (see the status board's late list).
@@ -112,6 +113,11 @@ pub struct OrderFacts {
     pub lines: Vec<LineFacts>,
     /// Current total, minor units.
     pub total_minor: i64,
+    /// The lines and total of the revision last approved (what sales counts): `None` before an
+    /// approval. A change that needs re-approval does not move them until it is approved.
+    pub approved: Option<(Vec<LineFacts>, i64)>,
+    /// When a department's rejection rejected the order.
+    pub rejected_at: Option<Timestamp>,
     /// Requested date at receipt.
     pub requested_at_receipt: Date,
     /// Current requested date.
@@ -162,6 +168,8 @@ impl OrderFacts {
             received_at: event.at,
             lines: lines_of(&r.lines),
             total_minor: r.total_minor,
+            approved: None,
+            rejected_at: None,
             requested_at_receipt: r.requested_date,
             requested_date: r.requested_date,
             original_promise: None,
@@ -191,6 +199,17 @@ impl OrderFacts {
         Ok(())
     }
 
+    /// The lines sales counts: those of the approved revision (the current ones for an order
+    /// booked by its confirmation alone).
+    pub fn sales_lines(&self) -> &[LineFacts] {
+        self.approved.as_ref().map_or(&self.lines, |(lines, _)| lines)
+    }
+
+    /// The total sales counts: that of the approved revision.
+    pub fn sales_total(&self) -> i64 {
+        self.approved.as_ref().map_or(self.total_minor, |(_, total)| *total)
+    }
+
     /// Whether any event of the order was entered late.
     pub fn has_late_entries(&self) -> bool {
         !self.late_entries.is_empty()
@@ -210,7 +229,9 @@ impl OrderFacts {
             EventBody::OrderApproved(_) => {
                 self.approved_at = self.approved_at.or(Some(at));
                 self.booked_at = self.booked_at.or(Some(at));
+                self.approved = Some((self.lines.clone(), self.total_minor));
             }
+            EventBody::OrderRejected(_) => self.rejected_at = self.rejected_at.or(Some(at)),
             EventBody::OrderConfirmed(c) => {
                 self.original_promise = self.original_promise.or(Some(c.promised_date));
                 self.current_promise = Some(c.promised_date);
@@ -220,6 +241,10 @@ impl OrderFacts {
                 self.changes += 1;
                 self.lines = lines_of(&c.lines);
                 self.total_minor = c.total_minor;
+                // A change that needs no review applies at once to what was approved.
+                if !c.reapproval_required && self.approved.is_some() {
+                    self.approved = Some((self.lines.clone(), self.total_minor));
+                }
                 self.requested_date = c.requested_date;
                 self.current_promise = c.promised_date;
                 self.original_promise = self.original_promise.or(c.promised_date);
@@ -268,7 +293,6 @@ impl OrderFacts {
                 self.feedback.push((at, f.score));
             }
             EventBody::ReviewRejected(_)
-            | EventBody::OrderRejected(_)
             | EventBody::ProductionScheduled(_)
             | EventBody::ProductionCompleted(_)
             | EventBody::OrderShipped(_)
@@ -340,7 +364,7 @@ pub struct KpiFacts {
 impl Projection for KpiFacts {
     const NAME: &'static str = "kpi";
     /// 2: the late entries of each order.
-    const VIEW_VERSION: u32 = 2;
+    const VIEW_VERSION: u32 = 3; // 3: the approved revision and the rejection
 
     /// Every type: any event may be a late entry. (Archive reads are recorded at the time they
     /// happen and cannot be late.)
@@ -654,11 +678,11 @@ impl KpiFacts {
                 };
                 let amount = match query.group {
                     Group::Sku => f
-                        .lines
+                        .sales_lines()
                         .iter()
                         .filter(|l| l.sku == key)
                         .fold(0i64, |s, l| s.saturating_add(l.amount_minor)),
-                    _ => f.total_minor,
+                    _ => f.sales_total(),
                 };
                 add_order(f, amount, &mut at);
             }
@@ -679,7 +703,7 @@ fn add_order(f: &OrderFacts, amount: i64, at: &mut Bucketer<'_>) {
         a.change_rate.count(f.changes > 0);
         a.cancellation_rate.count(f.cancelled_at.is_some());
     });
-    if let (Some(booked), None) = (f.booked_at, f.cancelled_at) {
+    if let (Some(booked), None, None) = (f.booked_at, f.cancelled_at, f.rejected_at) {
         at(booked.date(), &mut |a| {
             let sum = a.sales.entry(f.currency).or_default();
             *sum = sum.saturating_add(amount);

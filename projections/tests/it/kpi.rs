@@ -159,3 +159,107 @@ fn kpi_tables_of_the_scenario() {
     let json = serde_json::to_string_pretty(&report(&f, Group::Month).render_json()).unwrap();
     insta::assert_snapshot!("kpi_by_month_json", json);
 }
+
+/// Sales counts the approved revision of orders neither rejected nor cancelled (hand
+/// computation, May 2026, CNY):
+/// - O21: 10 × 100.00 approved 05-02 (booked) → 1,000.00; changed 05-03 to 20 × 100.00, waiting
+///   for re-approval → still 1,000.00 (the change is not approved); by SKU MILK-1L 1,000.00.
+/// - O22: 5 × 300.00 approved and confirmed 05-02 (booked), changed 05-04 to 50 × 300.00, then
+///   rejected by production 05-05 → counts nothing (it was 1,500.00 and would be 15,000.00).
+/// - O23: 2 × 50.00 approved 05-02, changed 05-03 to 4 × 50.00, re-approved 05-04 → 200.00.
+///
+/// May sales: 1,000.00 + 200.00 = 1,200.00 CNY (before the correction: 2,000.00 + 15,000.00 +
+/// 200.00 = 17,200.00).
+#[test]
+fn sales_count_the_approved_revision_of_orders_not_rejected() {
+    use orderflow_schemas::{FieldChange, OrderChanged, OrderConfirmed, OrderRejected, ReviewRejected};
+    let s = crate::scenario::empty();
+    let mut b = crate::scenario::Builder::default();
+    let (o21, o22, o23) =
+        (crate::scenario::order(21), crate::scenario::order(22), crate::scenario::order(23));
+    let clerk = || orderflow_schemas::Actor::named("Li Na", orderflow_schemas::Role::Sales);
+    let change = |revision: u32, spec: &[(&str, u32, i64)], total: i64| OrderChanged {
+        revision,
+        reason: "customer asked".into(),
+        changes: vec![FieldChange { field: "line 1 quantity".into(), old: "a".into(), new: "b".into() }],
+        lines: crate::scenario::lines(spec),
+        total_minor: total,
+        requested_date: crate::scenario::date("2026-06-30"),
+        promised_date: None,
+        delivery_address: "1 Harbour Road".into(),
+        reapproval_required: true,
+        review_due: Some(crate::scenario::ts("2026-05-10T09:00")),
+    };
+    let times = ["2026-05-02T10:00", "2026-05-02T11:00", "2026-05-02T12:00", "2026-05-02T13:00"];
+    b.received(
+        o21,
+        "2026-05-01T09:00",
+        "Acme",
+        orderflow_schemas::Channel::Phone,
+        "CNY",
+        &[("MILK-1L", 10, 10_000)],
+        "2026-06-30",
+        "2026-05-02T09:00",
+    )
+    .approve_all(o21, 1, times)
+    .push(o21, clerk(), "2026-05-03T09:00", change(2, &[("MILK-1L", 20, 10_000)], 200_000));
+    b.received(
+        o22,
+        "2026-05-01T09:00",
+        "Bolt",
+        orderflow_schemas::Channel::Email,
+        "CNY",
+        &[("BUTTER-250", 5, 30_000)],
+        "2026-06-30",
+        "2026-05-02T09:00",
+    )
+    .approve_all(o22, 1, times)
+    .push(
+        o22,
+        clerk(),
+        "2026-05-02T14:00",
+        OrderConfirmed { promised_date: crate::scenario::date("2026-06-30"), note: String::new() },
+    )
+    .push(o22, clerk(), "2026-05-04T09:00", change(2, &[("BUTTER-250", 50, 30_000)], 1_500_000))
+    .push(
+        o22,
+        orderflow_schemas::Actor::named("Zhao Lei", orderflow_schemas::Role::Production),
+        "2026-05-05T09:00",
+        ReviewRejected { department: Department::Production, revision: 2, reason: "no capacity".into() },
+    )
+    .push(
+        o22,
+        clerk(),
+        "2026-05-05T09:00",
+        OrderRejected { revision: 2, department: Department::Production, reason: "no capacity".into() },
+    );
+    b.received(
+        o23,
+        "2026-05-01T09:00",
+        "Cove",
+        orderflow_schemas::Channel::Online,
+        "CNY",
+        &[("CREAM-1L", 2, 5_000)],
+        "2026-06-30",
+        "2026-05-02T09:00",
+    )
+    .approve_all(o23, 1, times)
+    .push(o23, clerk(), "2026-05-03T09:00", change(2, &[("CREAM-1L", 4, 5_000)], 20_000))
+    .approve_all(
+        o23,
+        2,
+        ["2026-05-04T10:00", "2026-05-04T11:00", "2026-05-04T12:00", "2026-05-04T13:00"],
+    );
+    b.append_to(&s.log);
+    let f = facts(&s.log);
+    let may = report(&f, Group::Month);
+    assert_eq!(row(&may, "2026-05", "*").sales_minor.get(&cny()).copied(), Some(120_000));
+    let by_sku = report(&f, Group::Sku);
+    assert_eq!(row(&by_sku, "2026-05", "MILK-1L").sales_minor.get(&cny()).copied(), Some(100_000));
+    assert_eq!(row(&by_sku, "2026-05", "CREAM-1L").sales_minor.get(&cny()).copied(), Some(20_000));
+    assert_eq!(
+        row(&by_sku, "2026-05", "BUTTER-250").sales_minor.get(&cny()).copied(),
+        None,
+        "rejected: nothing"
+    );
+}
