@@ -71,6 +71,25 @@ struct JsonEventV1<T> {
     data: T,
 }
 
+impl<T> JsonEventV1<T> {
+    /// Today's document of the same event: the typed name as the login of no user, no late entry.
+    fn upcast(self, name: &str) -> JsonEvent<T> {
+        JsonEvent {
+            event_type: name.to_string(),
+            schema_version: 1,
+            event_id: self.event_id,
+            order_id: self.order_id,
+            position: self.position,
+            version: self.version,
+            recorded_at: self.recorded_at,
+            actor: self.actor.into(),
+            at: self.at,
+            late: None,
+            data: self.data,
+        }
+    }
+}
+
 /// The JSON form of an event at a place in the log.
 pub fn event_to_json(event: &Event, env: &JsonEnvelope) -> Value {
     let ty = event.body.event_type();
@@ -167,21 +186,13 @@ pub fn event_from_json(value: &Value) -> Result<(Event, JsonEnvelope), String> {
     }
     macro_rules! arm {
         ($($code:literal => $variant:ident, $name:literal, version $version:literal;)*) => {$(
-            if name == $name && legacy {
-                let e: JsonEventV1<$variant> =
-                    serde_json::from_value(value.clone()).map_err(|e| format!("{name}: {e}"))?;
-                let env = JsonEnvelope {
-                    event_id: e.event_id,
-                    order_id: e.order_id,
-                    position: e.position,
-                    version: e.version,
-                    recorded_at: e.recorded_at,
-                };
-                return Ok((Event { actor: e.actor.into(), at: e.at, late: None, body: EventBody::$variant(e.data) }, env));
-            }
             if name == $name {
-                let e: JsonEvent<$variant> =
-                    serde_json::from_value(value.clone()).map_err(|e| format!("{name}: {e}"))?;
+                let parse = |e: serde_json::Error| format!("{name}: {e}");
+                let e: JsonEvent<$variant> = if legacy {
+                    serde_json::from_value::<JsonEventV1<$variant>>(value.clone()).map_err(parse)?.upcast(name)
+                } else {
+                    serde_json::from_value(value.clone()).map_err(parse)?
+                };
                 let env = JsonEnvelope {
                     event_id: e.event_id,
                     order_id: e.order_id,
