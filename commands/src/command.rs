@@ -5,8 +5,8 @@
 //! field name is an error, not a silently ignored value.
 
 use orderflow_schemas::{
-    AccessKind, Channel, ComplaintCategory, Currency, Date, Department, InspectionResult, LineQuantity, Role,
-    Severity, ShipMode,
+    AccessKind, Channel, ComplaintCategory, ConfirmMethod, Currency, Date, DeliveryMode, Department,
+    ImpactNote, Initiator, InspectionResult, LineQuantity, Remedy, Role, Severity, ShipMode, VisitMethod,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -79,13 +79,21 @@ pub struct RejectReview {
     pub reason: String,
 }
 
-/// Confirm the order with the customer and promise a delivery date.
+/// Confirm the approved order with the customer (seed 002 二.3): the promised delivery date,
+/// the expected ship date, the delivery mode, and how the customer confirmed. Scheduling and
+/// shipping wait for it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmOrder {
     /// The date promised to the customer; not before today.
     pub promised_date: Date,
-    /// Remarks (delivery mode agreed, read-back done).
+    /// When the goods are expected to leave; not before today, not after the promised date.
+    pub expected_ship_date: Date,
+    /// How the goods reach the customer.
+    pub delivery_mode: DeliveryMode,
+    /// How the customer confirmed.
+    pub confirmed_via: ConfirmMethod,
+    /// Remarks (read-back done, who confirmed at the customer).
     #[serde(default)]
     pub note: String,
 }
@@ -122,12 +130,19 @@ pub enum LineEdit {
     },
 }
 
-/// Record a change request from the customer.
+/// Open a change request (seed 002 三.4): the departments decide it while the approved revision
+/// stays in force. At most one request is pending per order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeOrder {
-    /// Why the customer asks; required.
+    /// Who asks: the customer, or the company itself.
+    pub initiated_by: Initiator,
+    /// Why; required.
     pub reason: String,
+    /// What the change would mean for each deciding department (production, procurement,
+    /// finance, warehouse, logistics); at most one note per department.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub impact: Vec<ImpactNote>,
     /// Line edits, applied in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lines: Vec<LineEdit>,
@@ -139,10 +154,50 @@ pub struct ChangeOrder {
     pub delivery_address: Option<String>,
 }
 
+/// A department approves the pending change request. When every deciding department has
+/// approved, the change takes effect as the next revision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveChange {
+    /// The deciding department, by its role (production, procurement, finance, warehouse,
+    /// logistics); the actor's role must be this one.
+    pub department: Role,
+    /// The request the reviewer looked at; refused when another one is pending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<u32>,
+    /// Remarks.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A department declines the pending change request: the request is declined, the order goes
+/// on unchanged on its approved revision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineChange {
+    /// The deciding department, by its role.
+    pub department: Role,
+    /// The request the reviewer looked at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<u32>,
+    /// Why; required.
+    pub reason: String,
+}
+
+/// Sales withdraws the pending change request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawChange {
+    /// Why; required.
+    pub reason: String,
+}
+
 /// Cancel the order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelOrder {
+    /// Who asks: the customer, or the company itself.
+    pub initiated_by: Initiator,
     /// Why; required.
     pub reason: String,
 }
@@ -190,6 +245,10 @@ pub struct ShipOrder {
     pub tracking_number: String,
     /// Expected arrival; not before the ship date.
     pub eta: Date,
+    /// Ship a stock order (never scheduled) that was not confirmed with the customer: the
+    /// reason. Only a department head may, and it is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unconfirmed_reason: Option<String>,
 }
 
 /// Report that the shipment is late, with a new ETA.
@@ -246,6 +305,21 @@ pub struct OpenComplaint {
     pub severity: Severity,
     /// The customer's words; required.
     pub text: String,
+    /// Who follows it up (a login); the person opening it when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+}
+
+/// Record progress on an open complaint: what was done, and the next step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateComplaint {
+    /// The complaint's number within the order.
+    pub complaint_id: u32,
+    /// What was done or learnt; required.
+    pub note: String,
+    /// The next step, and by whom; required.
+    pub next_step: String,
 }
 
 /// Resolve an open (or reopened) complaint.
@@ -256,7 +330,9 @@ pub struct ResolveComplaint {
     pub complaint_id: u32,
     /// What was done; required.
     pub resolution: String,
-    /// Whether the customer is satisfied.
+    /// What was done, by kind.
+    pub remedy: Remedy,
+    /// Whether the customer is satisfied (an unsatisfied customer keeps the order from closing).
     pub customer_satisfied: bool,
 }
 
@@ -281,10 +357,43 @@ pub struct RecordFeedback {
     pub comment: String,
 }
 
+/// Record a follow-up visit (回訪) after sign-off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordVisit {
+    /// How the customer was reached.
+    pub method: VisitMethod,
+    /// Satisfaction score, 1 (poor) to 5 (excellent); left out when the customer did not
+    /// answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<u8>,
+    /// The customer's words.
+    #[serde(default)]
+    pub comment: String,
+}
+
 /// Close and archive the order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CloseOrder {}
+pub struct CloseOrder {
+    /// Close although a complaint is open or the last resolution left the customer
+    /// unsatisfied: the reason. Only a department head may, and it is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_reason: Option<String>,
+}
+
+/// Record that a review passed its time limit undecided (the deadline watcher of `serve`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarkOverdue {
+    /// The revision under review (a change request's: the revision it would make).
+    pub revision: u32,
+    /// The change request, when the review is a change request's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<u32>,
+    /// The department (its role) that has not decided.
+    pub department: Role,
+}
 
 /// Place a legal or dispute hold on the order's archive.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -391,6 +500,12 @@ commands! {
     ReleaseHold, "release", "release the archive hold";
     RecordAccess, "access", "record an archive access";
     RecordRefusedAccess, "access_refused", "record a refused archive access";
+    ApproveChange, "approve_change", "approve a change request";
+    DeclineChange, "decline_change", "decline a change request";
+    WithdrawChange, "withdraw_change", "withdraw a change request";
+    UpdateComplaint, "update_complaint", "record complaint progress";
+    RecordVisit, "visit", "record a follow-up visit";
+    MarkOverdue, "mark_overdue", "record an overdue review";
 }
 
 impl Command {
@@ -401,9 +516,13 @@ impl Command {
         match self {
             Command::ApproveReview(c) => c.department.role(),
             Command::RejectReview(c) => c.department.role(),
+            Command::ApproveChange(c) => c.department,
+            Command::DeclineChange(c) => c.department,
+            Command::MarkOverdue(_) => Role::System,
             Command::ReceiveOrder(_)
             | Command::ConfirmOrder(_)
             | Command::ChangeOrder(_)
+            | Command::WithdrawChange(_)
             | Command::CancelOrder(_)
             | Command::SignOrder(_)
             | Command::RefuseOrder(_)
@@ -414,6 +533,8 @@ impl Command {
             Command::OpenComplaint(_)
             | Command::ResolveComplaint(_)
             | Command::ReopenComplaint(_)
+            | Command::UpdateComplaint(_)
+            | Command::RecordVisit(_)
             | Command::RecordFeedback(_) => Role::CustomerService,
             Command::PlaceHold(_) | Command::ReleaseHold(_) => Role::Archivist,
             Command::RecordAccess(_) | Command::RecordRefusedAccess(_) => Role::Auditor,
@@ -428,6 +549,8 @@ impl Command {
             Command::OpenComplaint(_)
                 | Command::ResolveComplaint(_)
                 | Command::ReopenComplaint(_)
+                | Command::UpdateComplaint(_)
+                | Command::RecordVisit(_)
                 | Command::RecordFeedback(_)
                 | Command::PlaceHold(_)
                 | Command::ReleaseHold(_)

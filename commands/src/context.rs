@@ -1,23 +1,67 @@
 //! What a decision needs from outside the order: who acts, the effective time, the settings and
 //! the limits. Nothing inside the domain reads a clock; time arrives here.
 
-use orderflow_schemas::{Actor, Date, LateEntry, Timestamp};
+use orderflow_schemas::{Actor, Date, LateEntry, Role, Timestamp};
 
 use crate::limits::Limits;
+
+/// Hours each deciding department has for a review (of an order's revision, or of a change
+/// request), from the moment the review opened (seed 000 四.4 "明確權限和時限").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReviewHours {
+    /// Production: capacity and the delivery date.
+    pub production: i64,
+    /// Procurement: materials.
+    pub procurement: i64,
+    /// Finance: credit, cost and margin.
+    pub finance: i64,
+    /// Warehouse: stock.
+    pub warehouse: i64,
+    /// Logistics (change requests only): transport and the delivery address.
+    pub logistics: i64,
+}
+
+impl ReviewHours {
+    /// Every department the same limit.
+    pub const fn all(hours: i64) -> Self {
+        Self { production: hours, procurement: hours, finance: hours, warehouse: hours, logistics: hours }
+    }
+
+    /// The limit of `role`'s department; `None` for a role that reviews nothing.
+    pub fn of(&self, role: Role) -> Option<i64> {
+        match role {
+            Role::Production => Some(self.production),
+            Role::Procurement => Some(self.procurement),
+            Role::Finance => Some(self.finance),
+            Role::Warehouse => Some(self.warehouse),
+            Role::Logistics => Some(self.logistics),
+            _ => None,
+        }
+    }
+}
 
 /// Business settings of the order rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Settings {
-    /// Hours the departments have to review a revision (the review is due that long after it
-    /// opened). Overdue reviews are flagged by the read model; they are never auto-approved.
-    pub review_hours: i64,
+    /// Hours each department has to decide a review. An overdue review is recorded once
+    /// (`review_overdue`, escalated to the department's head); it is never auto-approved.
+    pub review_hours: ReviewHours,
     /// Years a closed order's archive is kept.
     pub retention_years: i32,
+    /// Hours within which a new complaint gets its first response.
+    pub complaint_response_hours: i64,
+    /// Days after sign-off that the follow-up visit (回訪) is due.
+    pub visit_after_days: i64,
 }
 
 impl Settings {
     /// The settings used unless configured otherwise.
-    pub const DEFAULT: Settings = Settings { review_hours: 24, retention_years: 10 };
+    pub const DEFAULT: Settings = Settings {
+        review_hours: ReviewHours::all(24),
+        retention_years: 10,
+        complaint_response_hours: 24,
+        visit_after_days: 7,
+    };
 }
 
 impl Default for Settings {

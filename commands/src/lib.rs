@@ -27,7 +27,7 @@ pub use command::{
     RecordAccess, RecordFeedback, RecordRefusedAccess, RefuseOrder, RejectReview, ReleaseHold,
     ReopenComplaint, ReportDelay, ResolveComplaint, ScheduleProduction, ShipOrder, SignOrder,
 };
-pub use context::{Context, Settings};
+pub use context::{Context, ReviewHours, Settings};
 pub use decide::decide;
 pub use limits::Limits;
 pub use rejection::Rejection;

@@ -4,6 +4,8 @@
 //! role may issue, because every read of the archive is recorded whoever reads it), and so are
 //! the reads refused (`access_refused`, likewise every role's).
 
+#[cfg(doc)]
+use orderflow_schemas::CHANGE_REVIEWERS;
 use orderflow_schemas::{Department, Role};
 
 use crate::command::Command;
@@ -20,6 +22,21 @@ const ARCHIVIST: &[Role] = &[Role::Archivist];
 const SALES_OR_LOGISTICS: &[Role] = &[Role::Sales, Role::Logistics];
 const SERVICE_OR_SALES: &[Role] = &[Role::CustomerService, Role::Sales];
 const SALES_OR_SERVICE: &[Role] = &[Role::Sales, Role::CustomerService];
+const SYSTEM: &[Role] = &[Role::System];
+const NOBODY: &[Role] = &[];
+
+/// The role that decides a change request for `role`'s department: the role itself when it is
+/// one of [`CHANGE_REVIEWERS`], nobody otherwise.
+fn change_reviewer(role: Role) -> &'static [Role] {
+    match role {
+        Role::Production => PRODUCTION,
+        Role::Procurement => PROCUREMENT,
+        Role::Finance => FINANCE,
+        Role::Warehouse => WAREHOUSE,
+        Role::Logistics => LOGISTICS,
+        _ => NOBODY,
+    }
+}
 
 fn department_roles(department: Department) -> &'static [Role] {
     match department {
@@ -36,15 +53,21 @@ pub fn allowed_roles(command: &Command) -> &'static [Role] {
         Command::ReceiveOrder(_)
         | Command::ConfirmOrder(_)
         | Command::ChangeOrder(_)
+        | Command::WithdrawChange(_)
         | Command::CancelOrder(_) => SALES,
+        Command::ApproveChange(c) => change_reviewer(c.department),
+        Command::DeclineChange(c) => change_reviewer(c.department),
+        Command::MarkOverdue(_) => SYSTEM,
         Command::ApproveReview(c) => department_roles(c.department),
         Command::RejectReview(c) => department_roles(c.department),
         Command::ScheduleProduction(_) | Command::CompleteProduction(_) => PRODUCTION,
         Command::InspectQuality(_) => QUALITY,
         Command::ShipOrder(_) | Command::ReportDelay(_) | Command::DeliverOrder(_) => LOGISTICS,
         Command::SignOrder(_) | Command::RefuseOrder(_) => SALES_OR_LOGISTICS,
-        Command::OpenComplaint(_) | Command::RecordFeedback(_) => SERVICE_OR_SALES,
-        Command::ResolveComplaint(_) | Command::ReopenComplaint(_) => CUSTOMER_SERVICE,
+        Command::OpenComplaint(_) | Command::RecordFeedback(_) | Command::RecordVisit(_) => SERVICE_OR_SALES,
+        Command::ResolveComplaint(_) | Command::ReopenComplaint(_) | Command::UpdateComplaint(_) => {
+            CUSTOMER_SERVICE
+        }
         Command::CloseOrder(_) => SALES_OR_SERVICE,
         Command::PlaceHold(_) | Command::ReleaseHold(_) => ARCHIVIST,
         Command::RecordAccess(_) | Command::RecordRefusedAccess(_) => Role::ALL,

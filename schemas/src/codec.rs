@@ -80,7 +80,7 @@ pub struct EncodeError {
 pub fn encode_event(event: &Event) -> Result<(u16, u16, Vec<u8>), EncodeError> {
     let ty = event.body.event_type();
     macro_rules! arm {
-        ($($code:literal => $variant:ident, $name:literal, version $version:literal;)*) => {$(
+        ($($code:literal => $variant:ident, $name:literal, version $version:literal, before $old:path;)*) => {$(
             if let EventBody::$variant(body) = &event.body {
                 let bytes = bincode::serde::encode_to_vec((&event.actor, &event.at, &event.late, body), config::standard())
                     .map_err(|e| EncodeError { name: ty.name, detail: e.to_string() })?;
@@ -114,15 +114,20 @@ fn decode_exact<T: serde::de::DeserializeOwned>(
     Ok(value)
 }
 
-/// Decodes a stored event from its type code, schema version and payload.
+/// Decodes a stored event from its type code, schema version and payload. An event of an older
+/// version is decoded into the type's older body and upcast (see `with_event_table!`).
 pub fn decode_event(code: u16, version: u16, payload: &[u8]) -> Result<Event, DecodeError> {
     macro_rules! arm {
-        ($($code:literal => $variant:ident, $name:literal, version $version:literal;)*) => {$(
+        ($($code:literal => $variant:ident, $name:literal, version $version:literal, before $old:path;)*) => {$(
             if code == $code {
-                // Older versions of a type are decoded here into their own struct and upcast.
                 if version == 1 && $code <= LEGACY_CODE_MAX {
-                    let (actor, at, body): (ActorV1, Timestamp, $variant) = decode_exact($name, version, payload)?;
-                    return Ok(Event { actor: actor.into(), at, late: None, body: EventBody::$variant(body) });
+                    let (actor, at, body): (ActorV1, Timestamp, $old) = decode_exact($name, version, payload)?;
+                    return Ok(Event { actor: actor.into(), at, late: None, body: EventBody::$variant(body.into()) });
+                }
+                if version == 2 && $version > 2 {
+                    let (actor, at, late, body): (Actor, Timestamp, Option<LateEntry>, $old) =
+                        decode_exact($name, version, payload)?;
+                    return Ok(Event { actor, at, late, body: EventBody::$variant(body.into()) });
                 }
                 if version != $version {
                     return Err(DecodeError::UnknownVersion { name: $name, version, known: $version });

@@ -53,8 +53,11 @@ pub struct OrderReceived {
     pub delivery_address: String,
     /// Packaging, labelling, temperature and other special requirements.
     pub special_requirements: String,
-    /// When the department reviews of revision 1 are due.
+    /// When the department reviews of revision 1 are due: the latest of `review_due_by`.
     pub review_due: Timestamp,
+    /// When each department's review is due (each department has its own limit). Version 3;
+    /// an older event is upcast with every department due at `review_due`.
+    pub review_due_by: Vec<RoleDue>,
 }
 
 /// A department approved a revision.
@@ -102,11 +105,22 @@ pub struct OrderRejected {
 pub struct OrderConfirmed {
     /// The date promised to the customer.
     pub promised_date: Date,
-    /// Remarks (delivery mode agreed, read-back done).
+    /// Remarks (read-back done, who confirmed at the customer).
     pub note: String,
+    /// The revision confirmed. Version 3; `None` in an event recorded before.
+    pub revision: Option<u32>,
+    /// When the goods are expected to leave. Version 3; `None` before.
+    pub expected_ship_date: Option<Date>,
+    /// How the goods reach the customer. Version 3; `None` before.
+    pub delivery_mode: Option<DeliveryMode>,
+    /// How the customer confirmed. Version 3; `None` before.
+    pub confirmed_via: Option<ConfirmMethod>,
 }
 
-/// A change request was recorded; lines, dates and address as they are after it.
+/// A change took effect; lines, dates and address as they are after it. Since version 3 this
+/// is recorded when every department decided a change request (`request_id`) and approved it;
+/// events of older versions applied the change at once, and a change of lines or date then
+/// sent the new revision back to review (`reapproval_required`).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct OrderChanged {
     /// The revision after the change (a new one when re-approval is required).
@@ -129,6 +143,12 @@ pub struct OrderChanged {
     pub reapproval_required: bool,
     /// When the reviews of the new revision are due, when re-approval is required.
     pub review_due: Option<Timestamp>,
+    /// The change request that was approved. Version 3; `None` for a change recorded before,
+    /// which took effect without one.
+    pub request_id: Option<u32>,
+    /// Who asked for the change. Version 3; `None` before (changes were then recorded as the
+    /// customer's requests).
+    pub initiated_by: Option<Initiator>,
 }
 
 /// The order was cancelled.
@@ -136,6 +156,8 @@ pub struct OrderChanged {
 pub struct OrderCancelled {
     /// Why.
     pub reason: String,
+    /// Who asked for the cancellation. Version 3; `None` before.
+    pub initiated_by: Option<Initiator>,
 }
 
 /// Production was scheduled.
@@ -176,6 +198,11 @@ pub struct OrderShipped {
     pub eta: Date,
     /// Quantity shipped per line.
     pub lines: Vec<LineQuantity>,
+    /// The revision shipped. Version 3; `None` before.
+    pub revision: Option<u32>,
+    /// Set when a department head shipped a stock order not confirmed with the customer: the
+    /// reason given. Version 3.
+    pub unconfirmed_reason: Option<String>,
 }
 
 /// The shipment is late; a new ETA was given.
@@ -227,6 +254,10 @@ pub struct ComplaintOpened {
     pub severity: Severity,
     /// The customer's words.
     pub text: String,
+    /// Who follows the complaint up (a login). Version 3; `None` before or when unassigned.
+    pub assignee: Option<String>,
+    /// When the first response to the customer is due. Version 3; `None` before.
+    pub respond_by: Option<Timestamp>,
 }
 
 /// A complaint was resolved.
@@ -238,6 +269,8 @@ pub struct ComplaintResolved {
     pub resolution: String,
     /// Whether the customer is satisfied.
     pub customer_satisfied: bool,
+    /// What was done, by kind. Version 3; `None` before.
+    pub remedy: Option<Remedy>,
 }
 
 /// A resolved complaint was reopened.
@@ -263,6 +296,9 @@ pub struct FeedbackRecorded {
 pub struct OrderClosed {
     /// The archive is kept at least until this date.
     pub retention_until: Date,
+    /// Set when a department head closed the order while a complaint was open or its last
+    /// resolution left the customer unsatisfied: the reason given. Version 3.
+    pub override_reason: Option<String>,
 }
 
 /// A legal or dispute hold: the archive is kept until released.
@@ -354,6 +390,107 @@ pub struct ArchiveAccessRefused {
     pub reason: String,
 }
 
+/// A change request (seed 002 三.4): the proposed edits, who asked and why, what each
+/// department says it would cost. The approved revision stays in force until every reviewer
+/// approved; then `order_changed` applies the request as the next revision.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ChangeRequested {
+    /// The request's number within the order (1, 2, ...).
+    pub request_id: u32,
+    /// Who asked.
+    pub initiated_by: Initiator,
+    /// Why.
+    pub reason: String,
+    /// Every field the request would change, with its old and new value.
+    pub changes: Vec<FieldChange>,
+    /// The lines the request proposes.
+    pub lines: Vec<OrderLine>,
+    /// The total it proposes, computed.
+    pub total_minor: i64,
+    /// The requested date it proposes.
+    pub requested_date: Date,
+    /// The promise after the request, if approved (moved only by a customer's change of date).
+    pub promised_date: Option<Date>,
+    /// The delivery address it proposes.
+    pub delivery_address: String,
+    /// The revision the order takes when the request is approved.
+    pub revision: u32,
+    /// The departments (roles) that decide it, each by its own deadline.
+    pub review_due_by: Vec<RoleDue>,
+    /// What the change would mean for each department, as the requester noted it.
+    pub impact: Vec<ImpactNote>,
+}
+
+/// A department approved a change request.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ChangeApproved {
+    /// The request.
+    pub request_id: u32,
+    /// The department (its role).
+    pub role: Role,
+    /// Remarks.
+    pub note: String,
+}
+
+/// A department declined a change request: the request is declined and the order goes on,
+/// unchanged, on its approved revision.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ChangeDeclined {
+    /// The request.
+    pub request_id: u32,
+    /// The department (its role).
+    pub role: Role,
+    /// Why.
+    pub reason: String,
+}
+
+/// Sales withdrew a pending change request.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ChangeWithdrawn {
+    /// The request.
+    pub request_id: u32,
+    /// Why.
+    pub reason: String,
+}
+
+/// A review passed its time limit undecided and was escalated to the department's head.
+/// Recorded once per review by the deadline watcher of `serve`.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ReviewOverdue {
+    /// The revision under review (for a change request: the revision it would make).
+    pub revision: u32,
+    /// The change request, when the overdue review is a change request's.
+    pub request_id: Option<u32>,
+    /// The department (its role) that has not decided.
+    pub role: Role,
+    /// When the decision was due.
+    pub due: Timestamp,
+    /// Who it is escalated to: that department's head.
+    pub escalated_to: Grant,
+}
+
+/// Progress on a complaint: what was done, and what happens next.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ComplaintUpdated {
+    /// The complaint.
+    pub complaint_id: u32,
+    /// What was done or learnt.
+    pub note: String,
+    /// The next step, and by whom.
+    pub next_step: String,
+}
+
+/// A follow-up visit (回訪) after sign-off.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct VisitRecorded {
+    /// How the customer was reached.
+    pub method: VisitMethod,
+    /// Satisfaction score, 1 (poor) to 5 (excellent); `None` when the customer did not answer.
+    pub score: Option<u8>,
+    /// The customer's words.
+    pub comment: String,
+}
+
 /// Static facts about one event type.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct EventType {
@@ -366,7 +503,7 @@ pub struct EventType {
 }
 
 macro_rules! event_table {
-    ($($code:literal => $variant:ident, $name:literal, version $version:literal;)*) => {
+    ($($code:literal => $variant:ident, $name:literal, version $version:literal, before $old:path;)*) => {
         /// What happened: one variant per event type. Append-only.
         #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
         pub enum EventBody {
@@ -425,4 +562,302 @@ pub fn event_type_by_code(code: u16) -> Option<EventType> {
 /// Looks up an event type by its name.
 pub fn event_type_by_name(name: &str) -> Option<EventType> {
     EVENT_TYPES.iter().copied().find(|t| t.name == name)
+}
+
+/// Earlier versions of the types changed in version 3: decoded from old bytes and old JSON,
+/// upcast with `From`, and rendered back (`From<&Current>`) when an old document is shown in its
+/// own form (an export made by an older release still verifies).
+pub mod v2 {
+    use super::*;
+
+    /// `order_received` versions 1 and 2.
+    #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+    pub struct OrderReceived {
+        /// How the order came in.
+        pub channel: Channel,
+        /// The customer.
+        pub customer: String,
+        /// Contact person, phone or e-mail.
+        pub contact: String,
+        /// The order lines.
+        pub lines: Vec<OrderLine>,
+        /// Currency of every price and total.
+        pub currency: Currency,
+        /// Sum of quantity × unit price over the lines.
+        pub total_minor: i64,
+        /// The delivery date the customer asked for.
+        pub requested_date: Date,
+        /// Where to deliver.
+        pub delivery_address: String,
+        /// Special requirements.
+        pub special_requirements: String,
+        /// When the department reviews of revision 1 are due.
+        pub review_due: Timestamp,
+    }
+
+    /// `order_confirmed` versions 1 and 2.
+    #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+    pub struct OrderConfirmed {
+        /// The date promised to the customer.
+        pub promised_date: Date,
+        /// Remarks.
+        pub note: String,
+    }
+
+    /// `order_changed` versions 1 and 2.
+    #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+    pub struct OrderChanged {
+        /// The revision after the change.
+        pub revision: u32,
+        /// Why the customer asked.
+        pub reason: String,
+        /// Every changed field.
+        pub changes: Vec<FieldChange>,
+        /// The lines after the change.
+        pub lines: Vec<OrderLine>,
+        /// The total after the change.
+        pub total_minor: i64,
+        /// The requested date after the change.
+        pub requested_date: Date,
+        /// The current promise after the change.
+        pub promised_date: Option<Date>,
+        /// The delivery address after the change.
+        pub delivery_address: String,
+        /// Whether every department must approve the new revision again.
+        pub reapproval_required: bool,
+        /// When the reviews of the new revision are due.
+        pub review_due: Option<Timestamp>,
+    }
+
+    /// `order_cancelled` versions 1 and 2.
+    #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+    pub struct OrderCancelled {
+        /// Why.
+        pub reason: String,
+    }
+
+    /// `order_shipped` versions 1 and 2.
+    #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+    pub struct OrderShipped {
+        /// The carrier.
+        pub carrier: String,
+        /// Transport mode.
+        pub mode: ShipMode,
+        /// Tracking number.
+        pub tracking_number: String,
+        /// Expected arrival.
+        pub eta: Date,
+        /// Quantity shipped per line.
+        pub lines: Vec<LineQuantity>,
+    }
+
+    /// `complaint_opened` versions 1 and 2.
+    #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+    pub struct ComplaintOpened {
+        /// The complaint's number within the order.
+        pub complaint_id: u32,
+        /// What it is about.
+        pub category: ComplaintCategory,
+        /// How serious.
+        pub severity: Severity,
+        /// The customer's words.
+        pub text: String,
+    }
+
+    /// `complaint_resolved` versions 1 and 2.
+    #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+    pub struct ComplaintResolved {
+        /// The complaint.
+        pub complaint_id: u32,
+        /// What was done.
+        pub resolution: String,
+        /// Whether the customer is satisfied.
+        pub customer_satisfied: bool,
+    }
+
+    /// `order_closed` versions 1 and 2.
+    #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+    pub struct OrderClosed {
+        /// The archive is kept at least until this date.
+        pub retention_until: Date,
+    }
+
+    impl From<OrderReceived> for super::OrderReceived {
+        fn from(e: OrderReceived) -> Self {
+            let review_due_by =
+                Department::ALL.iter().map(|d| RoleDue { role: d.role(), due: e.review_due }).collect();
+            super::OrderReceived {
+                channel: e.channel,
+                customer: e.customer,
+                contact: e.contact,
+                lines: e.lines,
+                currency: e.currency,
+                total_minor: e.total_minor,
+                requested_date: e.requested_date,
+                delivery_address: e.delivery_address,
+                special_requirements: e.special_requirements,
+                review_due: e.review_due,
+                review_due_by,
+            }
+        }
+    }
+    impl From<super::OrderReceived> for OrderReceived {
+        fn from(e: super::OrderReceived) -> Self {
+            OrderReceived {
+                channel: e.channel,
+                customer: e.customer,
+                contact: e.contact,
+                lines: e.lines,
+                currency: e.currency,
+                total_minor: e.total_minor,
+                requested_date: e.requested_date,
+                delivery_address: e.delivery_address,
+                special_requirements: e.special_requirements,
+                review_due: e.review_due,
+            }
+        }
+    }
+
+    impl From<OrderConfirmed> for super::OrderConfirmed {
+        fn from(e: OrderConfirmed) -> Self {
+            super::OrderConfirmed {
+                promised_date: e.promised_date,
+                note: e.note,
+                revision: None,
+                expected_ship_date: None,
+                delivery_mode: None,
+                confirmed_via: None,
+            }
+        }
+    }
+    impl From<super::OrderConfirmed> for OrderConfirmed {
+        fn from(e: super::OrderConfirmed) -> Self {
+            OrderConfirmed { promised_date: e.promised_date, note: e.note }
+        }
+    }
+
+    impl From<OrderChanged> for super::OrderChanged {
+        fn from(e: OrderChanged) -> Self {
+            super::OrderChanged {
+                revision: e.revision,
+                reason: e.reason,
+                changes: e.changes,
+                lines: e.lines,
+                total_minor: e.total_minor,
+                requested_date: e.requested_date,
+                promised_date: e.promised_date,
+                delivery_address: e.delivery_address,
+                reapproval_required: e.reapproval_required,
+                review_due: e.review_due,
+                request_id: None,
+                initiated_by: None,
+            }
+        }
+    }
+    impl From<super::OrderChanged> for OrderChanged {
+        fn from(e: super::OrderChanged) -> Self {
+            OrderChanged {
+                revision: e.revision,
+                reason: e.reason,
+                changes: e.changes,
+                lines: e.lines,
+                total_minor: e.total_minor,
+                requested_date: e.requested_date,
+                promised_date: e.promised_date,
+                delivery_address: e.delivery_address,
+                reapproval_required: e.reapproval_required,
+                review_due: e.review_due,
+            }
+        }
+    }
+
+    impl From<OrderCancelled> for super::OrderCancelled {
+        fn from(e: OrderCancelled) -> Self {
+            super::OrderCancelled { reason: e.reason, initiated_by: None }
+        }
+    }
+    impl From<super::OrderCancelled> for OrderCancelled {
+        fn from(e: super::OrderCancelled) -> Self {
+            OrderCancelled { reason: e.reason }
+        }
+    }
+
+    impl From<OrderShipped> for super::OrderShipped {
+        fn from(e: OrderShipped) -> Self {
+            super::OrderShipped {
+                carrier: e.carrier,
+                mode: e.mode,
+                tracking_number: e.tracking_number,
+                eta: e.eta,
+                lines: e.lines,
+                revision: None,
+                unconfirmed_reason: None,
+            }
+        }
+    }
+    impl From<super::OrderShipped> for OrderShipped {
+        fn from(e: super::OrderShipped) -> Self {
+            OrderShipped {
+                carrier: e.carrier,
+                mode: e.mode,
+                tracking_number: e.tracking_number,
+                eta: e.eta,
+                lines: e.lines,
+            }
+        }
+    }
+
+    impl From<ComplaintOpened> for super::ComplaintOpened {
+        fn from(e: ComplaintOpened) -> Self {
+            super::ComplaintOpened {
+                complaint_id: e.complaint_id,
+                category: e.category,
+                severity: e.severity,
+                text: e.text,
+                assignee: None,
+                respond_by: None,
+            }
+        }
+    }
+    impl From<super::ComplaintOpened> for ComplaintOpened {
+        fn from(e: super::ComplaintOpened) -> Self {
+            ComplaintOpened {
+                complaint_id: e.complaint_id,
+                category: e.category,
+                severity: e.severity,
+                text: e.text,
+            }
+        }
+    }
+
+    impl From<ComplaintResolved> for super::ComplaintResolved {
+        fn from(e: ComplaintResolved) -> Self {
+            super::ComplaintResolved {
+                complaint_id: e.complaint_id,
+                resolution: e.resolution,
+                customer_satisfied: e.customer_satisfied,
+                remedy: None,
+            }
+        }
+    }
+    impl From<super::ComplaintResolved> for ComplaintResolved {
+        fn from(e: super::ComplaintResolved) -> Self {
+            ComplaintResolved {
+                complaint_id: e.complaint_id,
+                resolution: e.resolution,
+                customer_satisfied: e.customer_satisfied,
+            }
+        }
+    }
+
+    impl From<OrderClosed> for super::OrderClosed {
+        fn from(e: OrderClosed) -> Self {
+            super::OrderClosed { retention_until: e.retention_until, override_reason: None }
+        }
+    }
+    impl From<super::OrderClosed> for OrderClosed {
+        fn from(e: super::OrderClosed) -> Self {
+            OrderClosed { retention_until: e.retention_until }
+        }
+    }
 }

@@ -71,6 +71,25 @@ struct JsonEventV1<T> {
     data: T,
 }
 
+impl<T> JsonEvent<T> {
+    /// The same document with `data` converted (an older version's body upcast).
+    fn map<U>(self, f: impl FnOnce(T) -> U) -> JsonEvent<U> {
+        JsonEvent {
+            event_type: self.event_type,
+            schema_version: self.schema_version,
+            event_id: self.event_id,
+            order_id: self.order_id,
+            position: self.position,
+            version: self.version,
+            recorded_at: self.recorded_at,
+            actor: self.actor,
+            at: self.at,
+            late: self.late,
+            data: f(self.data),
+        }
+    }
+}
+
 impl<T> JsonEventV1<T> {
     /// Today's document of the same event: the typed name as the login of no user, no late entry.
     fn upcast(self, name: &str) -> JsonEvent<T> {
@@ -118,17 +137,32 @@ pub fn event_to_json(event: &Event, env: &JsonEnvelope) -> Value {
 }
 
 /// The JSON form an event had when it was written at `schema_version`: today's form
-/// ([`event_to_json`]), or for version 1 (before identities) the form of that release —
-/// `"schema_version": 1`, the actor as `{"name", "role"}` (the login of the upcast event) and no
-/// `late`. What an export made by an older release holds, so that it still verifies.
+/// ([`event_to_json`]); for an older version of a type whose body changed since, `data` in that
+/// version's form (the fields added since left out, `"schema_version"` the old one); and for
+/// version 1 (before identities) also the actor as `{"name", "role"}` (the login of the upcast
+/// event) and no `late`. What an export made by an older release holds, so that it still
+/// verifies.
 pub fn event_to_json_at_version(event: &Event, env: &JsonEnvelope, schema_version: u16) -> Value {
     let mut doc = event_to_json(event, env);
-    if schema_version == 1 && event.body.event_type().code <= LEGACY_CODE_MAX {
-        if let Some(obj) = doc.as_object_mut() {
-            obj.insert("schema_version".into(), json!(1));
-            obj.insert("actor".into(), json!({ "name": event.actor.login, "role": event.actor.role }));
-            obj.remove("late");
+    let ty = event.body.event_type();
+    let Some(obj) = doc.as_object_mut() else { return doc };
+    if schema_version < ty.version {
+        macro_rules! arm {
+            ($($code:literal => $variant:ident, $name:literal, version $version:literal, before $old:path;)*) => {
+                match &event.body {
+                    $(EventBody::$variant(body) => serde_json::to_value(<$old>::from(body.clone())),)*
+                }
+            };
         }
+        if let Ok(data) = with_event_table!(arm) {
+            obj.insert("data".into(), data);
+            obj.insert("schema_version".into(), json!(schema_version));
+        }
+    }
+    if schema_version == 1 && ty.code <= LEGACY_CODE_MAX {
+        obj.insert("schema_version".into(), json!(1));
+        obj.insert("actor".into(), json!({ "name": event.actor.login, "role": event.actor.role }));
+        obj.remove("late");
     }
     doc
 }
@@ -154,7 +188,7 @@ pub fn event_to_json_vec(event: &Event, env: &JsonEnvelope) -> Result<Vec<u8>, s
     }
     let ty = event.body.event_type();
     macro_rules! arm {
-        ($($code:literal => $variant:ident, $name:literal, version $version:literal;)*) => {
+        ($($code:literal => $variant:ident, $name:literal, version $version:literal, before $old:path;)*) => {
             match &event.body {
                 $(EventBody::$variant(data) => serde_json::to_vec(&Doc {
                     event_type: ty.name,
@@ -175,21 +209,25 @@ pub fn event_to_json_vec(event: &Event, env: &JsonEnvelope) -> Result<Vec<u8>, s
     with_event_table!(arm)
 }
 
-/// Parses the JSON form back into an event and its envelope.
+/// Parses the JSON form back into an event and its envelope. A document of an older schema
+/// version is read in that version's form and upcast, as the binary codec does.
 pub fn event_from_json(value: &Value) -> Result<(Event, JsonEnvelope), String> {
     let name = value.get("type").and_then(Value::as_str).ok_or("missing \"type\"")?;
     let ty = event_type_by_name(name).ok_or_else(|| format!("unknown event type \"{name}\""))?;
     let version = value.get("schema_version").and_then(Value::as_u64).ok_or("missing \"schema_version\"")?;
     let legacy = version == 1 && ty.code <= LEGACY_CODE_MAX;
-    if version != u64::from(ty.version) && !legacy {
+    let older = version == 2 && ty.version > 2;
+    if version != u64::from(ty.version) && !legacy && !older {
         return Err(format!("unknown schema version {version} of event type {name}"));
     }
     macro_rules! arm {
-        ($($code:literal => $variant:ident, $name:literal, version $version:literal;)*) => {$(
+        ($($code:literal => $variant:ident, $name:literal, version $version:literal, before $old:path;)*) => {$(
             if name == $name {
                 let parse = |e: serde_json::Error| format!("{name}: {e}");
                 let e: JsonEvent<$variant> = if legacy {
-                    serde_json::from_value::<JsonEventV1<$variant>>(value.clone()).map_err(parse)?.upcast(name)
+                    serde_json::from_value::<JsonEventV1<$old>>(value.clone()).map_err(parse)?.upcast(name).map(Into::into)
+                } else if older {
+                    serde_json::from_value::<JsonEvent<$old>>(value.clone()).map_err(parse)?.map(Into::into)
                 } else {
                     serde_json::from_value(value.clone()).map_err(parse)?
                 };
@@ -212,7 +250,7 @@ pub fn event_from_json(value: &Value) -> Result<(Event, JsonEnvelope), String> {
 pub fn json_schema_for(ty: EventType) -> Option<String> {
     let settings = SchemaSettings::draft2019_09();
     macro_rules! arm {
-        ($($code:literal => $variant:ident, $name:literal, version $version:literal;)*) => {$(
+        ($($code:literal => $variant:ident, $name:literal, version $version:literal, before $old:path;)*) => {$(
             if ty.code == $code {
                 let generator = settings.clone().into_generator();
                 let schema = generator.into_root_schema_for::<JsonEvent<$variant>>();

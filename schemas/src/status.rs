@@ -222,7 +222,16 @@ impl StatusFold {
             | E::ArchiveHoldPlaced(_)
             | E::ArchiveHoldReleased(_)
             | E::ArchiveAccessed(_)
-            | E::ArchiveAccessRefused(_) => {}
+            | E::ArchiveAccessRefused(_)
+            // A change request leaves the order where it stands: the approved revision stays in
+            // force; an approved request is applied by `order_changed` (without re-approval).
+            | E::ChangeRequested(_)
+            | E::ChangeApproved(_)
+            | E::ChangeDeclined(_)
+            | E::ChangeWithdrawn(_)
+            | E::ReviewOverdue(_)
+            | E::ComplaintUpdated(_)
+            | E::VisitRecorded(_) => {}
             // Not events of an order: never in an order's stream.
             E::UserAdded(_)
             | E::RoleGranted(_)

@@ -392,6 +392,9 @@ word_enum!(
         Archivist = "archivist",
         /// Administrators of the user directory: add users, grant and revoke roles.
         Admin = "admin",
+        /// orderflow itself: the deadline watcher of `serve`, which records overdue reviews.
+        /// Never granted to a person.
+        System = "system",
     }
 );
 
@@ -552,6 +555,96 @@ word_enum!(
         Critical = "critical",
     }
 );
+
+word_enum!(
+    /// Who asked for a change or a cancellation: the customer, or the company itself.
+    Initiator {
+        /// The customer asked (the promise may move with the customer's new date).
+        Customer = "customer",
+        /// The company decided (capacity, materials, credit): never moves the promise.
+        Internal = "internal",
+    }
+);
+
+word_enum!(
+    /// How the customer confirmed the order (seed 002 二.3: 電話/郵件/系統).
+    ConfirmMethod {
+        /// By telephone, read back.
+        Phone = "phone",
+        /// By e-mail.
+        Email = "email",
+        /// In the ordering system (web, EDI).
+        System = "system",
+    }
+);
+
+word_enum!(
+    /// How the goods reach the customer, as agreed at confirmation.
+    DeliveryMode {
+        /// Delivered by the company's own vehicles.
+        OwnFleet = "own_fleet",
+        /// Handed to a carrier.
+        Carrier = "carrier",
+        /// Collected by the customer.
+        Pickup = "pickup",
+    }
+);
+
+word_enum!(
+    /// What was done to settle a complaint.
+    Remedy {
+        /// Goods replaced.
+        Replacement = "replacement",
+        /// Money refunded.
+        Refund = "refund",
+        /// A credit note issued.
+        Credit = "credit",
+        /// Goods repaired or reworked at the customer.
+        Repair = "repair",
+        /// Explained; nothing to replace.
+        Explanation = "explanation",
+        /// Anything else (described in the resolution).
+        Other = "other",
+    }
+);
+
+word_enum!(
+    /// How a follow-up visit (回訪) reached the customer.
+    VisitMethod {
+        /// A telephone call.
+        Phone = "phone",
+        /// An e-mail.
+        Email = "email",
+        /// A satisfaction survey.
+        Survey = "survey",
+        /// A visit in person.
+        OnSite = "on_site",
+    }
+);
+
+/// The roles that decide a change request: the four reviewing departments and logistics. A
+/// change of lines or dates goes to all of them; an address-only change to logistics alone.
+pub const CHANGE_REVIEWERS: &[Role] =
+    &[Role::Production, Role::Procurement, Role::Finance, Role::Warehouse, Role::Logistics];
+
+/// A deadline for one department's (or role's) decision.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct RoleDue {
+    /// The deciding role (a reviewing department's role, or logistics for a change request).
+    pub role: Role,
+    /// When its decision is due.
+    pub due: Timestamp,
+}
+
+/// A department's note on what a change request would cost it (capacity, materials, credit,
+/// stock, transport).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ImpactNote {
+    /// The department (its role).
+    pub role: Role,
+    /// What the change would mean for it.
+    pub note: String,
+}
 
 word_enum!(
     /// A kind of credential.
