@@ -7,12 +7,14 @@
 
 use chrono::Months;
 use orderflow_schemas::{
-    Actor, ArchiveAccessRefused, ArchiveAccessed, ArchiveHoldPlaced, ArchiveHoldReleased, ComplaintOpened,
-    ComplaintReopened, ComplaintResolved, Currency, Date, Department, Event, EventBody, FeedbackRecorded,
-    FieldChange, InspectionResult, LineQuantity, Money, OrderApproved, OrderCancelled, OrderChanged,
-    OrderClosed, OrderConfirmed, OrderDelivered, OrderLine, OrderReceived, OrderRefused, OrderRejected,
-    OrderShipped, OrderSigned, ProductionCompleted, ProductionScheduled, QualityInspected, ReviewApproved,
-    ReviewRejected, ShipmentDelayed, Timestamp,
+    Actor, ArchiveAccessRefused, ArchiveAccessed, ArchiveHoldPlaced, ArchiveHoldReleased, ChangeApproved,
+    ChangeDeclined, ChangeRequested, ChangeWithdrawn, ComplaintOpened, ComplaintReopened, ComplaintResolved,
+    ComplaintUpdated, Currency, Date, Department, Event, EventBody, FeedbackRecorded, FieldChange, Grant,
+    ImpactNote, Initiator, InspectionResult, LineQuantity, Money, OrderApproved, OrderCancelled,
+    OrderChanged, OrderClosed, OrderConfirmed, OrderDelivered, OrderLine, OrderReceived, OrderRefused,
+    OrderRejected, OrderShipped, OrderSigned, ProductionCompleted, ProductionScheduled, QualityInspected,
+    ReviewApproved, ReviewOverdue, ReviewRejected, Role, RoleDue, ShipmentDelayed, Timestamp, VisitRecorded,
+    CHANGE_REVIEWERS,
 };
 
 use crate::command::*;
@@ -71,11 +73,17 @@ pub fn decide(state: &OrderState, command: &Command, ctx: &Context) -> Result<Ve
         Command::ResolveComplaint(c) => rules.resolve(c)?,
         Command::ReopenComplaint(c) => rules.reopen(c)?,
         Command::RecordFeedback(c) => rules.feedback(c)?,
-        Command::CloseOrder(_) => rules.close()?,
+        Command::CloseOrder(c) => rules.close(c)?,
         Command::PlaceHold(c) => rules.hold(c)?,
         Command::ReleaseHold(c) => rules.release(c)?,
         Command::RecordAccess(c) => rules.access(c)?,
         Command::RecordRefusedAccess(c) => rules.access_refused(c)?,
+        Command::ApproveChange(c) => rules.approve_change(c)?,
+        Command::DeclineChange(c) => rules.decline_change(c)?,
+        Command::WithdrawChange(c) => rules.withdraw_change(c)?,
+        Command::UpdateComplaint(c) => rules.update_complaint(c)?,
+        Command::RecordVisit(c) => rules.visit(c)?,
+        Command::MarkOverdue(c) => rules.mark_overdue(c)?,
     };
     Ok(bodies
         .into_iter()
@@ -126,15 +134,69 @@ impl Rules<'_> {
         }
     }
 
-    fn review_due(&self) -> Result<Timestamp, Rejection> {
-        let hours = self.ctx.settings.review_hours;
-        if hours <= 0 {
-            return Err(Rejection::InvalidSetting {
-                setting: "review_hours",
-                problem: format!("must be more than 0 hours (got {hours})"),
+    /// When each of `roles` must have decided a review opening now: its department's limit
+    /// from the settings.
+    fn review_due_by(&self, roles: &[Role]) -> Result<Vec<RoleDue>, Rejection> {
+        roles
+            .iter()
+            .map(|&role| {
+                let hours = self.ctx.settings.review_hours.of(role).unwrap_or(0);
+                if hours <= 0 {
+                    return Err(Rejection::InvalidSetting {
+                        setting: review_hours_setting(role),
+                        problem: format!("must be more than 0 hours (got {hours})"),
+                    });
+                }
+                Ok(RoleDue { role, due: self.ctx.now.plus_hours(hours) })
+            })
+            .collect()
+    }
+
+    /// The reviews of a new revision by the four departments: each department's due, and the
+    /// latest of them.
+    fn department_dues(&self) -> Result<(Vec<RoleDue>, Timestamp), Rejection> {
+        let roles: Vec<Role> = Department::ALL.iter().map(|d| d.role()).collect();
+        let by = self.review_due_by(&roles)?;
+        let latest = by.iter().map(|d| d.due).max().unwrap_or(self.ctx.now);
+        Ok((by, latest))
+    }
+
+    /// The pending change request refuses `action` (at most one is pending; shipping waits for
+    /// its decision).
+    fn no_change_pending(&self) -> Result<(), Rejection> {
+        match &self.s.change_request {
+            Some(r) => Err(Rejection::ChangePending {
+                order: self.s.order_id,
+                action: self.action,
+                request_id: r.proposal.request_id,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The order was confirmed with the customer.
+    fn require_confirmed(&self) -> Result<(), Rejection> {
+        if self.s.is_confirmed() {
+            Ok(())
+        } else {
+            Err(Rejection::NotConfirmed { order: self.s.order_id, action: self.action })
+        }
+    }
+
+    /// An override needs a department head and a reason; returns the checked reason.
+    fn override_reason(&self, field: &str, reason: &str) -> Result<String, Rejection> {
+        if !self.ctx.actor.head {
+            return Err(Rejection::OverrideRefused {
+                order: self.s.order_id,
+                action: self.action,
+                problem: format!(
+                    "only a department head may give {field} (acting as {})",
+                    self.ctx.actor.role
+                ),
             });
         }
-        Ok(self.ctx.now.plus_hours(hours))
+        self.check.text(field, reason)?;
+        Ok(reason.to_string())
     }
 
     fn retention_until(&self) -> Result<Date, Rejection> {
@@ -188,7 +250,7 @@ impl Rules<'_> {
         k.not_past("requested date", c.requested_date)?;
         k.text("delivery address", &c.delivery_address)?;
         k.note("special requirements", &c.special_requirements)?;
-        let review_due = self.review_due()?;
+        let (review_due_by, review_due) = self.department_dues()?;
         Ok(vec![OrderReceived {
             channel: c.channel,
             customer: c.customer.clone(),
@@ -200,6 +262,7 @@ impl Rules<'_> {
             delivery_address: c.delivery_address.clone(),
             special_requirements: c.special_requirements.clone(),
             review_due,
+            review_due_by,
         }
         .into()])
     }
@@ -282,11 +345,31 @@ impl Rules<'_> {
         ])
     }
 
+    /// Confirmation with the customer (seed 002 二.3), after the departments approved the
+    /// revision: the promise, the expected ship date, the delivery mode and how the customer
+    /// confirmed. A later confirmation (after an approved change) replaces it.
     fn confirm(&self, c: &ConfirmOrder) -> Decided {
         self.require_open()?;
-        self.check.not_past("promised date", c.promised_date)?;
-        self.check.note("note", &c.note)?;
-        Ok(vec![OrderConfirmed { promised_date: c.promised_date, note: c.note.clone() }.into()])
+        self.require_approved()?;
+        let k = &self.check;
+        k.not_past("promised date", c.promised_date)?;
+        k.not_past("expected ship date", c.expected_ship_date)?;
+        if c.expected_ship_date > c.promised_date {
+            return Err(k.invalid(
+                "expected ship date",
+                format!("{} is after the promised date ({})", c.expected_ship_date, c.promised_date),
+            ));
+        }
+        k.note("note", &c.note)?;
+        Ok(vec![OrderConfirmed {
+            promised_date: c.promised_date,
+            note: c.note.clone(),
+            revision: Some(self.s.revision),
+            expected_ship_date: Some(c.expected_ship_date),
+            delivery_mode: Some(c.delivery_mode),
+            confirmed_via: Some(c.confirmed_via),
+        }
+        .into()])
     }
 
     /// A change request. Lines and the requested date are the substance the departments
@@ -300,6 +383,14 @@ impl Rules<'_> {
     /// afterwards.
     fn change(&self, c: &ChangeOrder) -> Decided {
         self.require_open()?;
+        self.no_change_pending()?;
+        // Before any revision was approved, a change applies at once and the review starts
+        // over; once approved, it is a request the departments decide. A legacy re-approval
+        // under way (an old change sent the order back to review) is decided first.
+        let before_approval = self.s.approved_revision.is_none();
+        if !before_approval {
+            self.require_approved()?;
+        }
         let k = &self.check;
         k.text("reason", &c.reason)?;
         let lines = self.edited_lines(&c.lines)?;
@@ -321,8 +412,11 @@ impl Rules<'_> {
             _ => false,
         };
         let requested_date = c.requested_date.or(old_date).unwrap_or(k.today);
+        // The promise moves only with the customer's own change of date.
         let promised_date = match self.s.current_promise {
-            Some(promise) if date_changed && promise != requested_date => {
+            Some(promise)
+                if date_changed && c.initiated_by == Initiator::Customer && promise != requested_date =>
+            {
                 changes.push(field_change(
                     "promised date",
                     Some(promise.to_string()),
@@ -349,16 +443,61 @@ impl Rules<'_> {
         if changes.is_empty() {
             return Err(Rejection::NoChange { order: self.s.order_id });
         }
-        let reapproval_required = lines_changed || date_changed;
-        let (revision, review_due) = if reapproval_required {
+        let substance = lines_changed || date_changed;
+        let revision = if substance {
             let next = self.s.revision.saturating_add(1);
             k.count("number of revisions", next, self.ctx.limits.revisions_per_order_max)?;
-            (next, Some(self.review_due()?))
+            next
         } else {
-            (self.s.revision, None)
+            self.s.revision
         };
-        Ok(vec![OrderChanged {
-            revision,
+        if before_approval {
+            if !c.impact.is_empty() {
+                return Err(k.invalid(
+                    "impact",
+                    "is for a change request; the order is still in its first review, which starts over with the change",
+                ));
+            }
+            let review_due = if substance { Some(self.department_dues()?.1) } else { None };
+            return Ok(vec![OrderChanged {
+                revision,
+                reason: c.reason.clone(),
+                changes,
+                lines,
+                total_minor,
+                requested_date,
+                promised_date,
+                delivery_address,
+                reapproval_required: substance,
+                review_due,
+                request_id: None,
+                initiated_by: Some(c.initiated_by),
+            }
+            .into()]);
+        }
+        // An address-only change needs logistics alone; anything else every deciding department.
+        let reviewers: &[Role] = if substance { CHANGE_REVIEWERS } else { &[Role::Logistics] };
+        for (i, note) in c.impact.iter().enumerate() {
+            let field = format!("impact note for {}", note.role);
+            if !reviewers.contains(&note.role) {
+                return Err(k.invalid(field, "names a department that does not decide this change"));
+            }
+            if c.impact[..i].iter().any(|n| n.role == note.role) {
+                return Err(k.invalid(field, "is given twice"));
+            }
+            k.text(&field, &note.note)?;
+        }
+        let count = u64::from(self.s.last_request_id) + 1;
+        k.count(
+            "number of change requests",
+            count,
+            u64::from(self.ctx.limits.change_requests_per_order_max),
+        )?;
+        let impact: Vec<ImpactNote> =
+            reviewers.iter().filter_map(|r| c.impact.iter().find(|n| n.role == *r).cloned()).collect();
+        Ok(vec![ChangeRequested {
+            request_id: self.s.last_request_id.saturating_add(1),
+            initiated_by: c.initiated_by,
             reason: c.reason.clone(),
             changes,
             lines,
@@ -366,8 +505,162 @@ impl Rules<'_> {
             requested_date,
             promised_date,
             delivery_address,
-            reapproval_required,
-            review_due,
+            revision,
+            review_due_by: self.review_due_by(reviewers)?,
+            impact,
+        }
+        .into()])
+    }
+
+    /// The pending request, checked against the one the reviewer looked at, and the deciding
+    /// department: it must decide this request and not have decided it yet; the person must not
+    /// have decided it for another department.
+    fn change_review(
+        &self,
+        role: Role,
+        given: Option<u32>,
+    ) -> Result<&crate::state::ChangeRequest, Rejection> {
+        self.require_open()?;
+        let order = self.s.order_id;
+        let request = self.s.change_request.as_ref().ok_or(Rejection::NoChangePending { order })?;
+        let request_id = request.proposal.request_id;
+        if let Some(given) = given.filter(|g| *g != request_id) {
+            return Err(Rejection::StaleRequest { order, given, current: request_id });
+        }
+        if !request.proposal.review_due_by.iter().any(|d| d.role == role) {
+            return Err(Rejection::NotAReviewer {
+                order,
+                role,
+                request_id,
+                reviewers: request.proposal.review_due_by.iter().map(|d| d.role).collect(),
+            });
+        }
+        if request.decisions.contains_key(&role) {
+            return Err(Rejection::ChangeAlreadyDecided { order, role, request_id });
+        }
+        let actor = &self.ctx.actor;
+        if let Some((other, _)) = request.decisions.iter().find(|(_, d)| d.actor.same_person(actor)) {
+            return Err(Rejection::ChangeSeparation {
+                order,
+                actor: actor.login.clone(),
+                request_id,
+                why: format!("already decided it for {other}; one person decides for one department"),
+            });
+        }
+        Ok(request)
+    }
+
+    /// A department approves the pending request; the last approval applies it as the next
+    /// revision, approved, and the order goes on where it stands.
+    fn approve_change(&self, c: &ApproveChange) -> Decided {
+        let request = self.change_review(c.department, c.request_id)?;
+        let actor = &self.ctx.actor;
+        if request.requested_by.same_person(actor) {
+            return Err(Rejection::ChangeSeparation {
+                order: self.s.order_id,
+                actor: actor.login.clone(),
+                request_id: request.proposal.request_id,
+                why: "asked for this change and may not approve it".to_string(),
+            });
+        }
+        self.check.note("note", &c.note)?;
+        let p = &request.proposal;
+        let mut out: Vec<EventBody> = vec![ChangeApproved {
+            request_id: p.request_id,
+            role: c.department,
+            note: c.note.clone(),
+        }
+        .into()];
+        let rest_approved = p
+            .review_due_by
+            .iter()
+            .filter(|d| d.role != c.department)
+            .all(|d| request.decisions.get(&d.role).is_some_and(|x| x.approved));
+        if rest_approved {
+            out.push(
+                OrderChanged {
+                    revision: p.revision,
+                    reason: p.reason.clone(),
+                    changes: p.changes.clone(),
+                    lines: p.lines.clone(),
+                    total_minor: p.total_minor,
+                    requested_date: p.requested_date,
+                    promised_date: p.promised_date,
+                    delivery_address: p.delivery_address.clone(),
+                    reapproval_required: false,
+                    review_due: None,
+                    request_id: Some(p.request_id),
+                    initiated_by: Some(p.initiated_by),
+                }
+                .into(),
+            );
+        }
+        Ok(out)
+    }
+
+    /// A department declines the pending request: the request ends, the order is unchanged.
+    fn decline_change(&self, c: &DeclineChange) -> Decided {
+        let request = self.change_review(c.department, c.request_id)?;
+        self.check.text("reason", &c.reason)?;
+        Ok(vec![ChangeDeclined {
+            request_id: request.proposal.request_id,
+            role: c.department,
+            reason: c.reason.clone(),
+        }
+        .into()])
+    }
+
+    fn withdraw_change(&self, c: &WithdrawChange) -> Decided {
+        self.require_open()?;
+        let request =
+            self.s.change_request.as_ref().ok_or(Rejection::NoChangePending { order: self.s.order_id })?;
+        self.check.text("reason", &c.reason)?;
+        Ok(vec![ChangeWithdrawn { request_id: request.proposal.request_id, reason: c.reason.clone() }.into()])
+    }
+
+    /// Records a review past its due, undecided, once; the department's head is told.
+    fn mark_overdue(&self, c: &MarkOverdue) -> Decided {
+        self.require_open()?;
+        let order = self.s.order_id;
+        let role = c.department;
+        let what = match c.request_id {
+            Some(id) => format!("of change request {id}"),
+            None => format!("of revision {}", c.revision),
+        };
+        let pending = |what: String| Rejection::NoPendingReview { order, role, what };
+        let due = match c.request_id {
+            None => {
+                let deciding = Department::ALL.iter().find(|d| d.role() == role);
+                let open = c.revision == self.s.revision
+                    && matches!(self.s.status(), Status::Received | Status::InReview)
+                    && deciding.is_some_and(|d| !self.s.decisions.contains_key(d));
+                let due = self.s.review_due_by.iter().find(|d| d.role == role).map(|d| d.due);
+                match due {
+                    Some(due) if open => due,
+                    _ => return Err(pending(what)),
+                }
+            }
+            Some(id) => {
+                let request = self.s.change_request.as_ref().filter(|r| r.proposal.request_id == id);
+                let undecided = request.and_then(|r| r.undecided().into_iter().find(|d| d.role == role));
+                match undecided {
+                    Some(d) if request.is_some_and(|r| r.proposal.revision == c.revision) => d.due,
+                    _ => return Err(pending(what)),
+                }
+            }
+        };
+        if self.s.escalated.contains(&(c.revision, c.request_id, role)) {
+            return Err(Rejection::AlreadyEscalated { order, role, what });
+        }
+        if self.ctx.now < due {
+            return Err(Rejection::NotYetDue { order, role, due });
+        }
+        Ok(vec![ReviewOverdue {
+            revision: c.revision,
+            request_id: c.request_id,
+            role,
+            due,
+            escalated_to: Grant::DeptHead(role),
         }
         .into()])
     }
@@ -424,13 +717,14 @@ impl Rules<'_> {
     fn cancel(&self, c: &CancelOrder) -> Decided {
         self.require_open()?;
         self.check.text("reason", &c.reason)?;
-        Ok(vec![OrderCancelled { reason: c.reason.clone() }.into()])
+        Ok(vec![OrderCancelled { reason: c.reason.clone(), initiated_by: Some(c.initiated_by) }.into()])
     }
 
     /// Plans or re-plans production; needs the current revision approved.
     fn schedule(&self, c: &ScheduleProduction) -> Decided {
         self.require_open()?;
         self.require_approved()?;
+        self.require_confirmed()?;
         if self.s.production.as_ref().is_some_and(|p| p.completed) {
             return Err(Rejection::ProductionAlreadyCompleted {
                 order: self.s.order_id,
@@ -483,9 +777,32 @@ impl Rules<'_> {
     /// Ships every line in full. Never without every department's approval of the current
     /// revision; an order whose production was scheduled ships only once production completed,
     /// one served from stock (never scheduled) right after approval.
+    /// Never unconfirmed, except a stock order (never scheduled) that a department head ships
+    /// with a recorded reason; never while a change request waits for its decision.
     fn ship(&self, c: &ShipOrder) -> Decided {
         self.require_open()?;
         self.require_approved()?;
+        self.no_change_pending()?;
+        let unconfirmed_reason = match &c.unconfirmed_reason {
+            None => {
+                self.require_confirmed()?;
+                None
+            }
+            Some(_) if self.s.is_confirmed() => {
+                return Err(self
+                    .check
+                    .invalid("unconfirmed reason", "is not needed: the order is confirmed"));
+            }
+            Some(_) if self.s.production.is_some() => {
+                return Err(Rejection::OverrideRefused {
+                    order: self.s.order_id,
+                    action: self.action,
+                    problem: "only a stock order (production never scheduled) may ship unconfirmed"
+                        .to_string(),
+                });
+            }
+            Some(reason) => Some(self.override_reason("unconfirmed reason", reason)?),
+        };
         if self.s.production.as_ref().is_some_and(|p| !p.completed) {
             return Err(Rejection::ProductionIncomplete { order: self.s.order_id });
         }
@@ -503,6 +820,8 @@ impl Rules<'_> {
             tracking_number: c.tracking_number.clone(),
             eta: c.eta,
             lines,
+            revision: Some(self.s.revision),
+            unconfirmed_reason,
         }
         .into()])
     }
@@ -584,13 +903,61 @@ impl Rules<'_> {
         // The check leaves `last` below the u32 limit, so this never saturates.
         let complaint_id = last.saturating_add(1);
         self.check.text("complaint text", &c.text)?;
+        let assignee = match &c.assignee {
+            Some(login) => {
+                self.check.name("assignee", login)?;
+                login.trim().to_string()
+            }
+            None => self.ctx.actor.login.clone(),
+        };
+        let hours = self.ctx.settings.complaint_response_hours;
+        if hours <= 0 {
+            return Err(Rejection::InvalidSetting {
+                setting: "complaint_response_hours",
+                problem: format!("must be more than 0 hours (got {hours})"),
+            });
+        }
         Ok(vec![ComplaintOpened {
             complaint_id,
             category: c.category,
             severity: c.severity,
             text: c.text.clone(),
+            assignee: Some(assignee),
+            respond_by: Some(self.ctx.now.plus_hours(hours)),
         }
         .into()])
+    }
+
+    fn update_complaint(&self, c: &UpdateComplaint) -> Decided {
+        if !self.complaint(c.complaint_id)?.is_open() {
+            return Err(Rejection::ComplaintNotOpen { order: self.s.order_id, complaint_id: c.complaint_id });
+        }
+        let updates = self.s.complaints.get(&c.complaint_id).map_or(0, |x| x.updates);
+        self.check.count(
+            "number of progress updates",
+            u64::from(updates) + 1,
+            u64::from(self.ctx.limits.complaint_updates_max),
+        )?;
+        self.check.text("note", &c.note)?;
+        self.check.text("next step", &c.next_step)?;
+        Ok(vec![ComplaintUpdated {
+            complaint_id: c.complaint_id,
+            note: c.note.clone(),
+            next_step: c.next_step.clone(),
+        }
+        .into()])
+    }
+
+    /// A follow-up visit (回訪), once the customer signed for the goods.
+    fn visit(&self, c: &RecordVisit) -> Decided {
+        self.require(self.s.sign_off.is_some())?;
+        if let Some(score) = c.score.filter(|s| !(1..=5).contains(s)) {
+            return Err(self.check.invalid("score", format!("must be 1 to 5 (got {score})")));
+        }
+        let count = u64::from(self.s.visits) + 1;
+        self.check.count("number of visits", count, u64::from(self.ctx.limits.visits_per_order_max))?;
+        self.check.note("comment", &c.comment)?;
+        Ok(vec![VisitRecorded { method: c.method, score: c.score, comment: c.comment.clone() }.into()])
     }
 
     fn complaint(&self, complaint_id: u32) -> Result<ComplaintStatus, Rejection> {
@@ -610,6 +977,7 @@ impl Rules<'_> {
             complaint_id: c.complaint_id,
             resolution: c.resolution.clone(),
             customer_satisfied: c.customer_satisfied,
+            remedy: Some(c.remedy),
         }
         .into()])
     }
@@ -640,17 +1008,36 @@ impl Rules<'_> {
         Ok(vec![FeedbackRecorded { score: c.score, comment: c.comment.clone() }.into()])
     }
 
-    /// Closes a finished order (signed, refused, cancelled or rejected) with no open complaint.
-    fn close(&self) -> Decided {
+    /// Closes a finished order (signed, refused, cancelled or rejected) with no open complaint
+    /// and no customer left unsatisfied by a complaint's last resolution (seed 002 五.2
+    /// 直到客戶滿意為止) — unless a department head closes it with a reason, recorded.
+    fn close(&self, c: &CloseOrder) -> Decided {
         self.require(matches!(
             self.s.status(),
             Status::Signed | Status::Refused | Status::Cancelled | Status::Rejected
         ))?;
         let open = self.s.open_complaints();
-        if !open.is_empty() {
-            return Err(Rejection::OpenComplaints { order: self.s.order_id, open });
-        }
-        Ok(vec![OrderClosed { retention_until: self.retention_until()? }.into()])
+        let unsatisfied = self.s.unsatisfied_complaints();
+        let override_reason = match &c.override_reason {
+            None if !open.is_empty() => {
+                return Err(Rejection::OpenComplaints { order: self.s.order_id, open })
+            }
+            None if !unsatisfied.is_empty() => {
+                return Err(Rejection::CustomerUnsatisfied {
+                    order: self.s.order_id,
+                    complaints: unsatisfied,
+                })
+            }
+            None => None,
+            Some(_) if open.is_empty() && unsatisfied.is_empty() => {
+                return Err(self.check.invalid(
+                    "override reason",
+                    "is not needed: no complaint is open or left the customer unsatisfied",
+                ));
+            }
+            Some(reason) => Some(self.override_reason("override reason", reason)?),
+        };
+        Ok(vec![OrderClosed { retention_until: self.retention_until()?, override_reason }.into()])
     }
 
     fn hold(&self, c: &PlaceHold) -> Decided {
@@ -750,4 +1137,16 @@ fn line_changes(old: &[OrderLine], new: &[OrderLine], currency: Option<Currency>
         changes.push(field_change(&format!("line {}", after.line_no), None, describe(after, currency)));
     }
     changes
+}
+
+/// The settings key of a department's review limit.
+fn review_hours_setting(role: Role) -> &'static str {
+    match role {
+        Role::Production => "review_hours.production",
+        Role::Procurement => "review_hours.procurement",
+        Role::Finance => "review_hours.finance",
+        Role::Warehouse => "review_hours.warehouse",
+        Role::Logistics => "review_hours.logistics",
+        _ => "review_hours",
+    }
 }

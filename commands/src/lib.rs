@@ -22,10 +22,11 @@ mod state;
 mod validate;
 
 pub use command::{
-    ApproveReview, CancelOrder, ChangeOrder, CloseOrder, Command, CompleteProduction, ConfirmOrder,
-    DeliverOrder, InspectQuality, LineEdit, LineUpdate, NewLine, OpenComplaint, PlaceHold, ReceiveOrder,
-    RecordAccess, RecordFeedback, RecordRefusedAccess, RefuseOrder, RejectReview, ReleaseHold,
-    ReopenComplaint, ReportDelay, ResolveComplaint, ScheduleProduction, ShipOrder, SignOrder,
+    ApproveChange, ApproveReview, CancelOrder, ChangeOrder, CloseOrder, Command, CompleteProduction,
+    ConfirmOrder, DeclineChange, DeliverOrder, InspectQuality, LineEdit, LineUpdate, MarkOverdue, NewLine,
+    OpenComplaint, PlaceHold, ReceiveOrder, RecordAccess, RecordFeedback, RecordRefusedAccess, RecordVisit,
+    RefuseOrder, RejectReview, ReleaseHold, ReopenComplaint, ReportDelay, ResolveComplaint,
+    ScheduleProduction, ShipOrder, SignOrder, UpdateComplaint, WithdrawChange,
 };
 pub use context::{Context, ReviewHours, Settings};
 pub use decide::decide;
@@ -33,6 +34,7 @@ pub use limits::Limits;
 pub use rejection::Rejection;
 pub use role::{allowed_roles, may_issue};
 pub use state::{
-    evolve, replay, Complaint, ComplaintStatus, Decision, LateFact, OrderState, Production, Refusal,
-    ReviewRecord, ReviewRejection, Shipment, SignOff, Status,
+    evolve, replay, ChangeDecision, ChangeRequest, Complaint, ComplaintStatus, Confirmation, Decision,
+    LateFact, OrderState, Production, Refusal, RequestOutcome, ReviewRecord, ReviewRejection, Shipment,
+    SignOff, Status,
 };

@@ -22,6 +22,12 @@ pub struct Limits {
     pub revisions_per_order_max: u32,
     /// Delay reports on one shipment.
     pub delays_per_shipment_max: u32,
+    /// Change requests on one order (pending, decided or withdrawn).
+    pub change_requests_per_order_max: u32,
+    /// Progress updates on one complaint.
+    pub complaint_updates_max: u32,
+    /// Follow-up visits recorded on one order.
+    pub visits_per_order_max: u32,
 }
 
 impl Limits {
@@ -36,6 +42,9 @@ impl Limits {
         feedback_per_order_max: 100,
         revisions_per_order_max: 100,
         delays_per_shipment_max: 100,
+        change_requests_per_order_max: 100,
+        complaint_updates_max: 200,
+        visits_per_order_max: 20,
     };
 }
 

@@ -245,6 +245,139 @@ pub enum Rejection {
         /// The order.
         order: OrderId,
     },
+    /// A change request while another is pending, or an action that waits for the pending one.
+    #[error(
+        "order {} cannot {action}: change request {request_id} is pending; the departments decide it or sales withdraws it first",
+        .order.short()
+    )]
+    ChangePending {
+        /// The order.
+        order: OrderId,
+        /// What was asked.
+        action: &'static str,
+        /// The pending request.
+        request_id: u32,
+    },
+    /// Deciding or withdrawing a change request when none is pending.
+    #[error("order {} has no pending change request", .order.short())]
+    NoChangePending {
+        /// The order.
+        order: OrderId,
+    },
+    /// The decision names another request than the pending one.
+    #[error(
+        "order {}: the decision is for change request {given}, but the pending request is {current}",
+        .order.short()
+    )]
+    StaleRequest {
+        /// The order.
+        order: OrderId,
+        /// The request the decision names.
+        given: u32,
+        /// The pending request.
+        current: u32,
+    },
+    /// A department that does not decide this change request.
+    #[error(
+        "order {}: {role} does not decide change request {request_id} (it goes to {})",
+        .order.short(), roles(.reviewers)
+    )]
+    NotAReviewer {
+        /// The order.
+        order: OrderId,
+        /// The role that tried.
+        role: Role,
+        /// The request.
+        request_id: u32,
+        /// The roles that decide it.
+        reviewers: Vec<Role>,
+    },
+    /// The department already decided the pending change request.
+    #[error("order {}: {role} has already decided change request {request_id}", .order.short())]
+    ChangeAlreadyDecided {
+        /// The order.
+        order: OrderId,
+        /// The department (its role).
+        role: Role,
+        /// The request.
+        request_id: u32,
+    },
+    /// The person who asked for a change may not approve it; one person decides for one
+    /// department.
+    #[error("order {}: {actor} {why} (change request {request_id})", .order.short())]
+    ChangeSeparation {
+        /// The order.
+        order: OrderId,
+        /// The person's login.
+        actor: String,
+        /// The request.
+        request_id: u32,
+        /// What keeps them from deciding, in words.
+        why: String,
+    },
+    /// Scheduling or shipping an order that was not confirmed with the customer.
+    #[error(
+        "order {} cannot {action}: it is not confirmed with the customer (confirm it first)",
+        .order.short()
+    )]
+    NotConfirmed {
+        /// The order.
+        order: OrderId,
+        /// What was asked.
+        action: &'static str,
+    },
+    /// An override (shipping unconfirmed, closing despite complaints) by someone who is not a
+    /// department head, or where the rule it overrides does not apply.
+    #[error("order {} cannot {action}: {problem}", .order.short())]
+    OverrideRefused {
+        /// The order.
+        order: OrderId,
+        /// What was asked.
+        action: &'static str,
+        /// Why the override is refused.
+        problem: String,
+    },
+    /// Closing an order whose last resolution of a complaint left the customer unsatisfied.
+    #[error(
+        "order {} cannot be closed: the customer is not satisfied with the resolution of {}; handle it until the customer is satisfied (or a department head closes it with a reason)",
+        .order.short(), complaint_list(.complaints)
+    )]
+    CustomerUnsatisfied {
+        /// The order.
+        order: OrderId,
+        /// The complaints whose last resolution left the customer unsatisfied.
+        complaints: Vec<u32>,
+    },
+    /// Recording an overdue review that is not pending.
+    #[error("order {}: {role} has no pending review {what}", .order.short())]
+    NoPendingReview {
+        /// The order.
+        order: OrderId,
+        /// The department (its role).
+        role: Role,
+        /// Which review, in words ("of revision 2", "of change request 1").
+        what: String,
+    },
+    /// Recording an overdue review before its due time.
+    #[error("order {}: the {role} review is due only at {}", .order.short(), .due.to_minute())]
+    NotYetDue {
+        /// The order.
+        order: OrderId,
+        /// The department (its role).
+        role: Role,
+        /// When it is due.
+        due: Timestamp,
+    },
+    /// The overdue review was recorded already (and escalated once).
+    #[error("order {}: the overdue {role} review {what} was already escalated", .order.short())]
+    AlreadyEscalated {
+        /// The order.
+        order: OrderId,
+        /// The department (its role).
+        role: Role,
+        /// Which review, in words.
+        what: String,
+    },
     /// A business setting cannot be applied (a configuration mistake, not the clerk's).
     #[error("setting {setting} {problem}")]
     InvalidSetting {
@@ -274,6 +407,15 @@ fn complaints_are(ids: &[u32]) -> String {
         format!("complaint {list} is")
     } else {
         format!("complaints {list} are")
+    }
+}
+
+fn complaint_list(ids: &[u32]) -> String {
+    let list = ids.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+    if ids.len() == 1 {
+        format!("complaint {list}")
+    } else {
+        format!("complaints {list}")
     }
 }
 

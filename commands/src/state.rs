@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use orderflow_schemas::{
-    Actor, Channel, ComplaintCategory, Currency, Date, Department, Event, EventBody, InspectionResult,
-    LineQuantity, OrderId, OrderLine, Role, Severity, ShipMode, StatusFold, Timestamp,
+    Actor, ChangeRequested, Channel, ComplaintCategory, ConfirmMethod, Currency, Date, DeliveryMode,
+    Department, Event, EventBody, Initiator, InspectionResult, LineQuantity, OrderId, OrderLine, Role,
+    RoleDue, Severity, ShipMode, StatusFold, Timestamp,
 };
 
 /// A department's decision on a revision.
@@ -169,6 +170,76 @@ pub struct Complaint {
     pub severity: Severity,
     /// Where it stands.
     pub status: ComplaintStatus,
+    /// Who follows it up (a login); `None` for a complaint recorded before assignees.
+    pub assignee: Option<String>,
+    /// When the first response is due.
+    pub respond_by: Option<Timestamp>,
+    /// Progress updates recorded.
+    pub updates: u32,
+}
+
+/// The confirmation with the customer in force (the latest `order_confirmed`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Confirmation {
+    /// When it was confirmed (effective time).
+    pub at: Timestamp,
+    /// The revision confirmed; `None` for a confirmation recorded before version 3.
+    pub revision: Option<u32>,
+    /// The promised date.
+    pub promised_date: Date,
+    /// The expected ship date.
+    pub expected_ship_date: Option<Date>,
+    /// How the goods reach the customer.
+    pub delivery_mode: Option<DeliveryMode>,
+    /// How the customer confirmed.
+    pub confirmed_via: Option<ConfirmMethod>,
+}
+
+/// One department's decision on a change request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeDecision {
+    /// Approved (else declined, which ends the request).
+    pub approved: bool,
+    /// Who decided.
+    pub actor: Actor,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// The pending change request: proposed, not decided by every department yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeRequest {
+    /// Who asked for it (the sales clerk recording it).
+    pub requested_by: Actor,
+    /// When it was recorded.
+    pub requested_at: Timestamp,
+    /// The request as recorded: proposal, reviewers and their deadlines, impact notes.
+    pub proposal: ChangeRequested,
+    /// The decisions so far, by department (role).
+    pub decisions: BTreeMap<Role, ChangeDecision>,
+}
+
+impl ChangeRequest {
+    /// The deciding roles that have not decided yet, with their deadlines.
+    pub fn undecided(&self) -> Vec<RoleDue> {
+        self.proposal
+            .review_due_by
+            .iter()
+            .copied()
+            .filter(|d| !self.decisions.contains_key(&d.role))
+            .collect()
+    }
+}
+
+/// How a change request ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestOutcome {
+    /// Every department approved: applied as the next revision.
+    Applied,
+    /// A department declined it.
+    Declined(Role),
+    /// Sales withdrew it.
+    Withdrawn,
 }
 
 /// Everything the rules need to know about one order, folded from its events.
@@ -210,8 +281,10 @@ pub struct OrderState {
     pub revision_entered_by: String,
     /// Who entered the current revision: the user and the role.
     pub revision_entered_actor: Option<Actor>,
-    /// When the reviews of the current revision are due.
+    /// When the reviews of the current revision are due (the latest department's due).
     pub review_due: Option<Timestamp>,
+    /// When each department's review of the current revision is due.
+    pub review_due_by: Vec<RoleDue>,
     /// The departments' decisions on the current revision; older revisions' decisions are gone.
     pub decisions: BTreeMap<Department, Decision>,
     /// Every department's decision on every revision, in the order recorded.
@@ -228,6 +301,24 @@ pub struct OrderState {
     pub current_promise: Option<Date>,
     /// Why it was cancelled, when it was.
     pub cancellation: Option<String>,
+    /// Who asked for the cancellation (`None` before version 3).
+    pub cancelled_by: Option<Initiator>,
+    /// The confirmation with the customer in force.
+    pub confirmation: Option<Confirmation>,
+    /// The pending change request.
+    pub change_request: Option<ChangeRequest>,
+    /// The highest change request number used (requests are numbered 1, 2, ...).
+    pub last_request_id: u32,
+    /// How each ended change request ended, by number.
+    pub request_outcomes: BTreeMap<u32, RequestOutcome>,
+    /// Overdue reviews recorded (and escalated): revision, change request, department.
+    pub escalated: BTreeSet<(u32, Option<u32>, Role)>,
+    /// Follow-up visits recorded.
+    pub visits: u32,
+    /// The reason a department head gave for shipping unconfirmed.
+    pub shipped_unconfirmed: Option<String>,
+    /// The reason a department head gave for closing despite complaints.
+    pub close_override: Option<String>,
     /// Production, once scheduled.
     pub production: Option<Production>,
     /// The shipment, once shipped.
@@ -277,6 +368,7 @@ impl OrderState {
             revision_entered_by: String::new(),
             revision_entered_actor: None,
             review_due: None,
+            review_due_by: Vec::new(),
             decisions: BTreeMap::new(),
             reviews: Vec::new(),
             progress: StatusFold::default(),
@@ -285,6 +377,15 @@ impl OrderState {
             original_promise: None,
             current_promise: None,
             cancellation: None,
+            cancelled_by: None,
+            confirmation: None,
+            change_request: None,
+            last_request_id: 0,
+            request_outcomes: BTreeMap::new(),
+            escalated: BTreeSet::new(),
+            visits: 0,
+            shipped_unconfirmed: None,
+            close_override: None,
             production: None,
             shipment: None,
             delivered_at: None,
@@ -311,9 +412,53 @@ impl OrderState {
         self.delivered_at.is_some()
     }
 
-    /// Whether every department approved the current revision (as recorded by `OrderApproved`).
+    /// Whether every department approved the current revision (as recorded by `OrderApproved`,
+    /// or by the departments' approval of the change request that made it).
     pub fn is_approved(&self) -> bool {
         self.revision > 0 && self.approved_revision == Some(self.revision)
+    }
+
+    /// Whether the order was confirmed with the customer.
+    pub fn is_confirmed(&self) -> bool {
+        self.confirmation.is_some()
+    }
+
+    /// The complaints whose last resolution left the customer unsatisfied (and that were not
+    /// reopened since).
+    pub fn unsatisfied_complaints(&self) -> Vec<u32> {
+        self.complaints
+            .iter()
+            .filter(|(_, c)| c.status == ComplaintStatus::Resolved { customer_satisfied: false })
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// The reviews of an open order that are past their due at `now`, undecided and not yet
+    /// recorded as overdue: `(revision, change request, department, due)`. What the deadline
+    /// watcher records, each once.
+    pub fn overdue_reviews(&self, now: Timestamp) -> Vec<(u32, Option<u32>, Role, Timestamp)> {
+        let mut out = Vec::new();
+        if !self.status().is_open() {
+            return out;
+        }
+        if matches!(self.status(), Status::Received | Status::InReview) {
+            for due in &self.review_due_by {
+                let decided =
+                    Department::ALL.iter().any(|d| d.role() == due.role && self.decisions.contains_key(d));
+                if !decided && due.due <= now && !self.escalated.contains(&(self.revision, None, due.role)) {
+                    out.push((self.revision, None, due.role, due.due));
+                }
+            }
+        }
+        if let Some(request) = &self.change_request {
+            let (revision, id) = (request.proposal.revision, request.proposal.request_id);
+            for due in request.undecided() {
+                if due.due <= now && !self.escalated.contains(&(revision, Some(id), due.role)) {
+                    out.push((revision, Some(id), due.role, due.due));
+                }
+            }
+        }
+        out
     }
 
     /// The departments that have not approved the current revision, in declaration order.
@@ -372,6 +517,7 @@ pub fn evolve(state: &mut OrderState, event: &Event) {
             state.revision_entered_by = event.actor.login.clone();
             state.revision_entered_actor = Some(event.actor.clone());
             state.review_due = Some(e.review_due);
+            state.review_due_by = e.review_due_by.clone();
             state.decisions.clear();
         }
         EventBody::ReviewApproved(e) => {
@@ -413,6 +559,14 @@ pub fn evolve(state: &mut OrderState, event: &Event) {
         EventBody::OrderConfirmed(e) => {
             state.original_promise.get_or_insert(e.promised_date);
             state.current_promise = Some(e.promised_date);
+            state.confirmation = Some(Confirmation {
+                at: event.at,
+                revision: e.revision,
+                promised_date: e.promised_date,
+                expected_ship_date: e.expected_ship_date,
+                delivery_mode: e.delivery_mode,
+                confirmed_via: e.confirmed_via,
+            });
         }
         EventBody::OrderChanged(e) => {
             state.lines = e.lines.clone();
@@ -422,16 +576,72 @@ pub fn evolve(state: &mut OrderState, event: &Event) {
             state.requested_date = Some(e.requested_date);
             state.current_promise = e.promised_date;
             state.delivery_address = e.delivery_address.clone();
-            // A new revision starts its review afresh: decisions of the old one no longer count.
-            if e.reapproval_required || e.revision != state.revision {
+            if let Some(id) = e.request_id {
+                // An approved change request: its revision is approved by the departments'
+                // decisions on the request, so the order goes on where it stands.
+                state.revision = e.revision;
+                state.approved_revision = Some(e.revision);
+                for d in Department::ALL {
+                    state.decisions.insert(*d, Decision::Approved);
+                }
+                state.request_outcomes.insert(id, RequestOutcome::Applied);
+                state.change_request = None;
+            } else if e.reapproval_required || e.revision != state.revision {
+                // A new revision starts its review afresh: decisions of the old one no longer
+                // count. Every department's review is due at `review_due`.
                 state.revision = e.revision;
                 state.revision_entered_by = event.actor.login.clone();
                 state.revision_entered_actor = Some(event.actor.clone());
                 state.review_due = e.review_due;
+                state.review_due_by = e
+                    .review_due
+                    .map(|due| Department::ALL.iter().map(|d| RoleDue { role: d.role(), due }).collect())
+                    .unwrap_or_default();
                 state.decisions.clear();
             }
         }
-        EventBody::OrderCancelled(e) => state.cancellation = Some(e.reason.clone()),
+        EventBody::OrderCancelled(e) => {
+            state.cancellation = Some(e.reason.clone());
+            state.cancelled_by = e.initiated_by;
+        }
+        EventBody::ChangeRequested(e) => {
+            state.last_request_id = state.last_request_id.max(e.request_id);
+            state.change_request = Some(ChangeRequest {
+                requested_by: event.actor.clone(),
+                requested_at: event.at,
+                proposal: e.clone(),
+                decisions: BTreeMap::new(),
+            });
+        }
+        EventBody::ChangeApproved(e) => {
+            if let Some(r) = state.change_request.as_mut().filter(|r| r.proposal.request_id == e.request_id) {
+                r.decisions.insert(
+                    e.role,
+                    ChangeDecision { approved: true, actor: event.actor.clone(), at: event.at },
+                );
+            }
+        }
+        EventBody::ChangeDeclined(e) => {
+            if state.change_request.as_ref().is_some_and(|r| r.proposal.request_id == e.request_id) {
+                state.change_request = None;
+            }
+            state.request_outcomes.insert(e.request_id, RequestOutcome::Declined(e.role));
+        }
+        EventBody::ChangeWithdrawn(e) => {
+            if state.change_request.as_ref().is_some_and(|r| r.proposal.request_id == e.request_id) {
+                state.change_request = None;
+            }
+            state.request_outcomes.insert(e.request_id, RequestOutcome::Withdrawn);
+        }
+        EventBody::ReviewOverdue(e) => {
+            state.escalated.insert((e.revision, e.request_id, e.role));
+        }
+        EventBody::ComplaintUpdated(e) => {
+            if let Some(c) = state.complaints.get_mut(&e.complaint_id) {
+                c.updates = c.updates.saturating_add(1);
+            }
+        }
+        EventBody::VisitRecorded(_) => state.visits = state.visits.saturating_add(1),
         EventBody::ProductionScheduled(e) => match &mut state.production {
             Some(p) => p.planned_finish = e.planned_finish,
             None => {
@@ -455,6 +665,7 @@ pub fn evolve(state: &mut OrderState, event: &Event) {
             }
         }
         EventBody::OrderShipped(e) => {
+            state.shipped_unconfirmed = e.unconfirmed_reason.clone();
             state.shipment = Some(Shipment {
                 shipped_at: event.at,
                 carrier: e.carrier.clone(),
@@ -491,7 +702,14 @@ pub fn evolve(state: &mut OrderState, event: &Event) {
         EventBody::ComplaintOpened(e) => {
             state.complaints.insert(
                 e.complaint_id,
-                Complaint { category: e.category, severity: e.severity, status: ComplaintStatus::Open },
+                Complaint {
+                    category: e.category,
+                    severity: e.severity,
+                    status: ComplaintStatus::Open,
+                    assignee: e.assignee.clone(),
+                    respond_by: e.respond_by,
+                    updates: 0,
+                },
             );
         }
         EventBody::ComplaintResolved(e) => {
@@ -505,7 +723,10 @@ pub fn evolve(state: &mut OrderState, event: &Event) {
             }
         }
         EventBody::FeedbackRecorded(_) => state.feedback_count = state.feedback_count.saturating_add(1),
-        EventBody::OrderClosed(e) => state.retention_until = Some(e.retention_until),
+        EventBody::OrderClosed(e) => {
+            state.retention_until = Some(e.retention_until);
+            state.close_override = e.override_reason.clone();
+        }
         EventBody::ArchiveHoldPlaced(e) => state.hold = Some(e.reason.clone()),
         EventBody::ArchiveHoldReleased(_) => state.hold = None,
         EventBody::ArchiveAccessed(_) | EventBody::ArchiveAccessRefused(_) => {}
