@@ -6,7 +6,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use orderflow_commands::*;
-use orderflow_schemas::{Channel, Currency, Department, Grant, InspectionResult, OrderId, Role, ShipMode};
+use orderflow_schemas::{
+    Channel, ConfirmMethod, Currency, DeliveryMode, Department, Grant, InspectionResult, OrderId, Role,
+    ShipMode,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -112,6 +115,17 @@ fn lifecycle(
             Command::ApproveReview(ApproveReview { department: *d, revision: None, note: String::new() }),
         ));
     }
+    // Scheduling waits for the confirmation with the customer (issue 12).
+    cmds.push((
+        Role::Sales,
+        Command::ConfirmOrder(ConfirmOrder {
+            promised_date: today.plus_days(30),
+            expected_ship_date: today.plus_days(27),
+            delivery_mode: DeliveryMode::Carrier,
+            confirmed_via: ConfirmMethod::Email,
+            note: String::new(),
+        }),
+    ));
     cmds.push((
         Role::Production,
         Command::ScheduleProduction(ScheduleProduction {
@@ -131,6 +145,7 @@ fn lifecycle(
             mode: ShipMode::Road,
             tracking_number: format!("T{k}"),
             eta: today.plus_days(3),
+            unconfirmed_reason: None,
         }),
     ));
     cmds.push((Role::Logistics, Command::DeliverOrder(DeliverOrder { note: String::new() })));

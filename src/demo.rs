@@ -12,8 +12,8 @@ use std::time::Instant;
 use futures::StreamExt;
 use orderflow_commands::*;
 use orderflow_schemas::{
-    Channel, ComplaintCategory, Currency, Department, Grant, InspectionResult, OrderId, Role, Severity,
-    ShipMode, Timestamp, DIRECTORY_STREAM,
+    Channel, ComplaintCategory, ConfirmMethod, Currency, DeliveryMode, Department, Grant, Initiator,
+    InspectionResult, OrderId, Remedy, Role, Severity, ShipMode, Timestamp, DIRECTORY_STREAM,
 };
 use serde_json::json;
 
@@ -293,6 +293,7 @@ impl Life<'_> {
                 mode: ShipMode::Road,
                 tracking_number: "X".into(),
                 eta,
+                unconfirmed_reason: None,
             };
             self.expect_refusal(Role::Logistics, Command::ShipOrder(ship)).await?;
         }
@@ -308,7 +309,7 @@ impl Life<'_> {
             };
             self.must(dept.role(), Command::RejectReview(reject)).await?;
             if self.wait_hours(24, 72) {
-                self.must(Role::Sales, Command::CloseOrder(CloseOrder {})).await?;
+                self.must(Role::Sales, Command::CloseOrder(CloseOrder { override_reason: None })).await?;
             }
             return Ok(());
         }
@@ -324,6 +325,9 @@ impl Life<'_> {
                 Role::Sales,
                 Command::ConfirmOrder(ConfirmOrder {
                     promised_date: promised.max(self.at.date()),
+                    expected_ship_date: promised.max(self.at.date()),
+                    delivery_mode: DeliveryMode::Carrier,
+                    confirmed_via: ConfirmMethod::Phone,
                     note: "read back to the customer".into(),
                 }),
             )
@@ -334,6 +338,8 @@ impl Life<'_> {
                 return Ok(());
             }
             let change = ChangeOrder {
+                initiated_by: Initiator::Customer,
+                impact: Vec::new(),
                 reason: "customer asked for more".into(),
                 lines: vec![LineEdit::Update(LineUpdate {
                     line_no: 1,
@@ -353,11 +359,14 @@ impl Life<'_> {
             if self.wait_hours(2, 48) {
                 self.must(
                     Role::Sales,
-                    Command::CancelOrder(CancelOrder { reason: "customer cancelled".into() }),
+                    Command::CancelOrder(CancelOrder {
+                        initiated_by: Initiator::Customer,
+                        reason: "customer cancelled".into(),
+                    }),
                 )
                 .await?;
                 if self.wait_hours(24, 48) {
-                    self.must(Role::Sales, Command::CloseOrder(CloseOrder {})).await?;
+                    self.must(Role::Sales, Command::CloseOrder(CloseOrder { override_reason: None })).await?;
                 }
             }
             return Ok(());
@@ -420,7 +429,13 @@ impl Life<'_> {
         let tracking_number = format!("TRK{:010}", self.rng.range(0, 9_999_999_999));
         self.must(
             Role::Logistics,
-            Command::ShipOrder(ShipOrder { carrier: carrier.into(), mode, tracking_number, eta }),
+            Command::ShipOrder(ShipOrder {
+                carrier: carrier.into(),
+                mode,
+                tracking_number,
+                eta,
+                unconfirmed_reason: None,
+            }),
         )
         .await?;
         if self.rng.chance(12) {
@@ -485,6 +500,7 @@ impl Life<'_> {
                     category,
                     severity: Severity::Medium,
                     text: "see the attached photos".into(),
+                    assignee: None,
                 }),
             )
             .await?;
@@ -496,6 +512,7 @@ impl Life<'_> {
                     Command::ResolveComplaint(ResolveComplaint {
                         complaint_id: 1,
                         resolution: "replacement sent".into(),
+                        remedy: Remedy::Replacement,
                         customer_satisfied: satisfied,
                     }),
                 )
@@ -517,6 +534,7 @@ impl Life<'_> {
                             Command::ResolveComplaint(ResolveComplaint {
                                 complaint_id: 1,
                                 resolution: "credit note issued".into(),
+                                remedy: Remedy::Credit,
                                 customer_satisfied: true,
                             }),
                         )
@@ -537,11 +555,12 @@ impl Life<'_> {
             .await?;
         }
         if open_complaint {
-            self.expect_refusal(Role::Sales, Command::CloseOrder(CloseOrder {})).await?;
+            self.expect_refusal(Role::Sales, Command::CloseOrder(CloseOrder { override_reason: None }))
+                .await?;
             return Ok(());
         }
         if self.rng.chance(70) && self.wait_hours(24, 120) {
-            self.must(Role::Sales, Command::CloseOrder(CloseOrder {})).await?;
+            self.must(Role::Sales, Command::CloseOrder(CloseOrder { override_reason: None })).await?;
             if self.rng.chance(5) && self.wait_hours(24, 200) {
                 self.must(
                     Role::Archivist,

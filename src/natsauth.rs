@@ -31,14 +31,15 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use orderflow_commands::{
-    allowed_roles, ApproveReview, CancelOrder, ChangeOrder, CloseOrder, Command, CompleteProduction,
-    ConfirmOrder, DeliverOrder, InspectQuality, NewLine, OpenComplaint, PlaceHold, ReceiveOrder,
-    RecordAccess, RecordFeedback, RecordRefusedAccess, RefuseOrder, RejectReview, ReleaseHold,
-    ReopenComplaint, ReportDelay, ResolveComplaint, ScheduleProduction, ShipOrder, SignOrder,
+    allowed_roles, ApproveChange, ApproveReview, CancelOrder, ChangeOrder, CloseOrder, Command,
+    CompleteProduction, ConfirmOrder, DeclineChange, DeliverOrder, InspectQuality, MarkOverdue, NewLine,
+    OpenComplaint, PlaceHold, ReceiveOrder, RecordAccess, RecordFeedback, RecordRefusedAccess, RecordVisit,
+    RefuseOrder, RejectReview, ReleaseHold, ReopenComplaint, ReportDelay, ResolveComplaint,
+    ScheduleProduction, ShipOrder, SignOrder, UpdateComplaint, WithdrawChange,
 };
 use orderflow_schemas::{
-    AccessKind, Channel, ComplaintCategory, Currency, Date, Department, Grant, InspectionResult, Role,
-    Severity, ShipMode,
+    AccessKind, Channel, ComplaintCategory, ConfirmMethod, Currency, Date, DeliveryMode, Department, Grant,
+    Initiator, InspectionResult, Remedy, Role, Severity, ShipMode, VisitMethod, CHANGE_REVIEWERS,
 };
 use uuid::Uuid;
 
@@ -91,25 +92,59 @@ pub fn sample_commands() -> Vec<Command> {
         );
     }
     out.extend::<Vec<Command>>(vec![
-        ConfirmOrder { promised_date: date, note: String::new() }.into(),
-        ChangeOrder { reason: "r".into(), lines: Vec::new(), requested_date: None, delivery_address: None }
-            .into(),
-        CancelOrder { reason: "r".into() }.into(),
+        ConfirmOrder {
+            promised_date: date,
+            expected_ship_date: date,
+            delivery_mode: DeliveryMode::Carrier,
+            confirmed_via: ConfirmMethod::Phone,
+            note: String::new(),
+        }
+        .into(),
+        ChangeOrder {
+            initiated_by: Initiator::Customer,
+            reason: "r".into(),
+            impact: Vec::new(),
+            lines: Vec::new(),
+            requested_date: None,
+            delivery_address: None,
+        }
+        .into(),
+        WithdrawChange { reason: "r".into() }.into(),
+        CancelOrder { initiated_by: Initiator::Customer, reason: "r".into() }.into(),
         ScheduleProduction { planned_finish: date, note: String::new() }.into(),
         InspectQuality { result: InspectionResult::Pass, note: String::new() }.into(),
         CompleteProduction { note: String::new() }.into(),
-        ShipOrder { carrier: "c".into(), mode: ShipMode::Road, tracking_number: "t".into(), eta: date }
-            .into(),
+        ShipOrder {
+            carrier: "c".into(),
+            mode: ShipMode::Road,
+            tracking_number: "t".into(),
+            eta: date,
+            unconfirmed_reason: None,
+        }
+        .into(),
         ReportDelay { new_eta: date, reason: "r".into() }.into(),
         DeliverOrder { note: String::new() }.into(),
         SignOrder { signed_by: "s".into(), accepted: None, note: String::new() }.into(),
         RefuseOrder { refused_by: "r".into(), reason: "r".into() }.into(),
-        OpenComplaint { category: ComplaintCategory::Quality, severity: Severity::Low, text: "t".into() }
-            .into(),
-        ResolveComplaint { complaint_id: 1, resolution: "r".into(), customer_satisfied: true }.into(),
+        OpenComplaint {
+            category: ComplaintCategory::Quality,
+            severity: Severity::Low,
+            text: "t".into(),
+            assignee: None,
+        }
+        .into(),
+        UpdateComplaint { complaint_id: 1, note: "n".into(), next_step: "s".into() }.into(),
+        ResolveComplaint {
+            complaint_id: 1,
+            resolution: "r".into(),
+            remedy: Remedy::Other,
+            customer_satisfied: true,
+        }
+        .into(),
         ReopenComplaint { complaint_id: 1, reason: "r".into() }.into(),
         RecordFeedback { score: 5, comment: String::new() }.into(),
-        CloseOrder {}.into(),
+        RecordVisit { method: VisitMethod::Phone, score: None, comment: String::new() }.into(),
+        CloseOrder { override_reason: None }.into(),
         PlaceHold { reason: "r".into() }.into(),
         ReleaseHold { note: String::new() }.into(),
         RecordAccess { access: AccessKind::History, detail: String::new() }.into(),
@@ -119,6 +154,11 @@ pub fn sample_commands() -> Vec<Command> {
         out.push(ApproveReview { department, revision: None, note: String::new() }.into());
         out.push(RejectReview { department, revision: None, reason: "r".into() }.into());
     }
+    for &department in CHANGE_REVIEWERS {
+        out.push(ApproveChange { department, request_id: None, note: String::new() }.into());
+        out.push(DeclineChange { department, request_id: None, reason: "r".into() }.into());
+    }
+    out.push(MarkOverdue { revision: 1, request_id: None, department: Role::Production }.into());
     out
 }
 

@@ -3,8 +3,9 @@
 use clap::{Args, Subcommand};
 use orderflow_commands::*;
 use orderflow_schemas::{
-    Channel, ComplaintCategory, Currency, Date, Department, Grant, InspectionResult, LineQuantity, Severity,
-    ShipMode,
+    Channel, ComplaintCategory, ConfirmMethod, Currency, Date, DeliveryMode, Department, Grant, ImpactNote,
+    Initiator, InspectionResult, LineQuantity, Remedy, Role, Severity, ShipMode, VisitMethod,
+    CHANGE_REVIEWERS,
 };
 use uuid::Uuid;
 
@@ -56,6 +57,26 @@ fn parse_date(s: &str) -> Result<Date, String> {
 
 fn parse_order(s: &str) -> Result<OrderRef, String> {
     s.parse()
+}
+
+/// A department that decides change requests (production, procurement, finance, warehouse,
+/// logistics), by its role's word.
+fn parse_change_reviewer(s: &str) -> Result<Role, String> {
+    let role: Role = s.parse()?;
+    if CHANGE_REVIEWERS.contains(&role) {
+        Ok(role)
+    } else {
+        let all: Vec<&str> = CHANGE_REVIEWERS.iter().map(|r| r.as_str()).collect();
+        Err(format!("'{s}' does not decide change requests; expected one of: {}", all.join(", ")))
+    }
+}
+
+/// `ROLE=TEXT`: a deciding department's impact note.
+fn parse_impact(s: &str) -> Result<ImpactNote, String> {
+    let (role, note) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}' is not DEPARTMENT=NOTE (e.g. production=\"needs a second shift\")"))?;
+    Ok(ImpactNote { role: parse_change_reviewer(role)?, note: note.trim().to_string() })
 }
 
 /// Parses a price in major units with up to two decimals ("12", "12.5", "12.50") into minor units,
@@ -181,7 +202,8 @@ pub enum OrderCmd {
         #[command(flatten)]
         common: CommonArgs,
     },
-    /// Confirm with the customer: the promised date.
+    /// Confirm the approved order with the customer: the promised date, the expected ship date,
+    /// the delivery mode and how the customer confirmed. Scheduling and shipping wait for it.
     Confirm {
         /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
@@ -189,20 +211,38 @@ pub enum OrderCmd {
         /// The delivery date promised to the customer (YYYY-MM-DD).
         #[arg(long, value_parser = parse_date)]
         promised: Date,
-        /// Remarks (how the customer confirmed, what was agreed).
+        /// When the goods are expected to leave (YYYY-MM-DD), not after the promised date.
+        #[arg(long, value_parser = parse_date)]
+        ship_date: Date,
+        /// How the goods reach the customer.
+        #[arg(long, value_parser = words!(DeliveryMode))]
+        delivery: DeliveryMode,
+        /// How the customer confirmed.
+        #[arg(long, value_parser = words!(ConfirmMethod))]
+        via: ConfirmMethod,
+        /// Remarks (read-back done, who confirmed at the customer).
         #[arg(long, default_value = "")]
         note: String,
         #[command(flatten)]
         common: CommonArgs,
     },
-    /// Record a change request; a change of lines, quantity, spec, price or date needs re-approval.
+    /// Open a change request. The departments decide it (production, procurement, finance,
+    /// warehouse and logistics; an address-only change logistics alone) while the approved
+    /// revision stays in force. Before the first approval a change applies at once and the
+    /// review starts over.
     Change {
         /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
+        /// Who asks for it: the customer, or the company (internal).
+        #[arg(long, value_parser = words!(Initiator))]
+        initiated_by: Initiator,
         /// Why it changes (the customer's request, a shortage, ...).
         #[arg(long)]
         reason: String,
+        /// What it means for a deciding department: DEPARTMENT=NOTE. Repeat.
+        #[arg(long = "impact", value_parser = parse_impact)]
+        impact: Vec<ImpactNote>,
         /// New quantity of a line: LINE:QTY. Repeat.
         #[arg(long = "qty", value_parser = parse_line_qty)]
         quantities: Vec<LineQuantity>,
@@ -232,6 +272,9 @@ pub enum OrderCmd {
         /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
+        /// Who asks for it: the customer, or the company (internal).
+        #[arg(long, value_parser = words!(Initiator))]
+        initiated_by: Initiator,
         /// Why it is cancelled.
         #[arg(long)]
         reason: String,
@@ -294,6 +337,10 @@ pub enum OrderCmd {
         /// Expected arrival [default: 3 days after the effective date].
         #[arg(long, value_parser = parse_date)]
         eta: Option<Date>,
+        /// Ship a stock order not confirmed with the customer: why (department heads only;
+        /// recorded).
+        #[arg(long, value_name = "TEXT")]
+        unconfirmed_reason: Option<String>,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -367,6 +414,26 @@ pub enum OrderCmd {
         /// The customer's words.
         #[arg(long)]
         text: String,
+        /// Who follows it up (a login) [default: you].
+        #[arg(long)]
+        assignee: Option<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Record progress on an open complaint: what was done and the next step.
+    UpdateComplaint {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
+        #[arg(value_parser = parse_order)]
+        order: OrderRef,
+        /// The complaint's number (as `complain` printed it).
+        #[arg(long)]
+        complaint: u32,
+        /// What was done or learnt.
+        #[arg(long)]
+        note: String,
+        /// The next step, and by whom.
+        #[arg(long)]
+        next_step: String,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -381,6 +448,9 @@ pub enum OrderCmd {
         /// What was done.
         #[arg(long)]
         resolution: String,
+        /// What was done, by kind.
+        #[arg(long, value_parser = words!(Remedy))]
+        remedy: Remedy,
         /// The customer is satisfied with the resolution.
         #[arg(long, conflicts_with = "unsatisfied", required_unless_present = "unsatisfied")]
         satisfied: bool,
@@ -418,11 +488,79 @@ pub enum OrderCmd {
         #[command(flatten)]
         common: CommonArgs,
     },
-    /// Close the order (archived for the retention period).
+    /// Record a follow-up visit (回訪) after sign-off.
+    Visit {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
+        #[arg(value_parser = parse_order)]
+        order: OrderRef,
+        /// How the customer was reached.
+        #[arg(long, value_parser = words!(VisitMethod))]
+        method: VisitMethod,
+        /// The customer's score, 1 (poor) to 5 (excellent); leave out when the customer did not
+        /// answer.
+        #[arg(long)]
+        score: Option<u8>,
+        /// What the customer said.
+        #[arg(long, default_value = "")]
+        comment: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Close the order (archived for the retention period). It waits for every complaint to be
+    /// resolved with the customer satisfied, unless a department head gives --override-reason.
     Close {
         /// The order: its id, or a unique prefix of at least 6 hex digits.
         #[arg(value_parser = parse_order)]
         order: OrderRef,
+        /// Close although a complaint is open or left the customer unsatisfied: why (department
+        /// heads only; recorded).
+        #[arg(long, value_name = "TEXT")]
+        override_reason: Option<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// A department approves the pending change request; the last approval applies it.
+    ApproveChange {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
+        #[arg(value_parser = parse_order)]
+        order: OrderRef,
+        /// The deciding department (production, procurement, finance, warehouse, logistics).
+        #[arg(long, value_parser = parse_change_reviewer)]
+        dept: Role,
+        /// The request reviewed (refused if another is pending) [default: the pending one].
+        #[arg(long)]
+        request: Option<u32>,
+        /// Remarks recorded with the approval.
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// A department declines the pending change request; the order goes on unchanged.
+    DeclineChange {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
+        #[arg(value_parser = parse_order)]
+        order: OrderRef,
+        /// The deciding department (production, procurement, finance, warehouse, logistics).
+        #[arg(long, value_parser = parse_change_reviewer)]
+        dept: Role,
+        /// The request reviewed [default: the pending one].
+        #[arg(long)]
+        request: Option<u32>,
+        /// Why the department declines it.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Sales withdraws the pending change request.
+    WithdrawChange {
+        /// The order: its id, or a unique prefix of at least 6 hex digits.
+        #[arg(value_parser = parse_order)]
+        order: OrderRef,
+        /// Why it is withdrawn.
+        #[arg(long)]
+        reason: String,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -496,10 +634,31 @@ impl OrderCmd {
             O::Reject { order, dept, revision, reason, common } => {
                 w(order, Command::RejectReview(RejectReview { department: dept, revision, reason }), common)
             }
-            O::Confirm { order, promised, note, common } => {
-                w(order, Command::ConfirmOrder(ConfirmOrder { promised_date: promised, note }), common)
-            }
-            O::Change { order, reason, quantities, specs, prices, add, remove, due, address, common } => {
+            O::Confirm { order, promised, ship_date, delivery, via, note, common } => w(
+                order,
+                Command::ConfirmOrder(ConfirmOrder {
+                    promised_date: promised,
+                    expected_ship_date: ship_date,
+                    delivery_mode: delivery,
+                    confirmed_via: via,
+                    note,
+                }),
+                common,
+            ),
+            O::Change {
+                order,
+                initiated_by,
+                reason,
+                impact,
+                quantities,
+                specs,
+                prices,
+                add,
+                remove,
+                due,
+                address,
+                common,
+            } => {
                 let mut updates: std::collections::BTreeMap<u16, LineUpdate> = Default::default();
                 for LineQuantity { line_no, quantity } in quantities {
                     updates.entry(line_no).or_insert_with(|| line_update(line_no)).quantity = Some(quantity);
@@ -516,7 +675,9 @@ impl OrderCmd {
                 w(
                     order,
                     Command::ChangeOrder(ChangeOrder {
+                        initiated_by,
                         reason,
+                        impact,
                         lines,
                         requested_date: due,
                         delivery_address: address,
@@ -524,8 +685,8 @@ impl OrderCmd {
                     common,
                 )
             }
-            O::Cancel { order, reason, common } => {
-                w(order, Command::CancelOrder(CancelOrder { reason }), common)
+            O::Cancel { order, initiated_by, reason, common } => {
+                w(order, Command::CancelOrder(CancelOrder { initiated_by, reason }), common)
             }
             O::Schedule { order, finish, note, common } => w(
                 order,
@@ -538,12 +699,18 @@ impl OrderCmd {
             O::Complete { order, note, common } => {
                 w(order, Command::CompleteProduction(CompleteProduction { note }), common)
             }
-            O::Ship { order, carrier, tracking, mode, eta, common } => {
+            O::Ship { order, carrier, tracking, mode, eta, unconfirmed_reason, common } => {
                 let eta =
                     eta.unwrap_or_else(|| common.at.unwrap_or_else(crate::app::now).date().plus_days(3));
                 w(
                     order,
-                    Command::ShipOrder(ShipOrder { carrier, mode, tracking_number: tracking, eta }),
+                    Command::ShipOrder(ShipOrder {
+                        carrier,
+                        mode,
+                        tracking_number: tracking,
+                        eta,
+                        unconfirmed_reason,
+                    }),
                     common,
                 )
             }
@@ -565,14 +732,20 @@ impl OrderCmd {
             O::Refuse { order, by, reason, common } => {
                 w(order, Command::RefuseOrder(RefuseOrder { refused_by: by, reason }), common)
             }
-            O::Complain { order, category, severity, text, common } => {
-                w(order, Command::OpenComplaint(OpenComplaint { category, severity, text }), common)
+            O::Complain { order, category, severity, text, assignee, common } => {
+                w(order, Command::OpenComplaint(OpenComplaint { category, severity, text, assignee }), common)
             }
-            O::Resolve { order, complaint, resolution, satisfied, unsatisfied: _, common } => w(
+            O::UpdateComplaint { order, complaint, note, next_step, common } => w(
+                order,
+                Command::UpdateComplaint(UpdateComplaint { complaint_id: complaint, note, next_step }),
+                common,
+            ),
+            O::Resolve { order, complaint, resolution, remedy, satisfied, unsatisfied: _, common } => w(
                 order,
                 Command::ResolveComplaint(ResolveComplaint {
                     complaint_id: complaint,
                     resolution,
+                    remedy,
                     customer_satisfied: satisfied,
                 }),
                 common,
@@ -585,7 +758,25 @@ impl OrderCmd {
             O::Feedback { order, score, comment, common } => {
                 w(order, Command::RecordFeedback(RecordFeedback { score, comment }), common)
             }
-            O::Close { order, common } => w(order, Command::CloseOrder(CloseOrder {}), common),
+            O::Visit { order, method, score, comment, common } => {
+                w(order, Command::RecordVisit(RecordVisit { method, score, comment }), common)
+            }
+            O::Close { order, override_reason, common } => {
+                w(order, Command::CloseOrder(CloseOrder { override_reason }), common)
+            }
+            O::ApproveChange { order, dept, request, note, common } => w(
+                order,
+                Command::ApproveChange(ApproveChange { department: dept, request_id: request, note }),
+                common,
+            ),
+            O::DeclineChange { order, dept, request, reason, common } => w(
+                order,
+                Command::DeclineChange(DeclineChange { department: dept, request_id: request, reason }),
+                common,
+            ),
+            O::WithdrawChange { order, reason, common } => {
+                w(order, Command::WithdrawChange(WithdrawChange { reason }), common)
+            }
             O::Show { order } => Parsed::Show(order),
             O::History { order } => Parsed::History(order),
         })
