@@ -5,35 +5,58 @@
 //! effective time, written `YYYY-MM`. An order belongs to its customer and channel; to every
 //! SKU on its current lines (order-level figures count once for each SKU the order holds).
 //!
-//! - **Promise.** The *current promise* is the latest promised date (`order_confirmed`, or an
-//!   approved change that moved it); the *original promise* is the first promised date
-//!   confirmed. An order that was never confirmed is measured against its requested date: the
-//!   current requested date for the current promise, the requested date at receipt for the
-//!   original promise.
+//! - **Who initiated.** A change or cancellation says who asked (`initiated_by`, since version
+//!   3). A change recorded before (no `initiated_by`) counts as the customer's: changes were then
+//!   recorded as the customer's requests. A cancellation recorded before counts as internal
+//!   (the company's): nothing recorded says the customer asked.
+//! - **Promise.** The *original promise* is the promised date of the first `order_confirmed`.
+//!   The *current promise* starts there and moves only with an approved change the customer
+//!   initiated (an `order_changed` initiated by the customer, or recorded before version 3,
+//!   carrying a promised date): never with an internal change, and never with the promised date
+//!   of a later re-confirmation. A change request that is pending, declined or withdrawn moves
+//!   nothing. An order that was never confirmed is measured against its requested date: the
+//!   requested date as the customer's changes left it for the current promise, the requested
+//!   date at receipt for the original promise.
 //! - **Delivery date.** The calendar date of `order_delivered` (proof of delivery); when the
 //!   order was signed without a recorded delivery, the calendar date of `order_signed`.
 //! - **Orders received**: orders whose `order_received` falls in the month.
 //! - **Sales amount**: per currency, exact integer minor units: the total of the revision last
-//!   approved (a change waiting for re-approval does not count yet) of orders *booked* in the
+//!   approved of orders *booked* in the
 //!   month and neither rejected nor cancelled. An order is booked at its first `order_approved`
 //!   or `order_confirmed`, whichever comes first. Net of cancellations and rejections: such an
 //!   order counts nothing, also in the month it was booked (past months change when an order
 //!   booked in them is cancelled or rejected later). By SKU: the amount of that SKU's lines in
-//!   the approved revision. Sums saturate at the `i64` limit instead of wrapping.
-//! - **On-time delivery (current / original)**: orders not cancelled with a delivery date in the
-//!   month; on time when the delivery date ≤ the current (resp. original) promise. Orders not
-//!   delivered yet are not in it (see the status board's late list).
-//! - **OTIF**: of the on-time-delivery population, the orders whose acceptance is known (signed
+//!   the approved revision. Sums saturate at the `i64` limit instead of wrapping. The approved
+//!   revision: the one of the last `order_approved`; an applied change request (`order_changed`
+//!   with a `request_id`, version 3) makes its new revision the approved one at once (every
+//!   deciding department approved the request); a pending, declined or withdrawn request never
+//!   changes it. A change recorded before version 3 that needed re-approval does not count until
+//!   the `order_approved` of its revision; one that did not need it applies at once.
+//! - **On-time delivery (current / original)**: the orders delivered in the month (month of the
+//!   delivery date), on time when the delivery date ≤ the current (resp. original) promise;
+//!   plus, as never on time, the orders *booked* (see sales) that the company cancelled
+//!   (internal cancellation, or one recorded before version 3), in the month of the
+//!   cancellation: a promise the company gave up. Orders the customer cancelled are not in it,
+//!   nor are orders cancelled before they were booked. Orders not delivered yet are not in it
+//!   (see the status board's late list).
+//! - **OTIF**: of the orders delivered in the month, those whose acceptance is known (signed
 //!   or refused); OTIF when on time against the current promise, signed, and the accepted
 //!   quantity equals the ordered quantity (after changes) on every line (tolerance 0). A refused
 //!   order is not OTIF.
+//! - **Perfect-order rate**: of the orders whose acceptance became known in the month (signed or
+//!   refused; month of the sign-off or refusal), those delivered on time against the current
+//!   promise, in full (as OTIF), not refused, and with no complaint opened on or before the 30th
+//!   day after the delivery date. A month's figure can still fall for 30 days after its last
+//!   sign-off, as complaints come in.
 //! - **Order cycle time**: `order_signed` minus `order_received`, for orders signed in the month
 //!   (month of sign-off). Mean and p90 (nearest rank: the ⌈0.9·n⌉-th smallest), in hours.
 //! - **Approval lead time**: first `order_approved` minus `order_received`, for orders approved
 //!   in the month; per department: that department's `review_approved` of revision 1 minus
 //!   `order_received`, in the month of that approval. Re-approvals after changes are not in it.
-//! - **Change rate**: orders received in the month with at least one `order_changed` ÷ orders
-//!   received in the month.
+//! - **Change rate**: orders received in the month with at least one change ÷ orders received in
+//!   the month. A change is a change *request* (`change_requested`, whatever became of it) or a
+//!   change recorded before version 3 (`order_changed` without a `request_id`); the
+//!   `order_changed` that applies an approved request is the same change, not another.
 //! - **Cancellation rate**: orders received in the month that were cancelled ÷ orders received in
 //!   the month.
 //! - **First-pass yield**: orders whose first `quality_inspected` passed ÷ orders first inspected,
@@ -44,8 +67,26 @@
 //! - **Time to resolve complaints**: from `complaint_opened` to the resolution in force (the last
 //!   `complaint_resolved`, when the complaint was not reopened since), for complaints resolved in
 //!   the month; mean and p90 in hours. Reopened complaints count again once resolved again.
-//! - **Satisfaction**: every `feedback_recorded` in the month: mean score (1–5) and the share of
+//! - **Satisfaction (CSAT)**: every score given in the month — `feedback_recorded`, and the
+//!   follow-up visits (`visit_recorded`) that have a score: mean score (1–5) and the share of
 //!   scores 4 or 5.
+//! - **Visit response rate**: follow-up visits with a score ÷ follow-up visits recorded, in the
+//!   month of the visit (a visit without a score: the customer did not answer).
+//! - **Review within limit** (a report of its own, [`KpiFacts::review_report`]; per department,
+//!   that is per deciding role, and month): reviews decided at or before their due time ÷
+//!   reviews decided, in the month of the decision; plus, in the month of their due time and as
+//!   not within the limit, the reviews past due undecided. A review is one role's decision on
+//!   one revision (`review_approved` / `review_rejected`, due as the revision's
+//!   `order_received.review_due_by` says, or for a revision sent to re-approval by a change
+//!   recorded before version 3 that change's `review_due`, the same for the four departments)
+//!   or on one change request (`change_approved` / `change_declined`, due as the request's
+//!   `change_requested.review_due_by` says). Only a role's first decision counts. Past due
+//!   undecided: a review that ended without the role's decision after its due time (another
+//!   department rejected or declined, the order was cancelled, the request was withdrawn, a
+//!   newer revision replaced it); and, when the query gives a time ([`ReviewQuery::now`]), a
+//!   review still open and due before it. Without a time, open reviews are not counted and the
+//!   report says so. A review that ended undecided before its due time is not counted.
+//!   `review_overdue` (the escalation) does not change the figure.
 //! - **Late entries**: events entered late (back-dated with `--at` and a reason), counted in the
 //!   month of their *effective* time, like every other figure: the month whose figures were
 //!   completed after the fact. (The month they were typed in is in the timeline.)
