@@ -283,6 +283,13 @@ impl Builder {
         (marked, orders)
     }
 
+    /// Leaves out every event effective after `at` (the log as it stood then).
+    pub(crate) fn until(&mut self, at: &str) -> &mut Self {
+        let at = ts(at);
+        self.events.retain(|(_, e)| e.at <= at);
+        self
+    }
+
     /// Leaves out every event of these orders.
     pub(crate) fn without(&mut self, orders: &[OrderId]) -> &mut Self {
         self.events.retain(|(o, _)| !orders.contains(o));
