@@ -564,7 +564,7 @@ fn perfect_orders_and_pending_requests_as_of_earlier_times() {
     assert_eq!(f.get(p(1)).unwrap().promise_current(), date("2026-06-18"));
 }
 
-fn review_row<'a>(rows: &'a [ReviewRow], role: Role) -> &'a ReviewRow {
+fn review_row(rows: &[ReviewRow], role: Role) -> &ReviewRow {
     rows.iter()
         .find(|r| r.month == "2026-06" && r.role == role)
         .unwrap_or_else(|| panic!("no June row for {role}"))
@@ -619,4 +619,185 @@ fn review_within_limit_by_department_matches_the_hand_computation() {
     assert_eq!(json["now"], "2026-06-04T18:00:00.000000Z");
     let none = f.review_report(&ReviewQuery { from_month: Some("2026-07".into()), ..ReviewQuery::default() });
     assert!(none.render_table(TableWidth::DEFAULT).starts_with("no review figures for this selection\n"));
+}
+
+/// Each department its own due time; an escalated review is told from one not yet escalated.
+/// P5 at 06-04 18:00: procurement (due 06-04 09:00) overdue and escalated to its head; finance
+/// and warehouse due 06-05 09:00. At 06-05 10:00 those two are overdue too, 1 hour, not yet
+/// escalated.
+#[test]
+fn per_department_dues_and_escalations_on_the_board() {
+    let s = log_of(june());
+    let b = board(&s);
+    let row = b.get(p(5)).unwrap();
+    let pending: Vec<_> = row
+        .pending_approvals(ts("2026-06-04T18:00"))
+        .iter()
+        .map(|a| (a.department, a.due, a.overdue, a.escalated_to))
+        .collect();
+    assert_eq!(
+        pending,
+        vec![
+            (
+                Department::Procurement,
+                Some(ts("2026-06-04T09:00")),
+                true,
+                Some(Grant::DeptHead(Role::Procurement))
+            ),
+            (Department::Finance, Some(ts("2026-06-05T09:00")), false, None),
+            (Department::Warehouse, Some(ts("2026-06-05T09:00")), false, None),
+        ]
+    );
+    let overdue: Vec<_> = b
+        .overdue_approvals(ts("2026-06-05T10:00"))
+        .iter()
+        .map(|o| (o.order_id, o.department, o.overdue_hours, o.escalated_to))
+        .collect();
+    assert_eq!(
+        overdue,
+        vec![
+            (p(5), Department::Procurement, 25, Some(Grant::DeptHead(Role::Procurement))),
+            (p(5), Department::Finance, 1, None),
+            (p(5), Department::Warehouse, 1, None),
+        ]
+    );
+    assert!(row.flags(ts("2026-06-04T18:00"), 7).contains(&"review overdue, escalated".to_string()));
+    assert!(row.flags(ts("2026-06-05T10:00"), 7).contains(&"review overdue".to_string()));
+    let wide = StatusBoard::render_table(&[row], ts("2026-06-04T18:00"), TableWidth::Wide);
+    assert!(wide.contains("proc ESCALATED; fin,wh by 06-05"), "{wide}");
+    let text = StatusBoard::render_table(&[row], ts("2026-06-04T18:00"), TableWidth::Fit(80));
+    assert!(text.lines().all(|l| orderflow_projections::display_width(l) <= 80), "{text}");
+}
+
+/// A pending change request is on the row (who asked, who decided, its own dues, overdue) and
+/// the approved revision stays in force; applied, declined or withdrawn, it is gone.
+#[test]
+fn change_requests_on_the_board() {
+    // P2 as of 06-06 10:00: request 1 pending, finance approved, production and logistics due
+    // 06-06 09:00 and overdue.
+    let mut events = june();
+    events.until("2026-06-06T10:00");
+    let s = log_of(events);
+    let b = board(&s);
+    let row = b.get(p(2)).unwrap();
+    let r = row.change_request.as_ref().expect("a pending request");
+    assert_eq!(
+        (r.request_id, r.initiated_by, r.approved_roles.clone()),
+        (1, Initiator::Customer, vec![Role::Finance])
+    );
+    assert_eq!((row.revision, row.total_minor), (1, 100_000), "the approved revision stays in force");
+    let now = ts("2026-06-06T10:00");
+    let pending: Vec<_> = row.pending_change_reviews(now).iter().map(|c| (c.role, c.overdue)).collect();
+    assert_eq!(pending, vec![(Role::Production, true), (Role::Logistics, true)]);
+    let overdue: Vec<_> = b
+        .overdue_change_reviews(now)
+        .iter()
+        .map(|o| (o.order_id, o.request_id, o.role, o.overdue_hours))
+        .collect();
+    assert_eq!(overdue, vec![(p(2), 1, Role::Production, 1), (p(2), 1, Role::Logistics, 1)]);
+    assert!(row.flags(now, 7).contains(&"change request 1 overdue".to_string()));
+    let wide = StatusBoard::render_table(&[row], now, TableWidth::Wide);
+    assert!(wide.contains("change 1: prod,log OVERDUE"), "{wide}");
+    let text = StatusBoard::render_table(&[row], now, TableWidth::Fit(80));
+    assert!(text.lines().all(|l| orderflow_projections::display_width(l) <= 80), "{text}");
+    let json = StatusBoard::render_json(&[row], now);
+    assert_eq!(json[0]["change_request"]["initiated_by"], "customer");
+    assert_eq!(json[0]["pending_change_reviews"][0]["role"], "production");
+
+    // At the end: P1's request applied (revision 2, 2,000.00), P2's declined and its internal one
+    // applied, P3's withdrawn: no request pending anywhere.
+    let s = log_of(june());
+    let b = board(&s);
+    assert!(b.all().iter().all(|r| r.change_request.is_none()));
+    let p1 = b.get(p(1)).unwrap();
+    assert_eq!((p1.revision, p1.total_minor, p1.reviewing), (2, 200_000, false));
+    assert!(b.overdue_change_reviews(ts("2026-07-01T00:00")).is_empty());
+}
+
+/// Confirmation facts (the last confirmation's), complaint follow-up, and the visits due.
+#[test]
+fn confirmation_complaints_and_visits_on_the_board() {
+    let s = log_of(june());
+    let b = board(&s);
+    let p1 = b.get(p(1)).unwrap();
+    assert_eq!(
+        (p1.confirmed, p1.expected_ship_date, p1.delivery_mode, p1.confirmed_via),
+        (true, Some(date("2026-06-26")), Some(DeliveryMode::Carrier), Some(ConfirmMethod::Email))
+    );
+    let json = StatusBoard::render_json_at(&[p1], ts("2026-07-01T00:00"), 7);
+    assert_eq!(json[0]["delivery_mode"], "carrier");
+    assert_eq!(json[0]["expected_ship_date"], "2026-06-26");
+    assert_eq!(json[0]["visit_due"], "2026-06-30");
+
+    let p2 = b.get(p(2)).unwrap();
+    let c = &p2.complaints[0];
+    assert_eq!((c.assignee.as_deref(), c.respond_by), (Some("lin.cs"), Some(ts("2026-07-11T09:00"))));
+    assert_eq!(c.last_note.as_ref().map(|n| n.next_step.as_str()), Some("lab test by 07-15"));
+    assert!(p2.customer_unsatisfied());
+    assert!(p2.flags(ts("2026-07-17T00:00"), 7).contains(&"customer unsatisfied".to_string()));
+
+    // Before the first response (07-11 08:00) and after it was due: flagged.
+    let mut events = june();
+    events.until("2026-07-10T12:00");
+    let early = board(&log_of(events));
+    let p2 = early.get(p(2)).unwrap();
+    assert!(p2.flags(ts("2026-07-11T10:00"), 7).contains(&"complaint 1 response overdue".to_string()));
+    assert!(!p2.customer_unsatisfied());
+
+    // Visits as of 06-24: P2 signed 06-14, due 06-21 after 7 days, not visited yet (3 days
+    // over); P1 signed 06-23 is due 06-30. After 14 days nothing is due yet (P2: 06-28).
+    let mut events = june();
+    events.until("2026-06-24T12:00");
+    let mid = board(&log_of(events));
+    let due: Vec<_> = mid
+        .visits_due(ts("2026-06-24T12:00"), 7)
+        .iter()
+        .map(|v| (v.row.order_id, v.due, v.days_overdue))
+        .collect();
+    assert_eq!(due, vec![(p(2), date("2026-06-21"), 3)]);
+    assert!(mid.visits_due(ts("2026-06-24T12:00"), 14).is_empty());
+    let listed = mid.visits_due(ts("2026-06-24T12:00"), 7);
+    let text = StatusBoard::render_visits_table(&listed, TableWidth::Fit(80));
+    assert!(
+        text.contains("2026-06-21") && text.lines().all(|l| orderflow_projections::display_width(l) <= 80),
+        "{text}"
+    );
+    assert_eq!(StatusBoard::render_visits_json(&listed)[0]["days_overdue"], 3);
+    // Once recorded (even unanswered) a visit is no longer due.
+    assert!(b.visits_due(ts("2026-07-30T00:00"), 7).is_empty());
+    assert_eq!(StatusBoard::render_visits_table(&[], TableWidth::DEFAULT), "no follow-up visit due\n");
+}
+
+/// The timeline describes the new events in words.
+#[test]
+fn timeline_describes_the_new_events() {
+    let s = log_of(june());
+    let text: Vec<String> =
+        orderflow_projections::history(&s.log, p(2)).unwrap().into_iter().map(|e| e.description).collect();
+    let has = |part: &str| assert!(text.iter().any(|d| d.contains(part)), "no '{part}' in {text:#?}");
+    has("change request 1 (asked by the customer) for revision 2");
+    has("finance approved change request 1");
+    has("production declined change request 1; the order goes on unchanged: no capacity for 50");
+    has("change request 2 applied as revision 2");
+    has("(asked by the company)");
+    has("complaint 1 opened (quality, medium), assigned to lin.cs, first response due 2026-07-11 09:00");
+    has("complaint 1 progress: sample collected; next: lab test by 07-15");
+    has("complaint 1 resolved (customer not satisfied, credit)");
+    has("follow-up visit by email: no answer");
+    let p5: Vec<String> =
+        orderflow_projections::history(&s.log, p(5)).unwrap().into_iter().map(|e| e.description).collect();
+    assert!(
+        p5.iter().any(|d| d == "procurement review of revision 1 overdue (due 2026-06-04 09:00), escalated to dept_head:procurement"),
+        "{p5:#?}"
+    );
+    let p1: Vec<String> =
+        orderflow_projections::history(&s.log, p(1)).unwrap().into_iter().map(|e| e.description).collect();
+    assert!(
+        p1.iter().any(|d| d.contains("promised 2026-06-18, revision 1, expected to ship 2026-06-16, delivery by own fleet, confirmed by phone")),
+        "{p1:#?}"
+    );
+    let p3: Vec<String> =
+        orderflow_projections::history(&s.log, p(3)).unwrap().into_iter().map(|e| e.description).collect();
+    assert!(p3.iter().any(|d| d == "change request 1 withdrawn: customer changed mind"), "{p3:#?}");
+    assert!(p3.iter().any(|d| d == "cancelled (asked by the customer): no longer needed"), "{p3:#?}");
 }
