@@ -344,6 +344,17 @@ fn describe(ctx: &mut Context, event: &Event) -> String {
         EventBody::OrderReceived(r) => {
             ctx.revision = 1;
             ctx.currency = Some(r.currency);
+            // Each department's own due time, when they differ (version 3).
+            let dues = if r.review_due_by.iter().any(|d| d.due != r.review_due) {
+                let each: Vec<String> = r
+                    .review_due_by
+                    .iter()
+                    .map(|d| format!("{} {}", d.role, d.due.to_datetime().format("%Y-%m-%d %H:%M")))
+                    .collect();
+                format!(" ({})", each.join(", "))
+            } else {
+                String::new()
+            };
             format!(
                 "received by {} from {} ({}): {} line(s), total {}, requested {}, reviews due {}",
                 r.channel,
@@ -353,7 +364,7 @@ fn describe(ctx: &mut Context, event: &Event) -> String {
                 money(r.total_minor, ctx),
                 r.requested_date,
                 r.review_due.to_datetime().format("%Y-%m-%d %H:%M")
-            )
+            ) + &dues
         }
         EventBody::ReviewApproved(r) => {
             with_text(format!("{} approved revision {}", r.department, r.revision), &r.note)

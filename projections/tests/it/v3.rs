@@ -796,6 +796,13 @@ fn timeline_describes_the_new_events() {
         p1.iter().any(|d| d.contains("promised 2026-06-18, revision 1, expected to ship 2026-06-16, delivery by own fleet, confirmed by phone")),
         "{p1:#?}"
     );
+    assert!(
+        p1.iter().any(|d| d.ends_with(
+            "reviews due 2026-06-02 09:00 (production 2026-06-01 17:00, procurement 2026-06-02 09:00, \
+             finance 2026-06-02 09:00, warehouse 2026-06-01 12:00)"
+        )),
+        "{p1:#?}"
+    );
     let p3: Vec<String> =
         orderflow_projections::history(&s.log, p(3)).unwrap().into_iter().map(|e| e.description).collect();
     assert!(p3.iter().any(|d| d == "change request 1 withdrawn: customer changed mind"), "{p3:#?}");
