@@ -400,7 +400,6 @@ impl OrderRow {
                     self.reviewing = false;
                 }
             }
-            EventBody::OrderRejected(_) => self.reviewing = false,
             EventBody::OrderConfirmed(c) => {
                 self.original_promise = self.original_promise.or(Some(c.promised_date));
                 self.current_promise = Some(c.promised_date);
@@ -430,7 +429,7 @@ impl OrderRow {
                         .unwrap_or_default();
                 }
             }
-            EventBody::OrderCancelled(_) => {
+            EventBody::OrderCancelled(_) | EventBody::OrderRejected(_) => {
                 self.reviewing = false;
                 self.change_request = None;
             }
@@ -446,9 +445,10 @@ impl OrderRow {
                 });
             }
             EventBody::ChangeApproved(c) => {
-                let r = self.request(c.request_id)?;
-                if !r.approved_roles.contains(&c.role) {
-                    r.approved_roles.push(c.role);
+                if let Some(r) = self.request(c.request_id)? {
+                    if !r.approved_roles.contains(&c.role) {
+                        r.approved_roles.push(c.role);
+                    }
                 }
             }
             EventBody::ChangeDeclined(c) => {
@@ -554,12 +554,17 @@ impl OrderRow {
         Ok(())
     }
 
-    fn request(&mut self, id: u32) -> Result<&mut ChangeRequest, ProjectionError> {
+    /// The pending change request `id`. A decision on a request of an order no longer active
+    /// (cancelled, rejected or closed, which ended the request) changes nothing; on an active
+    /// order, a request that is not pending is an error.
+    fn request(&mut self, id: u32) -> Result<Option<&mut ChangeRequest>, ProjectionError> {
         let order = self.order_id;
-        self.change_request
-            .as_mut()
-            .filter(|r| r.request_id == id)
-            .ok_or_else(|| invalid(format!("order {order} has no pending change request {id}")))
+        let active = self.is_active();
+        match self.change_request.as_mut().filter(|r| r.request_id == id) {
+            Some(r) => Ok(Some(r)),
+            None if !active => Ok(None),
+            None => Err(invalid(format!("order {order} has no pending change request {id}"))),
+        }
     }
 
     /// The escalation recorded for `role`'s review of `revision` (or of change request

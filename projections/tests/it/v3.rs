@@ -808,3 +808,43 @@ fn timeline_describes_the_new_events() {
     assert!(p3.iter().any(|d| d == "change request 1 withdrawn: customer changed mind"), "{p3:#?}");
     assert!(p3.iter().any(|d| d == "cancelled (asked by the customer): no longer needed"), "{p3:#?}");
 }
+
+/// A cancellation ends a pending request: it leaves the row, and a later word on it changes
+/// nothing; on an active order a decision on a request that is not pending stops the fold.
+#[test]
+fn a_cancellation_ends_the_pending_request() {
+    let mut b = Builder::default();
+    received(&mut b, p(7), "2026-06-01T09:00", ("G", 1, 10_000), "2026-06-20", all_due("2026-06-02T09:00"));
+    approve_all(&mut b, p(7), 1, "2026-06-01T10:00");
+    change_requested(
+        &mut b,
+        p(7),
+        "2026-06-02T09:00",
+        1,
+        Initiator::Customer,
+        ("G", 2, 10_000),
+        "2026-06-22",
+        vec![due(Role::Production, "2026-06-03T09:00")],
+    );
+    cancelled(&mut b, p(7), "2026-06-02T10:00", Some(Initiator::Customer));
+    b.push(
+        p(7),
+        sales(),
+        "2026-06-02T11:00",
+        ChangeWithdrawn { request_id: 1, reason: "order cancelled".into() },
+    );
+    let s = log_of(b);
+    let board = board(&s);
+    let row = board.get(p(7)).unwrap();
+    assert!(row.change_request.is_none());
+    assert!(board.overdue_change_reviews(ts("2026-06-10T00:00")).is_empty());
+
+    let mut b = Builder::default();
+    received(&mut b, p(8), "2026-06-01T09:00", ("G", 1, 10_000), "2026-06-20", all_due("2026-06-02T09:00"));
+    approve_all(&mut b, p(8), 1, "2026-06-01T10:00");
+    change_approved(&mut b, p(8), 9, Role::Finance, "2026-06-02T09:00");
+    let s = log_of(b);
+    let mut runner = Runner::<StatusBoard>::open(&s.log, RunnerConfig::default()).unwrap();
+    let err = runner.catch_up(&mut |_| {}).unwrap_err();
+    assert!(err.to_string().contains("no pending change request 9"), "{err}");
+}
