@@ -185,11 +185,11 @@ pub struct OrderFacts {
     pub rejected_at: Option<Timestamp>,
     /// Requested date at receipt.
     pub requested_at_receipt: Date,
-    /// Current requested date.
+    /// Current requested date, as the customer's changes left it.
     pub requested_date: Date,
-    /// First promised date.
+    /// The promised date of the first `order_confirmed`.
     pub original_promise: Option<Date>,
-    /// Current promised date.
+    /// The current promise: the first confirmation's, moved only by the customer's changes.
     pub current_promise: Option<Date>,
     /// First `order_approved` or `order_confirmed`.
     pub booked_at: Option<Timestamp>,
@@ -197,7 +197,7 @@ pub struct OrderFacts {
     pub approved_at: Option<Timestamp>,
     /// Each department's approval of revision 1.
     pub department_approved_at: Vec<(Department, Timestamp)>,
-    /// Number of `order_changed`.
+    /// Number of changes: change requests, and `order_changed` recorded before version 3.
     pub changes: u32,
     /// When it was cancelled.
     pub cancelled_at: Option<Timestamp>,
