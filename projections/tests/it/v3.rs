@@ -724,6 +724,8 @@ fn confirmation_complaints_and_visits_on_the_board() {
         (p1.confirmed, p1.expected_ship_date, p1.delivery_mode, p1.confirmed_via),
         (true, Some(date("2026-06-26")), Some(DeliveryMode::Carrier), Some(ConfirmMethod::Email))
     );
+    let wide = StatusBoard::render_table(&[p1], ts("2026-07-01T00:00"), TableWidth::Wide);
+    assert!(wide.contains("SHIP BY") && wide.contains("2026-06-26"), "{wide}");
     let json = StatusBoard::render_json_at(&[p1], ts("2026-07-01T00:00"), 7);
     assert_eq!(json[0]["delivery_mode"], "carrier");
     assert_eq!(json[0]["expected_ship_date"], "2026-06-26");
