@@ -21,8 +21,7 @@
 //!   order was signed without a recorded delivery, the calendar date of `order_signed`.
 //! - **Orders received**: orders whose `order_received` falls in the month.
 //! - **Sales amount**: per currency, exact integer minor units: the total of the revision last
-//!   approved of orders *booked* in the
-//!   month and neither rejected nor cancelled. An order is booked at its first `order_approved`
+//!   approved of orders *booked* in the month and neither rejected nor cancelled. An order is booked at its first `order_approved`
 //!   or `order_confirmed`, whichever comes first. Net of cancellations and rejections: such an
 //!   order counts nothing, also in the month it was booked (past months change when an order
 //!   booked in them is cancelled or rejected later). By SKU: the amount of that SKU's lines in
@@ -62,8 +61,8 @@
 //! - **First-pass yield**: orders whose first `quality_inspected` passed ÷ orders first inspected,
 //!   in the month of the first inspection.
 //! - **Complaint rate**: complaints opened (reopenings not counted) on the orders delivered in
-//!   the month ÷ orders delivered in the month (same population as on-time delivery); can
-//!   exceed 100 %. Complaints on orders never delivered are not in it.
+//!   the month ÷ orders delivered in the month (the delivered orders of on-time delivery,
+//!   without the cancelled ones); can exceed 100 %. Complaints on orders never delivered are not in it.
 //! - **Time to resolve complaints**: from `complaint_opened` to the resolution in force (the last
 //!   `complaint_resolved`, when the complaint was not reopened since), for complaints resolved in
 //!   the month; mean and p90 in hours. Reopened complaints count again once resolved again.
