@@ -64,6 +64,7 @@ fn order_events(n: u64) -> Vec<Event> {
             delivery_address: "No. 1 Industrial Road, Suzhou".into(),
             special_requirements: "keep dry".into(),
             review_due: at(48),
+            review_due_by: Department::ALL.iter().map(|d| RoleDue { role: d.role(), due: at(48) }).collect(),
         }),
     }];
     for (i, d) in Department::ALL.iter().enumerate() {
@@ -88,7 +89,15 @@ fn order_events(n: u64) -> Vec<Event> {
         actor: clerk.clone(),
         at: at(9),
         late: None,
-        body: OrderConfirmed { promised_date: day0.plus_days(28), note: "read back".into() }.into(),
+        body: OrderConfirmed {
+            promised_date: day0.plus_days(28),
+            note: "read back".into(),
+            revision: Some(1),
+            expected_ship_date: Some(day0.plus_days(20)),
+            delivery_mode: Some(DeliveryMode::Carrier),
+            confirmed_via: Some(ConfirmMethod::Phone),
+        }
+        .into(),
     });
     events.push(Event {
         actor: actor("ship.wang", Role::Logistics),
@@ -100,6 +109,8 @@ fn order_events(n: u64) -> Vec<Event> {
             tracking_number: format!("SF{n:010}"),
             eta: day0.plus_days(23),
             lines: accepted.clone(),
+            revision: Some(1),
+            unconfirmed_reason: None,
         }
         .into(),
     });

@@ -10,7 +10,7 @@ use orderflow_engine::{
 };
 use orderflow_schemas::{
     decode_event, event_to_json, event_type_by_code, AccessKind, Actor, Date, DecodeError, Event, EventBody,
-    EventType, JsonEnvelope, Money, OrderId, Role, Timestamp,
+    EventType, Initiator, JsonEnvelope, Money, OrderId, Role, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -323,6 +323,18 @@ struct Context {
     eta: Option<Date>,
 }
 
+/// A vocabulary word as a clerk reads it ("own_fleet" → "own fleet").
+fn words(word: &str) -> String {
+    word.replace('_', " ")
+}
+
+fn initiator_words(who: Initiator) -> &'static str {
+    match who {
+        Initiator::Customer => "customer",
+        Initiator::Internal => "company",
+    }
+}
+
 fn describe(ctx: &mut Context, event: &Event) -> String {
     let money = |minor: i64, ctx: &Context| match ctx.currency {
         Some(currency) => Money { minor, currency }.to_string(),
@@ -332,6 +344,17 @@ fn describe(ctx: &mut Context, event: &Event) -> String {
         EventBody::OrderReceived(r) => {
             ctx.revision = 1;
             ctx.currency = Some(r.currency);
+            // Each department's own due time, when they differ (version 3).
+            let dues = if r.review_due_by.iter().any(|d| d.due != r.review_due) {
+                let each: Vec<String> = r
+                    .review_due_by
+                    .iter()
+                    .map(|d| format!("{} {}", d.role, d.due.to_datetime().format("%Y-%m-%d %H:%M")))
+                    .collect();
+                format!(" ({})", each.join(", "))
+            } else {
+                String::new()
+            };
             format!(
                 "received by {} from {} ({}): {} line(s), total {}, requested {}, reviews due {}",
                 r.channel,
@@ -341,7 +364,7 @@ fn describe(ctx: &mut Context, event: &Event) -> String {
                 money(r.total_minor, ctx),
                 r.requested_date,
                 r.review_due.to_datetime().format("%Y-%m-%d %H:%M")
-            )
+            ) + &dues
         }
         EventBody::ReviewApproved(r) => {
             with_text(format!("{} approved revision {}", r.department, r.revision), &r.note)
@@ -359,20 +382,45 @@ fn describe(ctx: &mut Context, event: &Event) -> String {
                 _ => String::new(),
             };
             ctx.promise = Some(c.promised_date);
-            with_text(format!("confirmed with the customer, promised {}{was}", c.promised_date), &c.note)
+            let mut s = format!("confirmed with the customer, promised {}{was}", c.promised_date);
+            if let Some(r) = c.revision {
+                let _ = write!(s, ", revision {r}");
+            }
+            if let Some(d) = c.expected_ship_date {
+                let _ = write!(s, ", expected to ship {d}");
+            }
+            if let Some(m) = c.delivery_mode {
+                let _ = write!(s, ", delivery by {}", words(m.as_str()));
+            }
+            if let Some(v) = c.confirmed_via {
+                let _ = write!(s, ", confirmed by {}", words(v.as_str()));
+            }
+            with_text(s, &c.note)
         }
         EventBody::OrderChanged(c) => {
             ctx.revision = c.revision;
             ctx.promise = c.promised_date.or(ctx.promise);
             let changes: Vec<String> =
                 c.changes.iter().map(|f| format!("{}: {} → {}", f.field, f.old, f.new)).collect();
-            let mut s = format!("changed to revision {}: {}", c.revision, changes.join("; "));
+            let mut s = match c.request_id {
+                Some(id) => {
+                    format!("change request {id} applied as revision {}: {}", c.revision, changes.join("; "))
+                }
+                None => format!("changed to revision {}: {}", c.revision, changes.join("; ")),
+            };
+            if let Some(who) = c.initiated_by {
+                let _ = write!(s, " (asked by the {})", initiator_words(who));
+            }
             if c.reapproval_required {
                 s.push_str(" (re-approval required)");
             }
             with_text(s, &format!("reason {}", c.reason.trim())).replacen(": reason ", "; reason: ", 1)
         }
-        EventBody::OrderCancelled(c) => with_text("cancelled".into(), &c.reason),
+        EventBody::OrderCancelled(c) => {
+            let who =
+                c.initiated_by.map(|w| format!(" (asked by the {})", initiator_words(w))).unwrap_or_default();
+            with_text(format!("cancelled{who}"), &c.reason)
+        }
         EventBody::ProductionScheduled(p) => {
             with_text(format!("production scheduled, planned finish {}", p.planned_finish), &p.note)
         }
@@ -381,10 +429,17 @@ fn describe(ctx: &mut Context, event: &Event) -> String {
         EventBody::OrderShipped(s) => {
             ctx.eta = Some(s.eta);
             let units: u64 = s.lines.iter().map(|l| u64::from(l.quantity)).sum();
-            format!(
+            let mut text = format!(
                 "shipped {units} unit(s) by {} ({}), tracking {}, ETA {}",
                 s.carrier, s.mode, s.tracking_number, s.eta
-            )
+            );
+            if let Some(r) = s.revision {
+                let _ = write!(text, ", revision {r}");
+            }
+            if let Some(reason) = &s.unconfirmed_reason {
+                let _ = write!(text, "; shipped unconfirmed by a department head: {}", reason.trim());
+            }
+            text
         }
         EventBody::ShipmentDelayed(d) => {
             let old = ctx.eta.map(|e| format!("{e} → ")).unwrap_or_default();
@@ -398,19 +453,89 @@ fn describe(ctx: &mut Context, event: &Event) -> String {
             with_text(format!("signed by {}, {units} unit(s) accepted {full}", s.signed_by), &s.note)
         }
         EventBody::OrderRefused(r) => with_text(format!("refused by {}", r.refused_by), &r.reason),
-        EventBody::ComplaintOpened(c) => with_text(
-            format!("complaint {} opened ({}, {})", c.complaint_id, c.category, c.severity),
-            &c.text,
-        ),
+        EventBody::ComplaintOpened(c) => {
+            let mut s = format!("complaint {} opened ({}, {})", c.complaint_id, c.category, c.severity);
+            if let Some(a) = &c.assignee {
+                let _ = write!(s, ", assigned to {a}");
+            }
+            if let Some(t) = c.respond_by {
+                let _ = write!(s, ", first response due {}", t.to_datetime().format("%Y-%m-%d %H:%M"));
+            }
+            with_text(s, &c.text)
+        }
         EventBody::ComplaintResolved(c) => {
             let sat = if c.customer_satisfied { "customer satisfied" } else { "customer not satisfied" };
-            with_text(format!("complaint {} resolved ({sat})", c.complaint_id), &c.resolution)
+            let remedy = c.remedy.map(|r| format!(", {}", words(r.as_str()))).unwrap_or_default();
+            with_text(format!("complaint {} resolved ({sat}{remedy})", c.complaint_id), &c.resolution)
         }
         EventBody::ComplaintReopened(c) => {
             with_text(format!("complaint {} reopened", c.complaint_id), &c.reason)
         }
         EventBody::FeedbackRecorded(f) => with_text(format!("satisfaction {}/5", f.score), &f.comment),
-        EventBody::OrderClosed(c) => format!("closed; archive kept until {}", c.retention_until),
+        EventBody::OrderClosed(c) => {
+            let s = format!("closed; archive kept until {}", c.retention_until);
+            match &c.override_reason {
+                Some(r) => format!(
+                    "{s}; closed by a department head over an open or unsatisfied complaint: {}",
+                    r.trim()
+                ),
+                None => s,
+            }
+        }
+        EventBody::ChangeRequested(c) => {
+            let changes: Vec<String> =
+                c.changes.iter().map(|f| format!("{}: {} → {}", f.field, f.old, f.new)).collect();
+            let deciders: Vec<String> = c
+                .review_due_by
+                .iter()
+                .map(|d| format!("{} by {}", d.role, d.due.to_datetime().format("%Y-%m-%d %H:%M")))
+                .collect();
+            let s = format!(
+                "change request {} (asked by the {}) for revision {}: {}; to decide: {}",
+                c.request_id,
+                initiator_words(c.initiated_by),
+                c.revision,
+                changes.join("; "),
+                deciders.join(", ")
+            );
+            with_text(s, &format!("reason {}", c.reason.trim())).replacen(": reason ", "; reason: ", 1)
+        }
+        EventBody::ChangeApproved(c) => {
+            with_text(format!("{} approved change request {}", c.role, c.request_id), &c.note)
+        }
+        EventBody::ChangeDeclined(c) => with_text(
+            format!("{} declined change request {}; the order goes on unchanged", c.role, c.request_id),
+            &c.reason,
+        ),
+        EventBody::ChangeWithdrawn(c) => {
+            with_text(format!("change request {} withdrawn", c.request_id), &c.reason)
+        }
+        EventBody::ReviewOverdue(r) => {
+            let what = match r.request_id {
+                Some(id) => format!("change request {id}"),
+                None => format!("revision {}", r.revision),
+            };
+            format!(
+                "{} review of {what} overdue (due {}), escalated to {}",
+                r.role,
+                r.due.to_datetime().format("%Y-%m-%d %H:%M"),
+                r.escalated_to
+            )
+        }
+        EventBody::ComplaintUpdated(c) => {
+            let mut s = with_text(format!("complaint {} progress", c.complaint_id), &c.note);
+            if !c.next_step.trim().is_empty() {
+                let _ = write!(s, "; next: {}", c.next_step.trim());
+            }
+            s
+        }
+        EventBody::VisitRecorded(v) => {
+            let answer = match v.score {
+                Some(score) => format!("satisfaction {score}/5"),
+                None => "no answer".into(),
+            };
+            with_text(format!("follow-up visit by {}: {answer}", words(v.method.as_str())), &v.comment)
+        }
         EventBody::ArchiveHoldPlaced(h) => with_text("archive hold placed".into(), &h.reason),
         EventBody::ArchiveHoldReleased(h) => with_text("archive hold released".into(), &h.note),
         EventBody::ArchiveAccessed(a) => with_text(format!("archive read ({})", a.access), &a.detail),

@@ -5,47 +5,87 @@
 //! effective time, written `YYYY-MM`. An order belongs to its customer and channel; to every
 //! SKU on its current lines (order-level figures count once for each SKU the order holds).
 //!
-//! - **Promise.** The *current promise* is the latest promised date (`order_confirmed`, or an
-//!   approved change that moved it); the *original promise* is the first promised date
-//!   confirmed. An order that was never confirmed is measured against its requested date: the
-//!   current requested date for the current promise, the requested date at receipt for the
-//!   original promise.
+//! - **Who initiated.** A change or cancellation says who asked (`initiated_by`, since version
+//!   3). A change recorded before (no `initiated_by`) counts as the customer's: changes were then
+//!   recorded as the customer's requests. A cancellation recorded before counts as internal
+//!   (the company's): nothing recorded says the customer asked.
+//! - **Promise.** The *original promise* is the promised date of the first `order_confirmed`.
+//!   The *current promise* starts there and moves only with an approved change the customer
+//!   initiated (an `order_changed` initiated by the customer, or recorded before version 3,
+//!   carrying a promised date): never with an internal change, and never with the promised date
+//!   of a later re-confirmation. A change request that is pending, declined or withdrawn moves
+//!   nothing. An order that was never confirmed is measured against its requested date: the
+//!   requested date as the customer's changes left it for the current promise, the requested
+//!   date at receipt for the original promise.
 //! - **Delivery date.** The calendar date of `order_delivered` (proof of delivery); when the
 //!   order was signed without a recorded delivery, the calendar date of `order_signed`.
 //! - **Orders received**: orders whose `order_received` falls in the month.
 //! - **Sales amount**: per currency, exact integer minor units: the total of the revision last
-//!   approved (a change waiting for re-approval does not count yet) of orders *booked* in the
-//!   month and neither rejected nor cancelled. An order is booked at its first `order_approved`
+//!   approved of orders *booked* in the month and neither rejected nor cancelled. An order is booked at its first `order_approved`
 //!   or `order_confirmed`, whichever comes first. Net of cancellations and rejections: such an
 //!   order counts nothing, also in the month it was booked (past months change when an order
 //!   booked in them is cancelled or rejected later). By SKU: the amount of that SKU's lines in
-//!   the approved revision. Sums saturate at the `i64` limit instead of wrapping.
-//! - **On-time delivery (current / original)**: orders not cancelled with a delivery date in the
-//!   month; on time when the delivery date ≤ the current (resp. original) promise. Orders not
-//!   delivered yet are not in it (see the status board's late list).
-//! - **OTIF**: of the on-time-delivery population, the orders whose acceptance is known (signed
+//!   the approved revision. Sums saturate at the `i64` limit instead of wrapping. The approved
+//!   revision: the one of the last `order_approved`; an applied change request (`order_changed`
+//!   with a `request_id`, version 3) makes its new revision the approved one at once (every
+//!   deciding department approved the request); a pending, declined or withdrawn request never
+//!   changes it. A change recorded before version 3 that needed re-approval does not count until
+//!   the `order_approved` of its revision; one that did not need it applies at once.
+//! - **On-time delivery (current / original)**: the orders delivered in the month (month of the
+//!   delivery date), on time when the delivery date ≤ the current (resp. original) promise;
+//!   plus, as never on time, the orders *booked* (see sales) that the company cancelled
+//!   (internal cancellation, or one recorded before version 3), in the month of the
+//!   cancellation: a promise the company gave up. Orders the customer cancelled are not in it,
+//!   nor are orders cancelled before they were booked. Orders not delivered yet are not in it
+//!   (see the status board's late list).
+//! - **OTIF**: of the orders delivered in the month, those whose acceptance is known (signed
 //!   or refused); OTIF when on time against the current promise, signed, and the accepted
 //!   quantity equals the ordered quantity (after changes) on every line (tolerance 0). A refused
 //!   order is not OTIF.
+//! - **Perfect-order rate**: of the orders whose acceptance became known in the month (signed or
+//!   refused; month of the sign-off or refusal), those delivered on time against the current
+//!   promise, in full (as OTIF), not refused, and with no complaint opened on or before the 30th
+//!   day after the delivery date. A month's figure can still fall for 30 days after its last
+//!   sign-off, as complaints come in.
 //! - **Order cycle time**: `order_signed` minus `order_received`, for orders signed in the month
 //!   (month of sign-off). Mean and p90 (nearest rank: the ⌈0.9·n⌉-th smallest), in hours.
 //! - **Approval lead time**: first `order_approved` minus `order_received`, for orders approved
 //!   in the month; per department: that department's `review_approved` of revision 1 minus
 //!   `order_received`, in the month of that approval. Re-approvals after changes are not in it.
-//! - **Change rate**: orders received in the month with at least one `order_changed` ÷ orders
-//!   received in the month.
+//! - **Change rate**: orders received in the month with at least one change ÷ orders received in
+//!   the month. A change is a change *request* (`change_requested`, whatever became of it) or a
+//!   change recorded before version 3 (`order_changed` without a `request_id`); the
+//!   `order_changed` that applies an approved request is the same change, not another.
 //! - **Cancellation rate**: orders received in the month that were cancelled ÷ orders received in
 //!   the month.
 //! - **First-pass yield**: orders whose first `quality_inspected` passed ÷ orders first inspected,
 //!   in the month of the first inspection.
 //! - **Complaint rate**: complaints opened (reopenings not counted) on the orders delivered in
-//!   the month ÷ orders delivered in the month (same population as on-time delivery); can
-//!   exceed 100 %. Complaints on orders never delivered are not in it.
+//!   the month ÷ orders delivered in the month (the delivered orders of on-time delivery,
+//!   without the cancelled ones); can exceed 100 %. Complaints on orders never delivered are not in it.
 //! - **Time to resolve complaints**: from `complaint_opened` to the resolution in force (the last
 //!   `complaint_resolved`, when the complaint was not reopened since), for complaints resolved in
 //!   the month; mean and p90 in hours. Reopened complaints count again once resolved again.
-//! - **Satisfaction**: every `feedback_recorded` in the month: mean score (1–5) and the share of
+//! - **Satisfaction (CSAT)**: every score given in the month — `feedback_recorded`, and the
+//!   follow-up visits (`visit_recorded`) that have a score: mean score (1–5) and the share of
 //!   scores 4 or 5.
+//! - **Visit response rate**: follow-up visits with a score ÷ follow-up visits recorded, in the
+//!   month of the visit (a visit without a score: the customer did not answer).
+//! - **Review within limit** (a report of its own, [`KpiFacts::review_report`]; per department,
+//!   that is per deciding role, and month): reviews decided at or before their due time ÷
+//!   reviews decided, in the month of the decision; plus, in the month of their due time and as
+//!   not within the limit, the reviews past due undecided. A review is one role's decision on
+//!   one revision (`review_approved` / `review_rejected`, due as the revision's
+//!   `order_received.review_due_by` says, or for a revision sent to re-approval by a change
+//!   recorded before version 3 that change's `review_due`, the same for the four departments)
+//!   or on one change request (`change_approved` / `change_declined`, due as the request's
+//!   `change_requested.review_due_by` says). Only a role's first decision counts. Past due
+//!   undecided: a review that ended without the role's decision after its due time (another
+//!   department rejected or declined, the order was cancelled, the request was withdrawn, a
+//!   newer revision replaced it); and, when the query gives a time ([`ReviewQuery::now`]), a
+//!   review still open and due before it. Without a time, open reviews are not counted and the
+//!   report says so. A review that ended undecided before its due time is not counted.
+//!   `review_overdue` (the escalation) does not change the figure.
 //! - **Late entries**: events entered late (back-dated with `--at` and a reason), counted in the
 //!   month of their *effective* time, like every other figure: the month whose figures were
 //!   completed after the fact. (The month they were typed in is in the timeline.)
@@ -58,8 +98,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use orderflow_engine::StoredEvent;
 use orderflow_schemas::{
-    Channel, Currency, Date, Department, Event, EventBody, EventType, InspectionResult, Money, OrderId,
-    Timestamp,
+    Channel, Currency, Date, Department, Event, EventBody, EventType, Initiator, InspectionResult, Money,
+    OrderId, Role, Timestamp,
 };
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
@@ -98,6 +138,30 @@ pub struct ComplaintFacts {
     pub reopened: u32,
 }
 
+/// One department's review (of a revision, or of a change request) and its deadline.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ReviewFacts {
+    /// The deciding role (a department's, or logistics for a change request).
+    pub role: Role,
+    /// The revision reviewed (for a change request: the revision it would make).
+    pub revision: u32,
+    /// The change request, when it is a change request's review.
+    pub request_id: Option<u32>,
+    /// When the decision was due.
+    pub due: Timestamp,
+    /// When the role decided (approved, rejected or declined).
+    pub decided_at: Option<Timestamp>,
+    /// When the review ended without this role's decision (another role rejected or declined,
+    /// the order was cancelled, the request was withdrawn, a newer revision replaced it).
+    pub closed_at: Option<Timestamp>,
+}
+
+impl ReviewFacts {
+    fn is_open(&self) -> bool {
+        self.decided_at.is_none() && self.closed_at.is_none()
+    }
+}
+
 /// What the KPIs need to know of one order.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct OrderFacts {
@@ -120,11 +184,11 @@ pub struct OrderFacts {
     pub rejected_at: Option<Timestamp>,
     /// Requested date at receipt.
     pub requested_at_receipt: Date,
-    /// Current requested date.
+    /// Current requested date, as the customer's changes left it.
     pub requested_date: Date,
-    /// First promised date.
+    /// The promised date of the first `order_confirmed`.
     pub original_promise: Option<Date>,
-    /// Current promised date.
+    /// The current promise: the first confirmation's, moved only by the customer's changes.
     pub current_promise: Option<Date>,
     /// First `order_approved` or `order_confirmed`.
     pub booked_at: Option<Timestamp>,
@@ -132,7 +196,7 @@ pub struct OrderFacts {
     pub approved_at: Option<Timestamp>,
     /// Each department's approval of revision 1.
     pub department_approved_at: Vec<(Department, Timestamp)>,
-    /// Number of `order_changed`.
+    /// Number of changes: change requests, and `order_changed` recorded before version 3.
     pub changes: u32,
     /// When it was cancelled.
     pub cancelled_at: Option<Timestamp>,
@@ -148,6 +212,13 @@ pub struct OrderFacts {
     pub complaints: Vec<ComplaintFacts>,
     /// Satisfaction scores with their time.
     pub feedback: Vec<(Timestamp, u8)>,
+    /// Follow-up visits with their time and score (`None`: the customer did not answer).
+    pub visits: Vec<(Timestamp, Option<u8>)>,
+    /// Whether the cancellation was the customer's (`initiated_by` customer); a cancellation
+    /// recorded before version 3 (no `initiated_by`) counts as internal.
+    pub cancelled_by_customer: bool,
+    /// Every department review of a revision or of a change request, with its due time.
+    pub reviews: Vec<ReviewFacts>,
     /// The effective times of the events entered late.
     pub late_entries: Vec<Timestamp>,
 }
@@ -185,6 +256,20 @@ impl OrderFacts {
             refused_at: None,
             complaints: Vec::new(),
             feedback: Vec::new(),
+            visits: Vec::new(),
+            cancelled_by_customer: false,
+            reviews: r
+                .review_due_by
+                .iter()
+                .map(|d| ReviewFacts {
+                    role: d.role,
+                    revision: 1,
+                    request_id: None,
+                    due: d.due,
+                    decided_at: None,
+                    closed_at: None,
+                })
+                .collect(),
             late_entries: event.late.iter().map(|_| event.at).collect(),
         })
     }
@@ -225,31 +310,100 @@ impl OrderFacts {
                 if r.revision == 1 && !self.department_approved_at.iter().any(|(d, _)| *d == r.department) {
                     self.department_approved_at.push((r.department, at));
                 }
+                self.decide(r.department.role(), r.revision, None, at);
             }
+            EventBody::ReviewRejected(r) => self.decide(r.department.role(), r.revision, None, at),
             EventBody::OrderApproved(_) => {
                 self.approved_at = self.approved_at.or(Some(at));
                 self.booked_at = self.booked_at.or(Some(at));
                 self.approved = Some((self.lines.clone(), self.total_minor));
             }
-            EventBody::OrderRejected(_) => self.rejected_at = self.rejected_at.or(Some(at)),
+            EventBody::OrderRejected(_) => {
+                self.rejected_at = self.rejected_at.or(Some(at));
+                self.close_reviews(at, |_| true);
+            }
             EventBody::OrderConfirmed(c) => {
-                self.original_promise = self.original_promise.or(Some(c.promised_date));
-                self.current_promise = Some(c.promised_date);
+                // The promise is the first confirmation's; a re-confirmation does not move it.
+                if self.original_promise.is_none() {
+                    self.original_promise = Some(c.promised_date);
+                    self.current_promise = Some(c.promised_date);
+                }
                 self.booked_at = self.booked_at.or(Some(at));
             }
             EventBody::OrderChanged(c) => {
-                self.changes += 1;
                 self.lines = lines_of(&c.lines);
                 self.total_minor = c.total_minor;
-                // A change that needs no review applies at once to what was approved.
-                if !c.reapproval_required && self.approved.is_some() {
-                    self.approved = Some((self.lines.clone(), self.total_minor));
+                match c.request_id {
+                    // An approved change request: the new revision is the approved one at once
+                    // (its request was counted as a change when it was made).
+                    Some(id) => {
+                        self.approved = Some((self.lines.clone(), self.total_minor));
+                        self.close_reviews(at, |r| r.request_id == Some(id));
+                    }
+                    // A change of before version 3: counted here; it took effect at once and,
+                    // when re-approval was required, sent the new revision to review.
+                    None => {
+                        self.changes += 1;
+                        if !c.reapproval_required && self.approved.is_some() {
+                            self.approved = Some((self.lines.clone(), self.total_minor));
+                        }
+                        if c.reapproval_required {
+                            self.close_reviews(at, |r| r.request_id.is_none());
+                            if let Some(due) = c.review_due {
+                                self.reviews.extend(Department::ALL.iter().map(|d| ReviewFacts {
+                                    role: d.role(),
+                                    revision: c.revision,
+                                    request_id: None,
+                                    due,
+                                    decided_at: None,
+                                    closed_at: None,
+                                }));
+                            }
+                        }
+                    }
                 }
-                self.requested_date = c.requested_date;
-                self.current_promise = c.promised_date;
-                self.original_promise = self.original_promise.or(c.promised_date);
+                // Only the customer's changes move the promise (and the requested date it falls
+                // back on); a change recorded before version 3 was the customer's.
+                if c.initiated_by != Some(Initiator::Internal) {
+                    self.requested_date = c.requested_date;
+                    if c.promised_date.is_some() {
+                        self.current_promise = c.promised_date;
+                    }
+                }
             }
-            EventBody::OrderCancelled(_) => self.cancelled_at = self.cancelled_at.or(Some(at)),
+            EventBody::OrderCancelled(c) => {
+                if self.cancelled_at.is_none() {
+                    self.cancelled_at = Some(at);
+                    self.cancelled_by_customer = c.initiated_by == Some(Initiator::Customer);
+                }
+                self.close_reviews(at, |_| true);
+            }
+            EventBody::ChangeRequested(c) => {
+                self.changes += 1;
+                self.reviews.extend(c.review_due_by.iter().map(|d| ReviewFacts {
+                    role: d.role,
+                    revision: c.revision,
+                    request_id: Some(c.request_id),
+                    due: d.due,
+                    decided_at: None,
+                    closed_at: None,
+                }));
+            }
+            EventBody::ChangeApproved(c) => self.decide(c.role, 0, Some(c.request_id), at),
+            EventBody::ChangeDeclined(c) => {
+                self.decide(c.role, 0, Some(c.request_id), at);
+                self.close_reviews(at, |r| r.request_id == Some(c.request_id));
+            }
+            EventBody::ChangeWithdrawn(c) => self.close_reviews(at, |r| r.request_id == Some(c.request_id)),
+            EventBody::VisitRecorded(v) => {
+                if v.score.is_some_and(|s| !(1..=5).contains(&s)) {
+                    return Err(invalid(format!(
+                        "visit score {} of order {order} is not 1-5",
+                        v.score.unwrap_or_default()
+                    )));
+                }
+                self.visits.push((at, v.score));
+            }
             EventBody::QualityInspected(q) => {
                 self.first_inspection = self.first_inspection.or(Some((at, q.result)))
             }
@@ -292,8 +446,9 @@ impl OrderFacts {
                 }
                 self.feedback.push((at, f.score));
             }
-            EventBody::ReviewRejected(_)
-            | EventBody::ProductionScheduled(_)
+            EventBody::ProductionScheduled(_)
+            | EventBody::ReviewOverdue(_)
+            | EventBody::ComplaintUpdated(_)
             | EventBody::ProductionCompleted(_)
             | EventBody::OrderShipped(_)
             | EventBody::ShipmentDelayed(_)
@@ -319,6 +474,33 @@ impl OrderFacts {
             }
         }
         Ok(())
+    }
+
+    /// Records `role`'s decision on its open review of `revision` (or of change request
+    /// `request`, whatever its revision); a second decision, or one without a review, is not a
+    /// new review.
+    fn decide(&mut self, role: Role, revision: u32, request: Option<u32>, at: Timestamp) {
+        if let Some(r) = self.reviews.iter_mut().find(|r| {
+            r.is_open()
+                && r.role == role
+                && r.request_id == request
+                && (request.is_some() || r.revision == revision)
+        }) {
+            r.decided_at = Some(at);
+        }
+    }
+
+    /// Ends the open reviews that `which` picks without a decision.
+    fn close_reviews(&mut self, at: Timestamp, which: impl Fn(&ReviewFacts) -> bool) {
+        for r in self.reviews.iter_mut().filter(|r| r.is_open() && which(r)) {
+            r.closed_at = Some(at);
+        }
+    }
+
+    /// Whether a complaint was opened on or before the 30th day after the delivery date.
+    pub fn complaint_within_30_days(&self) -> bool {
+        let Some(delivered) = self.delivery_date() else { return false };
+        self.complaints.iter().any(|c| c.opened_at.date() <= delivered.plus_days(30))
     }
 
     fn complaint(&mut self, order: OrderId, id: u32) -> Result<&mut ComplaintFacts, ProjectionError> {
@@ -370,8 +552,10 @@ pub struct KpiFacts {
 
 impl Projection for KpiFacts {
     const NAME: &'static str = "kpi";
-    /// 2: the late entries of each order.
-    const VIEW_VERSION: u32 = 3; // 3: the approved revision and the rejection
+    /// 2: the late entries of each order; 3: the approved revision and the rejection; 4: the
+    /// reviews with their deadlines, visits, who cancelled, the promise moved by customer
+    /// changes only, change requests counted as changes.
+    const VIEW_VERSION: u32 = 4;
 
     /// Every type: any event may be a late entry. (Archive reads are recorded at the time they
     /// happen and cannot be late.)
@@ -581,6 +765,8 @@ pub struct KpiRow {
     pub otd_original: Ratio,
     /// On time in full.
     pub otif: Ratio,
+    /// Perfect orders: on time, in full, not refused, no complaint within 30 days of delivery.
+    pub perfect_order: Ratio,
     /// Order cycle time (received → signed).
     pub cycle_time: DurationStats,
     /// Approval lead time (received → approved).
@@ -597,8 +783,10 @@ pub struct KpiRow {
     pub complaint_rate: Ratio,
     /// Time to resolve complaints.
     pub resolve_time: DurationStats,
-    /// Customer satisfaction.
+    /// Customer satisfaction (feedback and visit scores).
     pub satisfaction: Satisfaction,
+    /// Follow-up visits with a score ÷ visits recorded.
+    pub visit_response_rate: Ratio,
     /// Events entered late, effective in the month.
     pub late_entries: u64,
 }
@@ -610,6 +798,7 @@ struct Acc {
     otd_current: Ratio,
     otd_original: Ratio,
     otif: Ratio,
+    perfect: Ratio,
     cycle: Vec<i64>,
     approval: Vec<i64>,
     approval_by_department: BTreeMap<Department, Vec<i64>>,
@@ -619,6 +808,7 @@ struct Acc {
     complaint_rate: Ratio,
     resolve: Vec<i64>,
     satisfaction: Satisfaction,
+    visit_response: Ratio,
     late_entries: u64,
 }
 
@@ -728,6 +918,23 @@ fn add_order(f: &OrderFacts, amount: i64, at: &mut Bucketer<'_>) {
             a.complaint_rate.num += f.complaints.len() as u64;
         });
     }
+    // A booked order the company cancelled was not delivered as promised; one the customer
+    // cancelled is not in the population.
+    if let (Some(cancelled), Some(_), false) = (f.cancelled_at, f.booked_at, f.cancelled_by_customer) {
+        if f.delivery_date().is_none() {
+            at(cancelled.date(), &mut |a| {
+                a.otd_current.count(false);
+                a.otd_original.count(false);
+            });
+        }
+    }
+    if let Some(known) = f.signed_at.or(f.refused_at) {
+        let perfect = f.refused_at.is_none()
+            && f.delivery_date().is_some_and(|d| d <= f.promise_current())
+            && f.in_full()
+            && !f.complaint_within_30_days();
+        at(known.date(), &mut |a| a.perfect.count(perfect));
+    }
     if let Some(signed) = f.signed_at {
         at(signed.date(), &mut |a| a.cycle.push(signed.0 - received.0));
     }
@@ -748,6 +955,14 @@ fn add_order(f: &OrderFacts, amount: i64, at: &mut Bucketer<'_>) {
     for &(t, score) in &f.feedback {
         at(t.date(), &mut |a| a.satisfaction.add(score));
     }
+    for &(t, score) in &f.visits {
+        at(t.date(), &mut |a| {
+            a.visit_response.count(score.is_some());
+            if let Some(score) = score {
+                a.satisfaction.add(score);
+            }
+        });
+    }
     for &t in &f.late_entries {
         at(t.date(), &mut |a| a.late_entries += 1);
     }
@@ -762,6 +977,7 @@ fn finish(month: String, key: String, a: Acc) -> KpiRow {
         otd_current: a.otd_current,
         otd_original: a.otd_original,
         otif: a.otif,
+        perfect_order: a.perfect,
         cycle_time: DurationStats::of(a.cycle),
         approval_lead_time: DurationStats::of(a.approval),
         approval_lead_time_by_department: a
@@ -775,6 +991,7 @@ fn finish(month: String, key: String, a: Acc) -> KpiRow {
         complaint_rate: a.complaint_rate,
         resolve_time: DurationStats::of(a.resolve),
         satisfaction: a.satisfaction,
+        visit_response_rate: a.visit_response,
         late_entries: a.late_entries,
     }
 }
@@ -805,6 +1022,7 @@ impl KpiReport {
             right("OTD"),
             right("OTD-ORIG"),
             right("OTIF"),
+            right("PERFECT"),
             right("CYCLE h"),
             right("APPROVAL h"),
             right("CHANGE"),
@@ -813,6 +1031,7 @@ impl KpiReport {
             right("COMPLAINTS"),
             right("RESOLVE h"),
             right("CSAT"),
+            right("VISIT RESP"),
             right("LATE"),
         ]);
         let cells: Vec<Vec<String>> = self
@@ -834,6 +1053,7 @@ impl KpiReport {
                     r.otd_current.cell(),
                     r.otd_original.cell(),
                     r.otif.cell(),
+                    r.perfect_order.cell(),
                     r.cycle_time.cell(),
                     r.approval_lead_time.cell(),
                     r.change_rate.cell(),
@@ -842,9 +1062,143 @@ impl KpiReport {
                     r.complaint_rate.cell(),
                     r.resolve_time.cell(),
                     r.satisfaction.cell(),
+                    r.visit_response_rate.cell(),
                     r.late_entries.to_string(),
                 ]);
                 row
+            })
+            .collect();
+        render(&columns, &cells, width) + &note
+    }
+
+    /// The report as JSON.
+    pub fn render_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+/// Which review-within-limit figures to compute ([`KpiFacts::review_report`]).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ReviewQuery {
+    /// First month (`YYYY-MM`, inclusive).
+    pub from_month: Option<String>,
+    /// Last month (`YYYY-MM`, inclusive).
+    pub to_month: Option<String>,
+    /// Leave out every order with a late entry.
+    pub exclude_late: bool,
+    /// The time open reviews are judged at: an open review due before it counts as not within
+    /// its limit. `None`: open reviews are not counted (only decided ones, and those that ended
+    /// undecided after their due time).
+    pub now: Option<Timestamp>,
+}
+
+/// Review-within-limit figures of one month and department (role).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct ReviewRow {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// The deciding role (a department's, or logistics for change requests).
+    pub role: Role,
+    /// Reviews decided in the month.
+    pub decided: u64,
+    /// Of those, decided at or before their due time.
+    pub decided_within_limit: u64,
+    /// Reviews due in the month and past due undecided: still open at `now`, or ended without
+    /// this role's decision after their due time.
+    pub undecided_past_due: u64,
+    /// Within limit ÷ (decided + undecided past due).
+    pub within_limit: Ratio,
+}
+
+/// The review-within-limit report: per month and department.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct ReviewReport {
+    /// Rows by month, then role.
+    pub rows: Vec<ReviewRow>,
+    /// The time open reviews were judged at; `None`: open reviews were not counted.
+    pub now: Option<Timestamp>,
+    /// Whether orders with late entries were left out.
+    pub exclude_late: bool,
+}
+
+impl KpiFacts {
+    /// The review-within-limit rate per department (role) and month (see the module
+    /// documentation).
+    pub fn review_report(&self, query: &ReviewQuery) -> ReviewReport {
+        let in_range = |m: &str| {
+            query.from_month.as_deref().is_none_or(|f| m >= f)
+                && query.to_month.as_deref().is_none_or(|t| m <= t)
+        };
+        let mut buckets: BTreeMap<(String, Role), (u64, u64, u64)> = BTreeMap::new();
+        for f in self.orders.values() {
+            if query.exclude_late && f.has_late_entries() {
+                continue;
+            }
+            for r in &f.reviews {
+                let (month, decided, within, past_due) = match (r.decided_at, r.closed_at) {
+                    (Some(t), _) => (t.date().month(), 1, u64::from(t <= r.due), 0),
+                    (None, Some(closed)) if closed > r.due => (r.due.date().month(), 0, 0, 1),
+                    (None, None) if query.now.is_some_and(|now| now > r.due) => {
+                        (r.due.date().month(), 0, 0, 1)
+                    }
+                    _ => continue,
+                };
+                if !in_range(&month) {
+                    continue;
+                }
+                let b = buckets.entry((month, r.role)).or_default();
+                b.0 += decided;
+                b.1 += within;
+                b.2 += past_due;
+            }
+        }
+        let rows = buckets
+            .into_iter()
+            .map(|((month, role), (decided, within, past_due))| ReviewRow {
+                month,
+                role,
+                decided,
+                decided_within_limit: within,
+                undecided_past_due: past_due,
+                within_limit: Ratio { num: within, den: decided + past_due },
+            })
+            .collect();
+        ReviewReport { rows, now: query.now, exclude_late: query.exclude_late }
+    }
+}
+
+impl ReviewReport {
+    /// The report as a text table fitting `width`: per month and department, the share of
+    /// reviews within their limit (`pct num/den`), the reviews decided, those decided in time
+    /// and those past due undecided. A last line says how open reviews were judged.
+    pub fn render_table(&self, width: TableWidth) -> String {
+        let note = match self.now {
+            Some(now) => format!("open reviews judged at {}\n", now.to_minute()),
+            None => "open reviews not counted (no time given)\n".into(),
+        };
+        if self.rows.is_empty() {
+            return format!("no review figures for this selection\n{note}");
+        }
+        let columns = [
+            left("MONTH").key(),
+            left("DEPARTMENT").key(),
+            right("WITHIN LIMIT"),
+            right("DECIDED"),
+            right("IN TIME"),
+            right("UNDECIDED LATE"),
+        ];
+        let cells: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.month.clone(),
+                    r.role.as_str().replace('_', " "),
+                    r.within_limit.cell(),
+                    r.decided.to_string(),
+                    r.decided_within_limit.to_string(),
+                    r.undecided_past_due.to_string(),
+                ]
             })
             .collect();
         render(&columns, &cells, width) + &note

@@ -24,14 +24,16 @@ pub use audit::{
     RetentionStatus, TimelineEntry, EXPORT_FORMAT, EXPORT_FORMAT_VERSION, EXPORT_SIGNED,
 };
 pub use kpi::{
-    DurationStats, Group, KpiFacts, KpiQuery, KpiReport, KpiRow, LineFacts, OrderFacts, Ratio, Satisfaction,
+    DurationStats, Group, KpiFacts, KpiQuery, KpiReport, KpiRow, LineFacts, OrderFacts, Ratio, ReviewFacts,
+    ReviewQuery, ReviewReport, ReviewRow, Satisfaction,
 };
 pub use runner::{
     snapshot_info, CatchUp, Progress, Projection, ProjectionError, Rebuild, Runner, RunnerConfig,
     RunnerError, SnapshotInfo,
 };
 pub use status::{
-    AtRisk, Complaint, LateOrder, OrderRow, OrderState, OverdueApproval, PendingApproval, RiskReason,
-    Shipment, StatusBoard, AT_RISK_DAYS_DEFAULT,
+    AtRisk, ChangeRequest, Complaint, ComplaintNote, Escalation, LateOrder, OrderRow, OrderState,
+    OverdueApproval, OverdueChangeReview, PendingApproval, PendingChangeReview, RiskReason, Shipment,
+    StatusBoard, Visit, VisitDue, AT_RISK_DAYS_DEFAULT, VISIT_AFTER_DAYS_DEFAULT,
 };
 pub use table::{display_width, TableWidth};

@@ -189,6 +189,8 @@ fn sales_count_the_approved_revision_of_orders_not_rejected() {
         delivery_address: "1 Harbour Road".into(),
         reapproval_required: true,
         review_due: Some(crate::scenario::ts("2026-05-10T09:00")),
+        request_id: None,
+        initiated_by: None,
     };
     let times = ["2026-05-02T10:00", "2026-05-02T11:00", "2026-05-02T12:00", "2026-05-02T13:00"];
     b.received(
@@ -218,7 +220,14 @@ fn sales_count_the_approved_revision_of_orders_not_rejected() {
         o22,
         clerk(),
         "2026-05-02T14:00",
-        OrderConfirmed { promised_date: crate::scenario::date("2026-06-30"), note: String::new() },
+        OrderConfirmed {
+            promised_date: crate::scenario::date("2026-06-30"),
+            note: String::new(),
+            revision: None,
+            expected_ship_date: None,
+            delivery_mode: None,
+            confirmed_via: None,
+        },
     )
     .push(o22, clerk(), "2026-05-04T09:00", change(2, &[("BUTTER-250", 50, 30_000)], 1_500_000))
     .push(

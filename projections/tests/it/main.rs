@@ -6,3 +6,4 @@ mod late;
 mod runner;
 mod scenario;
 mod status;
+mod v3;

@@ -359,11 +359,11 @@ fn snapshot_policy_saves_after_n_events_and_on_close() {
 
 /// The status view under another layout version.
 #[derive(Default, Serialize, Deserialize, PartialEq, Debug)]
-struct StatusV2(StatusBoard);
+struct StatusNext(StatusBoard);
 
-impl Projection for StatusV2 {
+impl Projection for StatusNext {
     const NAME: &'static str = "status";
-    const VIEW_VERSION: u32 = 2;
+    const VIEW_VERSION: u32 = 3;
     fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), ProjectionError> {
         self.0.apply(stored, event)
     }
@@ -386,8 +386,8 @@ fn snapshots_of_another_view_version_and_bad_names_are_refused() {
     let mut runner = Runner::<StatusBoard>::open(&s.log, small()).unwrap();
     runner.catch_up(&mut |_| {}).unwrap();
     runner.close().unwrap();
-    let err = Runner::<StatusV2>::open(&s.log, small()).unwrap_err();
-    assert!(matches!(err, RunnerError::ViewVersion { projection: "status", found: 1, known: 2 }), "{err}");
+    let err = Runner::<StatusNext>::open(&s.log, small()).unwrap_err();
+    assert!(matches!(err, RunnerError::ViewVersion { projection: "status", found: 2, known: 3 }), "{err}");
     assert!(matches!(Runner::<BadName>::open(&s.log, small()), Err(RunnerError::InvalidName("Bad-Name"))));
 }
 

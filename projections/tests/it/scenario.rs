@@ -145,6 +145,10 @@ impl Builder {
                 delivery_address: "1 Harbour Road".into(),
                 special_requirements: "keep cold".into(),
                 review_due: ts(review_due),
+                review_due_by: Department::ALL
+                    .iter()
+                    .map(|d| RoleDue { role: d.role(), due: ts(review_due) })
+                    .collect(),
             },
         )
     }
@@ -159,7 +163,19 @@ impl Builder {
     }
 
     pub(crate) fn confirmed(&mut self, o: OrderId, at: &str, promised: &str) -> &mut Self {
-        self.push(o, clerk(), at, OrderConfirmed { promised_date: date(promised), note: "read back".into() })
+        self.push(
+            o,
+            clerk(),
+            at,
+            OrderConfirmed {
+                promised_date: date(promised),
+                note: "read back".into(),
+                revision: None,
+                expected_ship_date: None,
+                delivery_mode: None,
+                confirmed_via: None,
+            },
+        )
     }
 
     pub(crate) fn produced(
@@ -204,6 +220,8 @@ impl Builder {
                 tracking_number: tracking.into(),
                 eta: date(eta),
                 lines: full(l),
+                revision: None,
+                unconfirmed_reason: None,
             },
         )
     }
@@ -232,7 +250,7 @@ impl Builder {
     }
 
     pub(crate) fn closed(&mut self, o: OrderId, at: &str, until: &str) -> &mut Self {
-        self.push(o, archivist(), at, OrderClosed { retention_until: date(until) })
+        self.push(o, archivist(), at, OrderClosed { retention_until: date(until), override_reason: None })
     }
 
     /// Marks the events of order `o` effective at `at` as entered late, with `reason`.
@@ -263,6 +281,13 @@ impl Builder {
             }
         }
         (marked, orders)
+    }
+
+    /// Leaves out every event effective after `at` (the log as it stood then).
+    pub(crate) fn until(&mut self, at: &str) -> &mut Self {
+        let at = ts(at);
+        self.events.retain(|(_, e)| e.at <= at);
+        self
     }
 
     /// Leaves out every event of these orders.
@@ -445,6 +470,8 @@ pub(crate) fn standard_events() -> Builder {
             delivery_address: "1 Harbour Road".into(),
             reapproval_required: true,
             review_due: Some(ts("2026-03-11T10:00")),
+            request_id: None,
+            initiated_by: None,
         },
     )
     .approve_all(o3, 2, ["2026-03-09T14:00", "2026-03-09T14:30", "2026-03-09T15:00", "2026-03-09T16:00"])
@@ -473,13 +500,20 @@ pub(crate) fn standard_events() -> Builder {
             category: ComplaintCategory::Quantity,
             severity: Severity::Medium,
             text: "10 bottles damaged".into(),
+            assignee: None,
+            respond_by: None,
         },
     )
     .push(
         o3,
         service(),
         "2026-04-03T09:00",
-        ComplaintResolved { complaint_id: 1, resolution: "credit note".into(), customer_satisfied: false },
+        ComplaintResolved {
+            complaint_id: 1,
+            resolution: "credit note".into(),
+            customer_satisfied: false,
+            remedy: None,
+        },
     )
     .push(
         o3,
@@ -495,6 +529,7 @@ pub(crate) fn standard_events() -> Builder {
             complaint_id: 1,
             resolution: "corrected credit note".into(),
             customer_satisfied: true,
+            remedy: None,
         },
     )
     .feedback(o3, "2026-04-10T09:00", 3);
@@ -516,7 +551,10 @@ pub(crate) fn standard_events() -> Builder {
         o4,
         clerk(),
         "2026-03-12T09:00",
-        OrderCancelled { reason: "customer lost its contract".into() },
+        OrderCancelled {
+            reason: "customer lost its contract".into(),
+            initiated_by: Some(Initiator::Customer),
+        },
     );
 
     // O5: never confirmed, on time, two complaints, hold kept, closed, exported.
@@ -546,13 +584,20 @@ pub(crate) fn standard_events() -> Builder {
             category: ComplaintCategory::Quality,
             severity: Severity::High,
             text: "mould found".into(),
+            assignee: None,
+            respond_by: None,
         },
     )
     .push(
         o5,
         service(),
         "2026-03-16T09:00",
-        ComplaintResolved { complaint_id: 1, resolution: "batch replaced".into(), customer_satisfied: true },
+        ComplaintResolved {
+            complaint_id: 1,
+            resolution: "batch replaced".into(),
+            customer_satisfied: true,
+            remedy: None,
+        },
     )
     .push(
         o5,
@@ -563,6 +608,8 @@ pub(crate) fn standard_events() -> Builder {
             category: ComplaintCategory::Delivery,
             severity: Severity::Low,
             text: "driver late to dock".into(),
+            assignee: None,
+            respond_by: None,
         },
     )
     .feedback(o5, "2026-03-17T09:00", 4);
