@@ -548,13 +548,6 @@ fn describe(ctx: &mut Context, event: &Event) -> String {
         | EventBody::UserDisabled(_)
         | EventBody::UserEnabled(_)
         | EventBody::CredentialChanged(_) => "a change of the user directory".into(),
-        EventBody::ChangeRequested(_)
-        | EventBody::ChangeApproved(_)
-        | EventBody::ChangeDeclined(_)
-        | EventBody::ChangeWithdrawn(_)
-        | EventBody::ReviewOverdue(_)
-        | EventBody::ComplaintUpdated(_)
-        | EventBody::VisitRecorded(_) => event.body.event_type().name.replace('_', " "),
     }
 }
 

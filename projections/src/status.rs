@@ -545,14 +545,7 @@ impl OrderRow {
             | EventBody::RoleRevoked(_)
             | EventBody::UserDisabled(_)
             | EventBody::UserEnabled(_)
-            | EventBody::CredentialChanged(_)
-            | EventBody::ChangeRequested(_)
-            | EventBody::ChangeApproved(_)
-            | EventBody::ChangeDeclined(_)
-            | EventBody::ChangeWithdrawn(_)
-            | EventBody::ReviewOverdue(_)
-            | EventBody::ComplaintUpdated(_)
-            | EventBody::VisitRecorded(_) => {
+            | EventBody::CredentialChanged(_) => {
                 return Err(invalid(format!("a user directory event in the stream of order {order}")));
             }
         }
