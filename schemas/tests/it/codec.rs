@@ -109,10 +109,11 @@ fn payload_size_is_limited_on_both_sides() {
         Event::new(
             Actor::named("Chen Jing", Role::Sales),
             Timestamp(1_772_357_400_000_000),
-            OrderCancelled { reason },
+            OrderCancelled { reason, initiated_by: None },
         )
     };
-    // The empty reason takes one length byte; a long one takes five (0xfc and a u32).
+    // The empty reason takes one length byte; a long one takes five (0xfc and a u32). (No
+    // initiator: one byte either way.)
     let base = encode_event(&cancelled(String::new())).expect("encode").2.len() - 1;
     let fits = cancelled("x".repeat(PAYLOAD_BYTES_MAX - base - 5));
     let (code, version, payload) = encode_event(&fits).expect("a payload at the limit encodes");

@@ -12,4 +12,6 @@ mod json_form;
 mod json_schema;
 mod samples;
 mod strategies;
+mod upcast;
 mod values;
+mod versions;
