@@ -10,6 +10,7 @@ mod fixtures;
 mod golden;
 mod json_form;
 mod json_schema;
+mod old_json;
 mod samples;
 mod strategies;
 mod upcast;
