@@ -1,6 +1,7 @@
 //! JSON documents written by the release before schema version 3 (`tests/data/v2-data.history.jsonl`,
 //! every event at version 2) read with `event_from_json`, upcast, and render back at version 2
-//! byte for byte: an export or a message of the previous release still verifies.
+//! byte for byte: an export or a message of the previous release still verifies. Likewise the
+//! documents of the release before identities (`v1-data.history.jsonl`, version 1).
 
 use orderflow_schemas::*;
 use serde_json::Value;
@@ -9,7 +10,11 @@ use crate::golden;
 use crate::versions::{as_read_from_v2, CHANGED_IN_V3};
 
 fn documents() -> Vec<(String, Value)> {
-    let path = golden::crate_dir("tests/data").join("v2-data.history.jsonl");
+    read_lines("v2-data.history.jsonl")
+}
+
+fn read_lines(file: &str) -> Vec<(String, Value)> {
+    let path = golden::crate_dir("tests/data").join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()
         .map(|line| (line.to_string(), serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}"))))
@@ -93,4 +98,35 @@ fn version_2_documents_validate_against_the_v2_schemas() {
             validator.iter_errors(&doc).map(|e| format!("{e} at {}", e.instance_path())).collect();
         assert!(errors.is_empty(), "{file}: {}\n{line}", errors.join("\n"));
     }
+}
+
+/// The documents of the release before identities (`tests/data/v1-data.history.jsonl`, every
+/// event at schema version 1, the actor a typed name) read, upcast through both steps, and render
+/// back at version 1 byte for byte.
+#[test]
+fn version_1_documents_upcast_and_render_back_byte_for_byte() {
+    let docs = read_lines("v1-data.history.jsonl");
+    assert_eq!(docs.len(), 28);
+    let mut changed_seen: Vec<&str> = Vec::new();
+    for (line, doc) in &docs {
+        let name = doc["type"].as_str().expect("type");
+        assert_eq!(doc["schema_version"], 1, "{line}");
+        let (event, env) = event_from_json(doc).unwrap_or_else(|e| panic!("{e}\n{line}"));
+        assert_eq!(event.actor.user_id, uuid::Uuid::nil(), "{line}");
+        assert_eq!(Some(event.actor.login.as_str()), doc["actor"]["name"].as_str(), "{line}");
+        assert_eq!(event.late, None);
+        if CHANGED_IN_V3.contains(&name) {
+            if !changed_seen.contains(&name) {
+                changed_seen.push(name);
+            }
+            assert_eq!(as_read_from_v2(&event), event, "{name}: a field added in version 3 is set\n{line}");
+        }
+        let back = event_to_json_at_version(&event, &env, 1);
+        assert_eq!(&back, doc, "{name}: rendered back at version 1 differs");
+        assert_eq!(serde_json::to_string(&back).expect("json"), *line, "{name}: not byte for byte");
+    }
+    changed_seen.sort_unstable();
+    let mut expected = CHANGED_IN_V3.to_vec();
+    expected.sort_unstable();
+    assert_eq!(changed_seen, expected, "a document of every type changed in version 3");
 }
