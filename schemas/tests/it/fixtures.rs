@@ -11,12 +11,13 @@
 //! in `golden_events` with the event its upcast must produce. Fixtures of old versions are never
 //! written, and a stale fixture is never deleted by blessing.
 
-use orderflow_schemas::{decode_event, encode_event, Event};
+use orderflow_schemas::{decode_event, encode_event, Department, Event, EventBody, RoleDue, Timestamp};
 
-use orderflow_schemas::{Actor, LEGACY_CODE_MAX};
+use orderflow_schemas::LEGACY_CODE_MAX;
 
 use crate::golden::{self, BLESS_HINT};
 use crate::samples::samples;
+use crate::versions;
 
 /// A committed fixture and the event it must decode to.
 struct Golden {
@@ -34,22 +35,28 @@ impl Golden {
     }
 }
 
-/// Every `(type, version)` with a fixture. Today every type has only its current version. When a
-/// type gets version N+1, its `.vN.bin` stays and an entry `current: false` with the upcast event
-/// is added here.
+/// Every `(type, version)` with a fixture. When a type gets version N+1, its `.vN.bin` stays and
+/// an entry `current: false` with the upcast event is added here.
 ///
 /// Version 1 (before identities) of the first 24 types: its fixtures were written from the same
 /// samples with a typed name as the actor; they decode to the sample with the nil user id, the
 /// name as the login, not as a head and no late entry.
+///
+/// Version 2 of the eight types changed in version 3: written from the samples' bodies as they
+/// were then (today's sample downcast to `v2::*`); they decode to the upcast body, the fields
+/// added in version 3 `None` (and `order_received`'s `review_due_by` every department at
+/// `review_due`). Their version 1 fixtures decode through the same upcast.
 fn golden_events() -> Vec<Golden> {
     let mut all = Vec::new();
     for event in samples() {
         let t = event.body.event_type();
         if t.code <= LEGACY_CODE_MAX {
-            let mut upcast = event.clone();
-            upcast.actor = Actor { user_id: uuid::Uuid::nil(), head: false, ..upcast.actor };
-            upcast.late = None;
+            let upcast = versions::as_read_from_v1(&event);
             all.push(Golden { name: t.name, code: t.code, version: 1, current: false, event: upcast });
+        }
+        if t.version > 2 {
+            let upcast = versions::as_read_from_v2(&event);
+            all.push(Golden { name: t.name, code: t.code, version: 2, current: false, event: upcast });
         }
         all.push(Golden { name: t.name, code: t.code, version: t.version, current: true, event });
     }
@@ -120,4 +127,79 @@ fn every_fixture_on_disk_is_a_known_type_and_version() {
         })
         .collect();
     assert!(stale.is_empty(), "stale files in {}:\n  {}", dir.display(), stale.join("\n  "));
+}
+
+/// The frozen fixtures of the eight types changed in version 3 are exactly what the previous
+/// releases wrote: the old body (today's sample downcast) in the envelope of its version. So the
+/// samples still describe the events those fixtures hold, and the upcast expected above is the
+/// upcast of the original event.
+#[test]
+fn old_fixtures_of_changed_types_are_the_old_bodies_of_the_samples() {
+    let dir = golden::crate_dir("fixtures");
+    let mut checked = 0;
+    for event in samples() {
+        let t = event.body.event_type();
+        let Some(old) = versions::old_form(&event) else { continue };
+        for (version, expected) in [(1, &old.v1_payload), (2, &old.v2_payload)] {
+            let file = golden::versioned_name(t.name, version, "bin");
+            let committed = golden::read(&dir.join(&file)).unwrap_or_else(|| panic!("missing {file}"));
+            assert!(
+                committed == *expected,
+                "{file}: the old body of the sample encodes to {} bytes, the fixture has {} (first \
+                 difference at byte {})",
+                expected.len(),
+                committed.len(),
+                first_difference(expected, &committed)
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 2 * versions::CHANGED_IN_V3.len());
+}
+
+/// What the version 2 fixtures decode to, spelled out: every field added in version 3 is `None`,
+/// and `order_received` has every reviewing department due at `review_due`.
+#[test]
+fn version_2_fixtures_upcast_with_the_new_fields_unset() {
+    let dir = golden::crate_dir("fixtures");
+    let read = |name: &str, version: u16| {
+        let t = orderflow_schemas::event_type_by_name(name).expect("known type");
+        let file = golden::versioned_name(name, version, "bin");
+        let bytes = golden::read(&dir.join(&file)).unwrap_or_else(|| panic!("missing {file}"));
+        decode_event(t.code, version, &bytes).unwrap_or_else(|e| panic!("{file}: {e}")).body
+    };
+    for version in [1, 2] {
+        let EventBody::OrderReceived(e) = read("order_received", version) else { panic!("order_received") };
+        let due: Vec<RoleDue> =
+            Department::ALL.iter().map(|d| RoleDue { role: d.role(), due: e.review_due }).collect();
+        assert_eq!(e.review_due_by, due);
+        assert_eq!(e.review_due, Timestamp::parse("2026-03-04T17:00:00Z").expect("time"));
+        let EventBody::OrderConfirmed(e) = read("order_confirmed", version) else {
+            panic!("order_confirmed")
+        };
+        assert_eq!(
+            (e.revision, e.expected_ship_date, e.delivery_mode, e.confirmed_via),
+            (None, None, None, None)
+        );
+        let EventBody::OrderChanged(e) = read("order_changed", version) else { panic!("order_changed") };
+        assert_eq!((e.request_id, e.initiated_by), (None, None));
+        assert_eq!(e.revision, 2);
+        let EventBody::OrderCancelled(e) = read("order_cancelled", version) else {
+            panic!("order_cancelled")
+        };
+        assert_eq!(e.initiated_by, None);
+        let EventBody::OrderShipped(e) = read("order_shipped", version) else { panic!("order_shipped") };
+        assert_eq!((e.revision, e.unconfirmed_reason), (None, None));
+        let EventBody::ComplaintOpened(e) = read("complaint_opened", version) else {
+            panic!("complaint_opened")
+        };
+        assert_eq!((e.assignee, e.respond_by), (None, None));
+        let EventBody::ComplaintResolved(e) = read("complaint_resolved", version) else {
+            panic!("complaint_resolved")
+        };
+        assert_eq!(e.remedy, None);
+        assert!(e.customer_satisfied);
+        let EventBody::OrderClosed(e) = read("order_closed", version) else { panic!("order_closed") };
+        assert_eq!(e.override_reason, None);
+    }
 }

@@ -73,6 +73,8 @@ pub(crate) fn samples() -> Vec<Event> {
     let mut lines_v2 = lines();
     lines_v2[0].quantity = 150_000;
     lines_v2[2].unit_price_minor = 1_210;
+    let mut lines_v3 = lines_v2.clone();
+    lines_v3[2].quantity = 500;
 
     vec![
         ev(
@@ -90,6 +92,12 @@ pub(crate) fn samples() -> Vec<Event> {
                 special_requirements:
                     "Pallets max. 1.8 m high; label every carton with the PO number \"HD-2026-0317\".".into(),
                 review_due: ts("2026-03-04T17:00:00Z"),
+                review_due_by: vec![
+                    RoleDue { role: Role::Production, due: ts("2026-03-04T17:00:00Z") },
+                    RoleDue { role: Role::Procurement, due: ts("2026-03-03T12:00:00Z") },
+                    RoleDue { role: Role::Finance, due: ts("2026-03-02T21:15:30.250117Z") },
+                    RoleDue { role: Role::Warehouse, due: ts("2026-03-03T09:15:30.250117Z") },
+                ],
             },
         ),
         ev(
@@ -126,6 +134,10 @@ pub(crate) fn samples() -> Vec<Event> {
             OrderConfirmed {
                 promised_date: date("2026-04-22"),
                 note: "Confirmed by phone, read back to Ms. Wang; delivery by road.".into(),
+                revision: Some(3),
+                expected_ship_date: Some(date("2026-04-20")),
+                delivery_mode: Some(DeliveryMode::Carrier),
+                confirmed_via: Some(ConfirmMethod::Phone),
             },
         ),
         ev(
@@ -158,12 +170,17 @@ pub(crate) fn samples() -> Vec<Event> {
                 delivery_address: "Gate 3, No. 18 Binjiang Road, Xiaoshan District, Hangzhou 311200".into(),
                 reapproval_required: true,
                 review_due: Some(ts("2026-03-04T17:00:00Z")),
+                request_id: Some(1),
+                initiated_by: Some(Initiator::Customer),
             },
         ),
         ev(
             sales.clone(),
             "2026-03-06T09:00:00Z",
-            OrderCancelled { reason: "Customer's promotion was cancelled by the retailer.".into() },
+            OrderCancelled {
+                reason: "Customer's promotion was cancelled by the retailer.".into(),
+                initiated_by: Some(Initiator::Customer),
+            },
         ),
         ev(
             by("Liu Yang", Role::Production),
@@ -200,6 +217,10 @@ pub(crate) fn samples() -> Vec<Event> {
                     LineQuantity { line_no: 2, quantity: 120_500 },
                     LineQuantity { line_no: 3, quantity: 750 },
                 ],
+                revision: Some(2),
+                unconfirmed_reason: Some(
+                    "Stock order; the customer's buyer is on leave until 22 April.".into(),
+                ),
             },
         ),
         ev(
@@ -245,6 +266,8 @@ pub(crate) fn samples() -> Vec<Event> {
                 category: ComplaintCategory::Quantity,
                 severity: Severity::High,
                 text: "Line 2: 4 cartons short (2 000 caps); bottling line stopped for 3 hours.".into(),
+                assignee: Some("tang.yu".into()),
+                respond_by: Some(ts("2026-05-03T10:05:00Z")),
             },
         ),
         ev(
@@ -254,6 +277,7 @@ pub(crate) fn samples() -> Vec<Event> {
                 complaint_id: 2,
                 resolution: "Shortfall sent by express; credit note CN-2026-0091 for downtime.".into(),
                 customer_satisfied: true,
+                remedy: Some(Remedy::Credit),
             },
         ),
         ev(
@@ -272,7 +296,10 @@ pub(crate) fn samples() -> Vec<Event> {
         ev(
             by("orderflow", Role::Sales),
             "2026-06-30T23:59:59.999999Z",
-            OrderClosed { retention_until: date("2036-12-31") },
+            OrderClosed {
+                retention_until: date("2036-12-31"),
+                override_reason: Some("Customer satisfied by phone; the survey is still open (李娜).".into()),
+            },
         ),
         ev(
             by("Zhao Lan", Role::Archivist),
@@ -333,6 +360,92 @@ pub(crate) fn samples() -> Vec<Event> {
                 },
             ),
             "Paper log of the night shift entered the next morning.",
+        ),
+        ev(
+            sales.clone(),
+            "2026-03-07T10:20:00Z",
+            ChangeRequested {
+                request_id: 2,
+                initiated_by: Initiator::Internal,
+                reason: "Resin supplier short; split line 3 into two deliveries.".into(),
+                changes: vec![
+                    FieldChange { field: "line 3 quantity".into(), old: "750".into(), new: "500".into() },
+                    FieldChange {
+                        field: "delivery address".into(),
+                        old: "No. 18 Binjiang Road".into(),
+                        new: "Gate 3, No. 18 Binjiang Road".into(),
+                    },
+                ],
+                total_minor: total(&lines_v3),
+                lines: lines_v3,
+                requested_date: date("2026-04-29"),
+                promised_date: Some(date("2026-05-06")),
+                delivery_address: "Gate 3, No. 18 Binjiang Road, Xiaoshan District, Hangzhou 311200".into(),
+                revision: 4,
+                review_due_by: vec![
+                    RoleDue { role: Role::Production, due: ts("2026-03-08T10:20:00Z") },
+                    RoleDue { role: Role::Logistics, due: ts("2026-03-07T22:20:00.000001Z") },
+                ],
+                impact: vec![
+                    ImpactNote { role: Role::Production, note: "Frees 6 h on line 4.".into() },
+                    ImpactNote { role: Role::Finance, note: "Total −2 962.50 CNY (负).".into() },
+                ],
+            },
+        ),
+        ev(
+            by("Liu Yang", Role::Production),
+            "2026-03-07T15:00:00Z",
+            ChangeApproved {
+                request_id: 2,
+                role: Role::Production,
+                note: "Capacity fine either way.".into(),
+            },
+        ),
+        ev(
+            by("Ma Tao", Role::Logistics),
+            "2026-03-07T16:30:00Z",
+            ChangeDeclined {
+                request_id: 2,
+                role: Role::Logistics,
+                reason: "Gate 3 cannot take 13.6 m trailers.".into(),
+            },
+        ),
+        ev(
+            sales.clone(),
+            "2026-03-08T08:00:00Z",
+            ChangeWithdrawn {
+                request_id: 3,
+                reason: "Customer found the resin elsewhere (客户自行解决).".into(),
+            },
+        ),
+        ev(
+            by("orderflow", Role::System),
+            "2026-03-04T17:00:00.000001Z",
+            ReviewOverdue {
+                revision: 4,
+                request_id: Some(2),
+                role: Role::Warehouse,
+                due: ts("2026-03-04T17:00:00Z"),
+                escalated_to: Grant::DeptHead(Role::Warehouse),
+            },
+        ),
+        ev(
+            by("Tang Yu", Role::CustomerService),
+            "2026-05-03T09:30:00Z",
+            ComplaintUpdated {
+                complaint_id: 2,
+                note: "Warehouse found the 4 cartons on the wrong pallet.".into(),
+                next_step: "Express delivery tomorrow morning; Tang Yu calls Ms. Wang at 14:00.".into(),
+            },
+        ),
+        ev(
+            by("Tang Yu", Role::CustomerService),
+            "2026-06-15T10:00:00Z",
+            VisitRecorded {
+                method: VisitMethod::OnSite,
+                score: Some(5),
+                comment: "Very happy with the follow-up (非常满意).".into(),
+            },
         ),
     ]
 }
