@@ -1,8 +1,8 @@
 //! Every event of the order workflow, and the table that gives each its stable code and name.
 //!
 //! The table is append-only: a code, a name and a variant's position never change once released;
-//! a new event type takes the next code at the end. A new version of an existing type keeps the
-//! old struct (renamed `...V1`) for decoding and upcasts it in `codec.rs`.
+//! a new event type takes the next code at the end. A new version of an existing type's body keeps
+//! the old struct (in `v2`, named as the type) for decoding, upcast with `From` in `codec.rs`.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
