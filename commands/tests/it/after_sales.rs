@@ -15,6 +15,8 @@ fn complaints_are_numbered_within_the_order() {
         category: ComplaintCategory::Quality,
         severity: Severity::High,
         text: "sour milk".into(),
+        assignee: Some("customer_service-clerk".into()),
+        respond_by: Some(ts("2026-03-03T09:00:00Z")),
     }
     .into()]);
     assert_eq!(state.open_complaints(), vec![1]);
@@ -36,6 +38,7 @@ fn a_complaint_needs_its_text() {
             category: ComplaintCategory::Delivery,
             severity: Severity::Low,
             text: String::new(),
+            assignee: None,
         })
         .then_message("order 7f3a12bc: complaint text is required");
 }
@@ -55,6 +58,7 @@ fn an_open_complaint_is_resolved_once() {
         complaint_id: 1,
         resolution: "replaced 10 units".into(),
         customer_satisfied: true,
+        remedy: Some(orderflow_schemas::Remedy::Replacement),
     }
     .into()]);
     assert_eq!(state.complaints[&1].status, ComplaintStatus::Resolved { customer_satisfied: true });
@@ -96,7 +100,12 @@ fn an_unknown_complaint_is_refused() {
 fn a_resolution_and_a_reopening_need_their_texts() {
     given(&signed())
         .and(complain())
-        .when(ResolveComplaint { complaint_id: 1, resolution: String::new(), customer_satisfied: false })
+        .when(ResolveComplaint {
+            complaint_id: 1,
+            resolution: String::new(),
+            remedy: orderflow_schemas::Remedy::Refund,
+            customer_satisfied: false,
+        })
         .then_message("order 7f3a12bc: resolution is required");
     given(&signed())
         .and(complain())

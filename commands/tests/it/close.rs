@@ -7,9 +7,11 @@ use crate::harness::*;
 
 #[test]
 fn a_signed_order_closes_with_its_retention_date() {
-    let state = given(&signed())
-        .when(close())
-        .then_events(&[OrderClosed { retention_until: date("2036-03-02") }.into()]);
+    let state = given(&signed()).when(close()).then_events(&[OrderClosed {
+        retention_until: date("2036-03-02"),
+        override_reason: None,
+    }
+    .into()]);
     assert_eq!(state.status(), Status::Closed);
 }
 
@@ -18,15 +20,16 @@ fn the_retention_period_is_a_setting() {
     given(&signed())
         .with_settings(Settings { retention_years: 7, ..Settings::DEFAULT })
         .when(close())
-        .then_events(&[OrderClosed { retention_until: date("2033-03-02") }.into()]);
+        .then_events(&[OrderClosed { retention_until: date("2033-03-02"), override_reason: None }.into()]);
 }
 
 #[test]
 fn a_leap_day_closes_to_the_end_of_february() {
-    given(&signed())
-        .at(ts("2028-02-29T12:00:00Z"))
-        .when(close())
-        .then_events(&[OrderClosed { retention_until: date("2038-02-28") }.into()]);
+    given(&signed()).at(ts("2028-02-29T12:00:00Z")).when(close()).then_events(&[OrderClosed {
+        retention_until: date("2038-02-28"),
+        override_reason: None,
+    }
+    .into()]);
 }
 
 #[test]

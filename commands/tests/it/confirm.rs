@@ -1,20 +1,25 @@
 //! `confirm`: the promise to the customer.
 
 use orderflow_commands::*;
-use orderflow_schemas::{Department, OrderConfirmed, Role};
+use orderflow_schemas::{ConfirmMethod, DeliveryMode, Department, OrderConfirmed, Role};
 
 use crate::harness::*;
 
 #[test]
 fn the_first_confirmation_sets_the_original_and_current_promise() {
-    let state = given(&received()).when(confirm("2026-03-18")).then_events(&[OrderConfirmed {
+    let state = given(&approved()).when(confirm("2026-03-18")).then_events(&[OrderConfirmed {
         promised_date: date("2026-03-18"),
         note: "read back by phone".into(),
+        revision: Some(1),
+        expected_ship_date: Some(date("2026-03-03")),
+        delivery_mode: Some(DeliveryMode::OwnFleet),
+        confirmed_via: Some(ConfirmMethod::Phone),
     }
     .into()]);
     assert_eq!(state.original_promise, Some(date("2026-03-18")));
     assert_eq!(state.current_promise, Some(date("2026-03-18")));
-    assert_eq!(state.status(), Status::Received, "confirmation is not a review decision");
+    assert_eq!(state.status(), Status::Confirmed);
+    assert!(state.is_confirmed());
 }
 
 #[test]
@@ -26,7 +31,7 @@ fn a_later_confirmation_moves_only_the_current_promise() {
 
 #[test]
 fn a_promise_in_the_past_is_refused() {
-    given(&received())
+    given(&approved())
         .when(confirm("2026-03-01"))
         .then_message("order 7f3a12bc: promised date 2026-03-01 is before today (2026-03-02)");
 }
@@ -52,7 +57,7 @@ fn no_confirmation_of_a_rejected_or_cancelled_order() {
 
 #[test]
 fn only_sales_confirms() {
-    given(&received())
+    given(&approved())
         .when_as(clerk(Role::Logistics), confirm("2026-03-18"))
         .then_rejected(|r| matches!(r, Rejection::NotPermitted { command: "confirm", .. }));
 }

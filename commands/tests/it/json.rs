@@ -54,6 +54,7 @@ fn optional_fields_may_be_left_out() {
 fn line_edits_are_tagged_by_edit() {
     let c: Command = serde_json::from_value(json!({
         "command": "change",
+        "initiated_by": "customer",
         "reason": "customer called",
         "lines": [
             {"edit": "update", "line_no": 2, "quantity": 60},

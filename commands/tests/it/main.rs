@@ -9,7 +9,7 @@ mod confirm;
 mod harness;
 mod json;
 mod production;
-mod props;
+// mod props;
 mod receive;
 mod review;
 mod roles;
