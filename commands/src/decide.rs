@@ -577,6 +577,11 @@ impl Rules<'_> {
             .filter(|d| d.role != c.department)
             .all(|d| request.decisions.get(&d.role).is_some_and(|x| x.approved));
         if rest_approved {
+            // The promise in force now: a confirmation recorded while the request was pending
+            // must not be undone by it. Only the request's own move (an approved customer
+            // change of date) replaces it.
+            let moves_promise = p.changes.iter().any(|f| f.field == "promised date");
+            let promised_date = if moves_promise { p.promised_date } else { self.s.current_promise };
             out.push(
                 OrderChanged {
                     revision: p.revision,
@@ -585,7 +590,7 @@ impl Rules<'_> {
                     lines: p.lines.clone(),
                     total_minor: p.total_minor,
                     requested_date: p.requested_date,
-                    promised_date: p.promised_date,
+                    promised_date,
                     delivery_address: p.delivery_address.clone(),
                     reapproval_required: false,
                     review_due: None,
