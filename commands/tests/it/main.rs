@@ -4,6 +4,7 @@ mod after_sales;
 mod archive;
 mod cancel;
 mod change;
+mod change_request;
 mod close;
 mod confirm;
 mod harness;
