@@ -7,6 +7,7 @@ mod change;
 mod change_request;
 mod close;
 mod confirm;
+mod deadlines;
 mod harness;
 mod json;
 mod production;
