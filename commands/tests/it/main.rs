@@ -11,7 +11,7 @@ mod deadlines;
 mod harness;
 mod json;
 mod production;
-// mod props;
+mod props;
 mod receive;
 mod review;
 mod roles;
