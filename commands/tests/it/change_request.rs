@@ -524,3 +524,52 @@ fn a_cancelled_order_takes_no_decision_on_its_request() {
         .when(approve_change(Role::Production))
         .then_rejected(|r| matches!(r, Rejection::WrongState { status: Status::Cancelled, .. }));
 }
+
+/// An order changed under the old rules after its approval (recorded `order_changed` with
+/// re-approval and no request) is back in review: its re-approval is decided first, then
+/// changes are requests again.
+#[test]
+fn a_reapproval_under_the_old_rules_is_decided_before_a_new_request() {
+    let old_change = orderflow_schemas::Event::new(
+        clerk(Role::Sales),
+        t0(),
+        OrderChanged {
+            revision: 2,
+            reason: "customer called".into(),
+            changes: vec![fc("line 2 quantity", "50", "60")],
+            lines: given(&approved())
+                .state()
+                .lines
+                .iter()
+                .cloned()
+                .map(|mut l| {
+                    if l.line_no == 2 {
+                        l.quantity = 60;
+                    }
+                    l
+                })
+                .collect(),
+            total_minor: 27_000,
+            requested_date: date("2026-03-20"),
+            promised_date: None,
+            delivery_address: "88 Harbour Road, Shanghai".into(),
+            reapproval_required: true,
+            review_due: Some(ts("2026-03-03T09:00:00Z")),
+            request_id: None,
+            initiated_by: None,
+        },
+    );
+    let s = || given(&approved()).and_event(old_change.clone());
+    assert_eq!(s().state().status(), Status::InReview);
+    s().when(change(vec![set_quantity(1, 90)])).then_message(
+        "order 7f3a12bc cannot be changed: production, procurement, finance, warehouse have not approved revision 2",
+    );
+    s().at(ts("2026-03-03T09:00:00Z")).when(mark_overdue(2, None, Role::Finance)).then_ok();
+    let mut re = s();
+    for d in Department::ALL {
+        re = re.and(approve(*d));
+    }
+    let (e, state) = requested(re, change(vec![set_quantity(1, 90)]));
+    assert_eq!((e.request_id, e.revision), (1, 3));
+    assert_eq!(state.lines[1].quantity, 60);
+}
