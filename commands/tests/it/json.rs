@@ -75,9 +75,17 @@ fn unknown_fields_and_commands_are_refused() {
     assert!(typo.is_err());
     let unknown = serde_json::from_value::<Command>(json!({"command": "teleport"}));
     assert!(unknown.is_err());
-    let bad_date =
-        serde_json::from_value::<Command>(json!({"command": "confirm", "promised_date": "18.03.2026"}));
-    assert!(bad_date.is_err());
+    let confirm = |promised: &str| {
+        serde_json::from_value::<Command>(json!({
+            "command": "confirm",
+            "promised_date": promised,
+            "expected_ship_date": "2026-03-16",
+            "delivery_mode": "carrier",
+            "confirmed_via": "phone",
+        }))
+    };
+    assert!(confirm("2026-03-18").is_ok());
+    assert!(confirm("18.03.2026").is_err(), "a date in another format is refused");
 }
 
 #[test]
