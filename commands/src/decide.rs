@@ -372,15 +372,18 @@ impl Rules<'_> {
         .into()])
     }
 
-    /// A change request. Lines and the requested date are the substance the departments
-    /// approved: changing them opens the next revision, which every department must approve
-    /// again (approvals of the old revision no longer count). An address-only change keeps the
-    /// revision and its approvals.
+    /// A change. Lines and the requested date are the substance the departments approved:
+    /// changing them makes the next revision; an address-only change keeps the revision.
     ///
-    /// Promise: a change of the requested date on an order that has a promise moves the current
-    /// promise to the new requested date (the customer asked for it and the new revision's
-    /// review approves it); the original promise never moves. Sales may confirm another date
-    /// afterwards.
+    /// Before any revision was approved (the first review), the change applies at once and the
+    /// review of a new revision starts over. Once approved, it opens a change request
+    /// (`change_requested`) while the approved revision stays in force: every deciding
+    /// department (logistics alone for an address-only change) decides it, and the last
+    /// approval applies it (see [`Rules::approve_change`]).
+    ///
+    /// Promise: only a customer-initiated change of the requested date moves the current
+    /// promise (to the new requested date), and only once approved; an internal change never
+    /// moves it; the original promise never moves. Sales may confirm another date afterwards.
     fn change(&self, c: &ChangeOrder) -> Decided {
         self.require_open()?;
         self.no_change_pending()?;
