@@ -372,15 +372,18 @@ impl Rules<'_> {
         .into()])
     }
 
-    /// A change request. Lines and the requested date are the substance the departments
-    /// approved: changing them opens the next revision, which every department must approve
-    /// again (approvals of the old revision no longer count). An address-only change keeps the
-    /// revision and its approvals.
+    /// A change. Lines and the requested date are the substance the departments approved:
+    /// changing them makes the next revision; an address-only change keeps the revision.
     ///
-    /// Promise: a change of the requested date on an order that has a promise moves the current
-    /// promise to the new requested date (the customer asked for it and the new revision's
-    /// review approves it); the original promise never moves. Sales may confirm another date
-    /// afterwards.
+    /// Before any revision was approved (the first review), the change applies at once and the
+    /// review of a new revision starts over. Once approved, it opens a change request
+    /// (`change_requested`) while the approved revision stays in force: every deciding
+    /// department (logistics alone for an address-only change) decides it, and the last
+    /// approval applies it (see [`Rules::approve_change`]).
+    ///
+    /// Promise: only a customer-initiated change of the requested date moves the current
+    /// promise (to the new requested date), and only once approved; an internal change never
+    /// moves it; the original promise never moves. Sales may confirm another date afterwards.
     fn change(&self, c: &ChangeOrder) -> Decided {
         self.require_open()?;
         self.no_change_pending()?;
@@ -577,6 +580,11 @@ impl Rules<'_> {
             .filter(|d| d.role != c.department)
             .all(|d| request.decisions.get(&d.role).is_some_and(|x| x.approved));
         if rest_approved {
+            // The promise in force now: a confirmation recorded while the request was pending
+            // must not be undone by it. Only the request's own move (an approved customer
+            // change of date) replaces it.
+            let moves_promise = p.changes.iter().any(|f| f.field == "promised date");
+            let promised_date = if moves_promise { p.promised_date } else { self.s.current_promise };
             out.push(
                 OrderChanged {
                     revision: p.revision,
@@ -585,7 +593,7 @@ impl Rules<'_> {
                     lines: p.lines.clone(),
                     total_minor: p.total_minor,
                     requested_date: p.requested_date,
-                    promised_date: p.promised_date,
+                    promised_date,
                     delivery_address: p.delivery_address.clone(),
                     reapproval_required: false,
                     review_due: None,

@@ -95,7 +95,7 @@ mod tests {
 
     #[test]
     fn the_default_role_is_always_allowed() {
-        let c = Command::from(CloseOrder {});
+        let c = Command::from(CloseOrder::default());
         assert!(may_issue(c.default_role(), &c));
         assert!(!may_issue(Role::Auditor, &c));
     }

@@ -1,7 +1,8 @@
-//! `change`: change requests, revisions and re-approval.
+//! `change` before any approval: it applies at once and the first review starts over (the change
+//! requests of an approved order are in `change_request.rs`); the validation of every change.
 
 use orderflow_commands::*;
-use orderflow_schemas::{Department, FieldChange, OrderChanged, OrderLine, Role};
+use orderflow_schemas::{Department, FieldChange, Initiator, OrderChanged, OrderLine, Role};
 
 use crate::harness::*;
 
@@ -18,8 +19,8 @@ fn changed(s: Scenario, c: ChangeOrder) -> (OrderChanged, OrderState) {
 }
 
 #[test]
-fn a_quantity_change_after_approval_opens_the_next_revision() {
-    let s = given(&approved());
+fn a_quantity_change_in_the_first_review_opens_the_next_revision_at_once() {
+    let s = given(&received()).and(approve(Department::Finance));
     let before = s.state().clone();
     let mut lines: Vec<OrderLine> = before.lines.clone();
     lines[1].quantity = 60;
@@ -34,34 +35,46 @@ fn a_quantity_change_after_approval_opens_the_next_revision() {
         delivery_address: before.delivery_address.clone(),
         reapproval_required: true,
         review_due: Some(ts("2026-03-03T09:00:00Z")),
+        request_id: None,
+        initiated_by: Some(Initiator::Customer),
     }
     .into()]);
     assert_eq!(state.revision, 2);
     assert_eq!(state.status(), Status::InReview);
     assert_eq!(state.total_minor, 27_000);
-    assert!(state.decisions.is_empty());
+    assert!(state.decisions.is_empty(), "the review starts over");
+    assert!(state.change_request.is_none(), "no request: the change applied at once");
+    assert_eq!(state.approved_revision, None);
 }
 
 #[test]
-fn an_address_only_change_keeps_the_revision_and_its_approvals() {
-    let c = ChangeOrder { delivery_address: Some("Gate 3, 90 Harbour Road".into()), ..change(vec![]) };
-    let (e, state) = changed(given(&approved()), c);
-    assert!(!e.reapproval_required);
-    assert_eq!(e.revision, 1);
-    assert_eq!(e.review_due, None);
-    assert_eq!(
-        e.changes,
-        vec![fc("delivery address", "88 Harbour Road, Shanghai", "Gate 3, 90 Harbour Road")]
-    );
-    assert_eq!(state.status(), Status::Approved);
-    assert_eq!(state.delivery_address, "Gate 3, 90 Harbour Road");
+fn a_change_of_a_received_order_applies_at_once() {
+    let (e, state) = changed(given(&received()), change(vec![set_quantity(1, 90)]));
+    assert_eq!(e.request_id, None);
+    assert!(e.reapproval_required);
+    assert_eq!(state.lines[0].quantity, 90);
+    assert_eq!(state.status(), Status::InReview);
+}
+
+#[test]
+fn a_change_in_the_first_review_takes_no_impact_notes() {
+    let c =
+        ChangeOrder { impact: vec![impact(Role::Production, "fine")], ..change(vec![set_quantity(1, 90)]) };
+    given(&received())
+        .when(c)
+        .then_rejected(|r| matches!(r, Rejection::InvalidInput { field, .. } if field == "impact"));
 }
 
 #[test]
 fn an_address_only_change_in_review_keeps_the_decisions_made() {
     let c = ChangeOrder { delivery_address: Some("Gate 3".into()), ..change(vec![]) };
-    let (_, state) = changed(given(&received()).and(approve(Department::Finance)), c);
+    let (e, state) = changed(given(&received()).and(approve(Department::Finance)), c);
+    assert!(!e.reapproval_required);
+    assert_eq!(e.revision, 1);
+    assert_eq!(e.review_due, None);
+    assert_eq!(e.changes, vec![fc("delivery address", "88 Harbour Road, Shanghai", "Gate 3")]);
     assert_eq!(state.decisions.get(&Department::Finance), Some(&Decision::Approved));
+    assert_eq!(state.delivery_address, "Gate 3");
 }
 
 #[test]
@@ -90,36 +103,15 @@ fn a_change_needs_a_reason() {
 }
 
 #[test]
-fn a_date_change_moves_the_current_promise_but_not_the_original() {
-    let s = given(&approved()).and(confirm("2026-03-18"));
+fn a_date_change_in_the_first_review_promises_nothing() {
     let c = ChangeOrder { requested_date: Some(date("2026-03-25")), ..change(vec![]) };
-    let (e, state) = changed(s, c);
-    assert_eq!(
-        e.changes,
-        vec![
-            fc("requested date", "2026-03-20", "2026-03-25"),
-            fc("promised date", "2026-03-18", "2026-03-25")
-        ]
-    );
-    assert!(e.reapproval_required);
-    assert_eq!(e.promised_date, Some(date("2026-03-25")));
-    assert_eq!(state.original_promise, Some(date("2026-03-18")));
-    assert_eq!(state.current_promise, Some(date("2026-03-25")));
-    assert_eq!(state.requested_date, Some(date("2026-03-25")));
-}
-
-#[test]
-fn a_date_change_without_a_promise_promises_nothing() {
-    let c = ChangeOrder { requested_date: Some(date("2026-03-25")), ..change(vec![]) };
-    let (e, state) = changed(given(&approved()), c);
+    let (e, state) = changed(given(&received()), c);
+    assert_eq!(e.changes, vec![fc("requested date", "2026-03-20", "2026-03-25")]);
+    assert!(e.reapproval_required, "the date is substance: the review starts over");
+    assert_eq!(e.revision, 2);
     assert_eq!(e.promised_date, None);
     assert_eq!(state.current_promise, None);
-}
-
-#[test]
-fn a_line_change_keeps_the_current_promise() {
-    let (e, _) = changed(given(&approved()).and(confirm("2026-03-18")), change(vec![set_quantity(1, 80)]));
-    assert_eq!(e.promised_date, Some(date("2026-03-18")));
+    assert_eq!(state.requested_date, Some(date("2026-03-25")));
 }
 
 #[test]
@@ -132,7 +124,7 @@ fn a_requested_date_in_the_past_is_refused() {
 
 #[test]
 fn an_added_line_takes_the_next_number_and_numbers_are_never_reused() {
-    let s = given(&approved()).and(change(vec![LineEdit::Remove { line_no: 2 }]));
+    let s = given(&received()).and(change(vec![LineEdit::Remove { line_no: 2 }]));
     assert_eq!(s.state().lines.len(), 1);
     let (e, state) = changed(s, change(vec![LineEdit::Add(new_line("BUTTER-250", "salted", 20, 300))]));
     assert_eq!(e.changes, vec![fc("line 3", "", "BUTTER-250 (salted), 20 pcs at 3.00 EUR")]);
@@ -143,7 +135,7 @@ fn an_added_line_takes_the_next_number_and_numbers_are_never_reused() {
 
 #[test]
 fn a_removed_line_is_recorded_with_its_old_content() {
-    let (e, state) = changed(given(&approved()), change(vec![LineEdit::Remove { line_no: 1 }]));
+    let (e, state) = changed(given(&received()), change(vec![LineEdit::Remove { line_no: 1 }]));
     assert_eq!(e.changes, vec![fc("line 1", "MILK-1L (UHT 3.5%), 100 pcs at 1.20 EUR", "")]);
     assert_eq!(state.total_minor, 50 * 250);
 }
@@ -156,7 +148,7 @@ fn spec_and_price_changes_carry_old_and_new_values() {
         spec: Some("UHT 1.5%".into()),
         unit_price_minor: Some(110),
     });
-    let (e, _) = changed(given(&approved()), change(vec![edit]));
+    let (e, _) = changed(given(&received()), change(vec![edit]));
     assert_eq!(
         e.changes,
         vec![fc("line 1 spec", "UHT 3.5%", "UHT 1.5%"), fc("line 1 unit price", "1.20 EUR", "1.10 EUR")]
@@ -166,7 +158,7 @@ fn spec_and_price_changes_carry_old_and_new_values() {
 
 #[test]
 fn edits_apply_in_order_and_the_record_is_the_net_difference() {
-    let (e, _) = changed(given(&approved()), change(vec![set_quantity(2, 70), set_quantity(2, 60)]));
+    let (e, _) = changed(given(&received()), change(vec![set_quantity(2, 70), set_quantity(2, 60)]));
     assert_eq!(e.changes, vec![fc("line 2 quantity", "50", "60")]);
 }
 

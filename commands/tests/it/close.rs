@@ -7,9 +7,11 @@ use crate::harness::*;
 
 #[test]
 fn a_signed_order_closes_with_its_retention_date() {
-    let state = given(&signed())
-        .when(close())
-        .then_events(&[OrderClosed { retention_until: date("2036-03-02") }.into()]);
+    let state = given(&signed()).when(close()).then_events(&[OrderClosed {
+        retention_until: date("2036-03-02"),
+        override_reason: None,
+    }
+    .into()]);
     assert_eq!(state.status(), Status::Closed);
 }
 
@@ -18,15 +20,16 @@ fn the_retention_period_is_a_setting() {
     given(&signed())
         .with_settings(Settings { retention_years: 7, ..Settings::DEFAULT })
         .when(close())
-        .then_events(&[OrderClosed { retention_until: date("2033-03-02") }.into()]);
+        .then_events(&[OrderClosed { retention_until: date("2033-03-02"), override_reason: None }.into()]);
 }
 
 #[test]
 fn a_leap_day_closes_to_the_end_of_february() {
-    given(&signed())
-        .at(ts("2028-02-29T12:00:00Z"))
-        .when(close())
-        .then_events(&[OrderClosed { retention_until: date("2038-02-28") }.into()]);
+    given(&signed()).at(ts("2028-02-29T12:00:00Z")).when(close()).then_events(&[OrderClosed {
+        retention_until: date("2038-02-28"),
+        override_reason: None,
+    }
+    .into()]);
 }
 
 #[test]
@@ -89,6 +92,10 @@ fn a_closed_order_refuses_workflow_commands() {
         deliver(),
         sign(),
         refuse(),
+        approve_change(Role::Production),
+        decline_change(Role::Finance, "no"),
+        withdraw_change(),
+        mark_overdue(1, None, Role::Finance),
     ];
     for c in workflow {
         let name = c.name();
@@ -125,4 +132,114 @@ fn a_closed_order_that_was_never_delivered_takes_no_complaint_or_feedback() {
         .then_rejected(|r| matches!(r, Rejection::WrongState { status: Status::Closed, .. }));
     cancelled_and_closed().when(access()).then_ok();
     cancelled_and_closed().when(hold()).then_ok();
+}
+
+// ---- until the customer is satisfied (直到客戶滿意為止), or a head's recorded override ----------
+
+#[test]
+fn an_order_whose_last_resolution_left_the_customer_unsatisfied_does_not_close() {
+    given(&signed()).and(complain()).and(resolve_with(1, false)).when(close()).then_message(
+        "order 7f3a12bc cannot be closed: the customer is not satisfied with the resolution of complaint 1; \
+         handle it until the customer is satisfied (or a department head closes it with a reason)",
+    );
+    given(&signed())
+        .and(complain())
+        .and(resolve(1))
+        .and(complain())
+        .and(resolve_with(2, false))
+        .when_as(clerk(Role::CustomerService), close())
+        .then_rejected(
+            |r| matches!(r, Rejection::CustomerUnsatisfied { complaints, .. } if complaints == &vec![2]),
+        );
+}
+
+#[test]
+fn the_last_resolution_counts_not_an_earlier_one() {
+    // Unsatisfied, reopened, resolved to satisfaction: the order closes.
+    given(&signed())
+        .and(complain())
+        .and(resolve_with(1, false))
+        .and(reopen(1))
+        .and(resolve(1))
+        .when(close())
+        .then_ok();
+    // Satisfied, reopened, resolved unsatisfied: it does not.
+    given(&signed())
+        .and(complain())
+        .and(resolve(1))
+        .and(reopen(1))
+        .and(resolve_with(1, false))
+        .when(close())
+        .then_rejected(|r| matches!(r, Rejection::CustomerUnsatisfied { .. }));
+    // Reopened after an unsatisfied resolution: open again, so that is the reason given.
+    given(&signed())
+        .and(complain())
+        .and(resolve_with(1, false))
+        .and(reopen(1))
+        .when(close())
+        .then_rejected(|r| matches!(r, Rejection::OpenComplaints { .. }));
+}
+
+#[test]
+fn a_department_head_closes_over_an_unsatisfied_customer_with_a_recorded_reason() {
+    let state = given(&signed())
+        .and(complain())
+        .and(resolve_with(1, false))
+        .when_as(head(Role::Sales), close_overriding("customer unreachable since May; legal agrees"))
+        .then_events(&[OrderClosed {
+            retention_until: date("2036-03-02"),
+            override_reason: Some("customer unreachable since May; legal agrees".into()),
+        }
+        .into()]);
+    assert_eq!(state.status(), Status::Closed);
+    assert_eq!(state.close_override.as_deref(), Some("customer unreachable since May; legal agrees"));
+}
+
+#[test]
+fn a_department_head_closes_over_an_open_complaint_with_a_reason() {
+    let (_, state) = given(&signed())
+        .and(complain())
+        .when_as(head(Role::CustomerService), close_overriding("duplicate of complaint on order 8b2"))
+        .then_ok();
+    assert_eq!(state.status(), Status::Closed);
+    assert_eq!(state.open_complaints(), vec![1], "the complaint stays open after-sales work");
+}
+
+#[test]
+fn a_clerk_may_not_override() {
+    given(&signed())
+        .and(complain())
+        .and(resolve_with(1, false))
+        .when(close_overriding("tired of it"))
+        .then_message(
+        "order 7f3a12bc cannot be closed: only a department head may give override reason (acting as sales)",
+    );
+    given(&signed())
+        .and(complain())
+        .when_as(clerk(Role::CustomerService), close_overriding("tired of it"))
+        .then_rejected(|r| matches!(r, Rejection::OverrideRefused { .. }));
+}
+
+#[test]
+fn an_override_needs_a_reason_and_is_refused_when_not_needed() {
+    given(&signed())
+        .and(complain())
+        .when_as(head(Role::Sales), close_overriding(" "))
+        .then_message("order 7f3a12bc: override reason is required");
+    given(&signed()).when_as(head(Role::Sales), close_overriding("just in case")).then_message(
+        "order 7f3a12bc: override reason is not needed: no complaint is open or left the customer unsatisfied",
+    );
+    given(&signed())
+        .and(complain())
+        .and(resolve(1))
+        .when_as(head(Role::Sales), close_overriding("just in case"))
+        .then_rejected(|r| matches!(r, Rejection::InvalidInput { field, .. } if field == "override reason"));
+}
+
+#[test]
+fn an_override_does_not_close_an_unfinished_order() {
+    given(&delivered())
+        .and(complain())
+        .when_as(head(Role::Sales), close_overriding("customer gone"))
+        .then_rejected(|r| matches!(r, Rejection::WrongState { status: Status::Delivered, .. }));
 }

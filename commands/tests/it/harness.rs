@@ -2,8 +2,9 @@
 
 use orderflow_commands::*;
 use orderflow_schemas::{
-    AccessKind, Actor, Channel, ComplaintCategory, Currency, Date, Department, Event, EventBody,
-    InspectionResult, OrderId, Role, Severity, ShipMode, Timestamp,
+    AccessKind, Actor, Channel, ComplaintCategory, ConfirmMethod, Currency, Date, DeliveryMode, Department,
+    Event, EventBody, ImpactNote, Initiator, InspectionResult, OrderId, Remedy, Role, Severity, ShipMode,
+    Timestamp, VisitMethod,
 };
 use uuid::Uuid;
 
@@ -35,6 +36,11 @@ pub(crate) fn clerk(role: Role) -> Actor {
 /// A named person acting in a role.
 pub(crate) fn person(name: &str, role: Role) -> Actor {
     Actor::named(name, role)
+}
+
+/// The head of `role`'s department: "{role}-head", acting as head.
+pub(crate) fn head(role: Role) -> Actor {
+    Actor { head: true, ..Actor::named(&format!("{role}-head"), role) }
 }
 
 // ---- command fixtures -------------------------------------------------------------------------
@@ -69,17 +75,57 @@ pub(crate) fn reject(department: Department) -> Command {
     RejectReview { department, revision: None, reason: "credit limit exceeded".into() }.into()
 }
 
-pub(crate) fn confirm(promised: &str) -> Command {
-    ConfirmOrder { promised_date: date(promised), note: "read back by phone".into() }.into()
+/// Confirms `promised`, expected to ship on 2026-03-03 (or on the promised date, when earlier),
+/// by our own fleet, confirmed by phone.
+pub(crate) fn confirm_order(promised: &str) -> ConfirmOrder {
+    let promised_date = date(promised);
+    ConfirmOrder {
+        promised_date,
+        expected_ship_date: promised_date.min(date("2026-03-03")),
+        delivery_mode: DeliveryMode::OwnFleet,
+        confirmed_via: ConfirmMethod::Phone,
+        note: "read back by phone".into(),
+    }
 }
 
+pub(crate) fn confirm(promised: &str) -> Command {
+    confirm_order(promised).into()
+}
+
+/// A change the customer asked for, with these line edits and no impact notes.
 pub(crate) fn change(edits: Vec<LineEdit>) -> ChangeOrder {
     ChangeOrder {
+        initiated_by: Initiator::Customer,
         reason: "customer called".into(),
+        impact: Vec::new(),
         lines: edits,
         requested_date: None,
         delivery_address: None,
     }
+}
+
+/// An impact note for a deciding department.
+pub(crate) fn impact(role: Role, note: &str) -> ImpactNote {
+    ImpactNote { role, note: note.into() }
+}
+
+/// The department (by its role) approves the pending change request.
+pub(crate) fn approve_change(department: Role) -> Command {
+    ApproveChange { department, request_id: None, note: "fine".into() }.into()
+}
+
+/// The department (by its role) declines the pending change request.
+pub(crate) fn decline_change(department: Role, reason: &str) -> Command {
+    DeclineChange { department, request_id: None, reason: reason.into() }.into()
+}
+
+pub(crate) fn withdraw_change() -> Command {
+    WithdrawChange { reason: "customer changed their mind".into() }.into()
+}
+
+/// Every department deciding change requests approves the pending one, in order.
+pub(crate) fn approve_change_by_all() -> Vec<Step> {
+    orderflow_schemas::CHANGE_REVIEWERS.iter().map(|r| Step::from(approve_change(*r))).collect()
 }
 
 pub(crate) fn set_quantity(line_no: u16, quantity: u32) -> LineEdit {
@@ -87,7 +133,7 @@ pub(crate) fn set_quantity(line_no: u16, quantity: u32) -> LineEdit {
 }
 
 pub(crate) fn cancel() -> Command {
-    CancelOrder { reason: "customer withdrew".into() }.into()
+    CancelOrder { initiated_by: Initiator::Customer, reason: "customer withdrew".into() }.into()
 }
 
 pub(crate) fn schedule(finish: &str) -> Command {
@@ -108,6 +154,7 @@ pub(crate) fn ship_order() -> ShipOrder {
         mode: ShipMode::ColdChain,
         tracking_number: "SF123456789".into(),
         eta: date("2026-03-05"),
+        unconfirmed_reason: None,
     }
 }
 
@@ -132,12 +179,45 @@ pub(crate) fn refuse() -> Command {
 }
 
 pub(crate) fn complain() -> Command {
-    OpenComplaint { category: ComplaintCategory::Quality, severity: Severity::High, text: "sour milk".into() }
-        .into()
+    OpenComplaint {
+        category: ComplaintCategory::Quality,
+        severity: Severity::High,
+        text: "sour milk".into(),
+        assignee: None,
+    }
+    .into()
 }
 
+/// Resolves the complaint by replacement, to the customer's satisfaction.
 pub(crate) fn resolve(complaint_id: u32) -> Command {
-    ResolveComplaint { complaint_id, resolution: "replaced 10 units".into(), customer_satisfied: true }.into()
+    resolve_with(complaint_id, true)
+}
+
+pub(crate) fn resolve_with(complaint_id: u32, customer_satisfied: bool) -> Command {
+    ResolveComplaint {
+        complaint_id,
+        resolution: "replaced 10 units".into(),
+        remedy: Remedy::Replacement,
+        customer_satisfied,
+    }
+    .into()
+}
+
+pub(crate) fn update_complaint(complaint_id: u32) -> Command {
+    UpdateComplaint {
+        complaint_id,
+        note: "samples sent to the lab".into(),
+        next_step: "quality reports by Friday".into(),
+    }
+    .into()
+}
+
+pub(crate) fn visit(score: Option<u8>) -> Command {
+    RecordVisit { method: VisitMethod::Phone, score, comment: "happy with the cold chain".into() }.into()
+}
+
+pub(crate) fn mark_overdue(revision: u32, request_id: Option<u32>, department: Role) -> Command {
+    MarkOverdue { revision, request_id, department }.into()
 }
 
 pub(crate) fn reopen(complaint_id: u32) -> Command {
@@ -149,7 +229,11 @@ pub(crate) fn feedback(score: u8) -> Command {
 }
 
 pub(crate) fn close() -> Command {
-    CloseOrder {}.into()
+    CloseOrder::default().into()
+}
+
+pub(crate) fn close_overriding(reason: &str) -> Command {
+    CloseOrder { override_reason: Some(reason.into()) }.into()
 }
 
 pub(crate) fn hold() -> Command {
@@ -184,8 +268,15 @@ pub(crate) fn approved() -> Vec<Step> {
     steps
 }
 
-pub(crate) fn shipped() -> Vec<Step> {
+/// Approved and confirmed for 2026-03-18.
+pub(crate) fn confirmed() -> Vec<Step> {
     let mut steps = approved();
+    steps.push(confirm("2026-03-18").into());
+    steps
+}
+
+pub(crate) fn shipped() -> Vec<Step> {
+    let mut steps = confirmed();
     steps.push(ship().into());
     steps
 }
@@ -285,6 +376,14 @@ impl Scenario {
     /// One more given command, issued by the clerk of its default role.
     pub(crate) fn and(mut self, c: impl Into<Command>) -> Self {
         self.apply(Step::Do(c.into()));
+        self
+    }
+
+    /// More given steps.
+    pub(crate) fn and_steps(mut self, steps: Vec<Step>) -> Self {
+        for step in steps {
+            self.apply(step);
+        }
         self
     }
 
@@ -410,6 +509,8 @@ pub(crate) fn every_command() -> Vec<Command> {
         reject(Department::Warehouse),
         confirm("2026-03-18"),
         ChangeOrder {
+            initiated_by: Initiator::Internal,
+            impact: vec![impact(Role::Production, "one more shift")],
             delivery_address: Some("Gate 3".into()),
             requested_date: Some(date("2026-03-25")),
             ..change(vec![
@@ -442,5 +543,17 @@ pub(crate) fn every_command() -> Vec<Command> {
         release(),
         access(),
         access_refused(),
+        ApproveChange { department: Role::Production, request_id: Some(1), note: "capacity ok".into() }
+            .into(),
+        DeclineChange {
+            department: Role::Finance,
+            request_id: Some(1),
+            reason: "over the credit limit".into(),
+        }
+        .into(),
+        withdraw_change(),
+        update_complaint(1),
+        visit(Some(4)),
+        mark_overdue(1, None, Role::Finance),
     ]
 }

@@ -10,12 +10,12 @@ use crate::harness::*;
 use InspectionResult::{Pass, Rework, Scrap};
 
 fn in_production() -> Scenario {
-    given(&approved()).and(schedule("2026-03-10"))
+    given(&confirmed()).and(schedule("2026-03-10"))
 }
 
 #[test]
 fn production_is_scheduled_after_approval() {
-    let state = given(&approved()).when(schedule("2026-03-10")).then_events(&[ProductionScheduled {
+    let state = given(&confirmed()).when(schedule("2026-03-10")).then_events(&[ProductionScheduled {
         planned_finish: date("2026-03-10"),
         note: "line 3, day shift".into(),
     }
@@ -42,14 +42,14 @@ fn production_may_be_replanned_until_completed() {
 
 #[test]
 fn the_planned_finish_is_not_in_the_past() {
-    given(&approved())
+    given(&confirmed())
         .when(schedule("2026-02-01"))
         .then_message("order 7f3a12bc: planned finish 2026-02-01 is before today (2026-03-02)");
 }
 
 #[test]
 fn an_inspection_needs_scheduled_production() {
-    given(&approved())
+    given(&confirmed())
         .when(inspect(Pass))
         .then_message("order 7f3a12bc cannot record an inspection: production is not scheduled");
 }

@@ -1,7 +1,7 @@
 //! `receive`: taking in a new order.
 
 use orderflow_commands::*;
-use orderflow_schemas::{OrderLine, OrderReceived, Role};
+use orderflow_schemas::{OrderLine, OrderReceived, Role, RoleDue};
 
 use crate::harness::*;
 
@@ -23,6 +23,10 @@ fn receive_records_numbered_lines_a_computed_total_and_the_review_due() {
         delivery_address: c.delivery_address.clone(),
         special_requirements: c.special_requirements.clone(),
         review_due: ts("2026-03-03T09:00:00Z"),
+        review_due_by: [Role::Production, Role::Procurement, Role::Finance, Role::Warehouse]
+            .iter()
+            .map(|&role| RoleDue { role, due: ts("2026-03-03T09:00:00Z") })
+            .collect(),
     }
     .into()]);
     assert_eq!(state.status(), Status::Received);
@@ -169,18 +173,45 @@ fn the_delivery_address_is_required() {
 #[test]
 fn the_review_is_due_after_the_configured_hours() {
     let (_, state) = given(&[])
-        .with_settings(Settings { review_hours: 48, ..Settings::DEFAULT })
+        .with_settings(Settings { review_hours: ReviewHours::all(48), ..Settings::DEFAULT })
         .when(receive())
         .then_ok();
     assert_eq!(state.review_due, Some(ts("2026-03-04T09:00:00Z")));
 }
 
 #[test]
+fn each_department_has_its_own_review_limit_and_the_order_is_due_by_the_latest() {
+    let hours = ReviewHours { production: 8, procurement: 24, finance: 72, warehouse: 4, logistics: 1 };
+    let (events, state) = given(&[])
+        .with_settings(Settings { review_hours: hours, ..Settings::DEFAULT })
+        .when(receive())
+        .then_ok();
+    let [orderflow_schemas::EventBody::OrderReceived(e)] = events.as_slice() else {
+        panic!("expected one OrderReceived, got {events:?}")
+    };
+    let due = |role, at: &str| RoleDue { role, due: ts(at) };
+    let expected = vec![
+        due(Role::Production, "2026-03-02T17:00:00Z"),
+        due(Role::Procurement, "2026-03-03T09:00:00Z"),
+        due(Role::Finance, "2026-03-05T09:00:00Z"),
+        due(Role::Warehouse, "2026-03-02T13:00:00Z"),
+    ];
+    assert_eq!(e.review_due_by, expected, "logistics does not review a new order");
+    assert_eq!(e.review_due, ts("2026-03-05T09:00:00Z"));
+    assert_eq!(state.review_due_by, expected);
+}
+
+#[test]
 fn a_review_period_of_zero_hours_is_a_setting_mistake() {
     given(&[])
-        .with_settings(Settings { review_hours: 0, ..Settings::DEFAULT })
+        .with_settings(Settings { review_hours: ReviewHours::all(0), ..Settings::DEFAULT })
         .when(receive())
-        .then_message("setting review_hours must be more than 0 hours (got 0)");
+        .then_message("setting review_hours.production must be more than 0 hours (got 0)");
+    let hours = ReviewHours { finance: -2, ..ReviewHours::all(24) };
+    given(&[])
+        .with_settings(Settings { review_hours: hours, ..Settings::DEFAULT })
+        .when(receive())
+        .then_message("setting review_hours.finance must be more than 0 hours (got -2)");
 }
 
 #[test]

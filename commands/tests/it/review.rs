@@ -126,7 +126,7 @@ fn the_receiver_may_still_reject() {
 #[test]
 fn the_clerk_who_opened_a_revision_may_not_approve_it() {
     let ann = person("ann", Role::Sales);
-    given(&approved())
+    given(&received())
         .and_as(ann, change(vec![set_quantity(2, 60)]).into())
         .when_as(person("ann", Role::Finance), approve(Department::Finance))
         .then_message(
@@ -205,8 +205,11 @@ fn an_overdue_review_is_not_auto_approved_and_still_accepts_decisions() {
 }
 
 #[test]
-fn approvals_of_an_old_revision_do_not_count_after_a_change() {
-    let s = given(&approved()).and(change(vec![set_quantity(2, 60)]));
+fn approvals_of_an_old_revision_do_not_count_after_a_change_in_review() {
+    let s = given(&received())
+        .and(approve(Department::Finance))
+        .and(approve(Department::Production))
+        .and(change(vec![set_quantity(2, 60)]));
     assert_eq!(s.state().revision, 2);
     assert_eq!(s.state().status(), Status::InReview);
     assert!(!s.state().is_approved());
@@ -216,7 +219,10 @@ fn approvals_of_an_old_revision_do_not_count_after_a_change() {
 
 #[test]
 fn the_new_revision_is_approved_by_four_fresh_approvals() {
-    let mut s = given(&approved()).and(change(vec![set_quantity(2, 60)]));
+    let mut s = given(&received())
+        .and(approve(Department::Finance))
+        .and(approve(Department::Warehouse))
+        .and(change(vec![set_quantity(2, 60)]));
     for d in &Department::ALL[..3] {
         s = s.and(approve(*d));
     }

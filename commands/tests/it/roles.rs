@@ -1,7 +1,7 @@
 //! Who may issue what, and the command names.
 
 use orderflow_commands::*;
-use orderflow_schemas::{Department, Role};
+use orderflow_schemas::{Actor, Department, Role};
 
 use crate::harness::*;
 
@@ -37,6 +37,12 @@ fn every_command_has_a_name_and_an_example() {
             "release",
             "access",
             "access_refused",
+            "approve_change",
+            "decline_change",
+            "withdraw_change",
+            "update_complaint",
+            "visit",
+            "mark_overdue",
         ]
     );
 }
@@ -67,6 +73,12 @@ fn the_permission_table() {
         ("release", &[Archivist]),
         ("access", Role::ALL),
         ("access_refused", Role::ALL),
+        ("approve_change", &[Production]),
+        ("decline_change", &[Finance]),
+        ("withdraw_change", &[Sales]),
+        ("update_complaint", &[CustomerService]),
+        ("visit", &[CustomerService, Sales]),
+        ("mark_overdue", &[System]),
     ];
     let commands = every_command();
     assert_eq!(commands.len(), expected.len());
@@ -102,6 +114,39 @@ fn a_department_decision_belongs_to_its_role() {
 }
 
 #[test]
+fn a_change_request_is_decided_by_each_deciding_department_only() {
+    for &role in orderflow_schemas::CHANGE_REVIEWERS {
+        assert_eq!(allowed_roles(&approve_change(role)), &[role]);
+        assert_eq!(allowed_roles(&decline_change(role, "no")), &[role]);
+        assert_eq!(approve_change(role).default_role(), role);
+    }
+    for role in [Sales, Quality, CustomerService, Archivist, Auditor, System] {
+        assert!(allowed_roles(&approve_change(role)).is_empty(), "{role} decides no change request");
+        given(&confirmed())
+            .and(change(vec![set_quantity(2, 60)]))
+            .when_as(clerk(role), approve_change(role))
+            .then_rejected(|r| matches!(r, Rejection::NotPermitted { command: "approve_change", .. }));
+    }
+    // The actor's role must be the department named.
+    given(&confirmed())
+        .and(change(vec![set_quantity(2, 60)]))
+        .when_as(clerk(Finance), approve_change(Production))
+        .then_message("order 7f3a12bc: role finance may not issue \"approve_change\" (allowed: production)");
+}
+
+#[test]
+fn only_the_system_records_an_overdue_review() {
+    let s = || given(&received()).at(ts("2026-03-04T09:00:00Z"));
+    for role in [Sales, Finance, Logistics, Archivist] {
+        s().when_as(clerk(role), mark_overdue(1, None, Finance))
+            .then_rejected(|r| matches!(r, Rejection::NotPermitted { command: "mark_overdue", .. }));
+    }
+    s().when_as(Actor { head: true, ..clerk(Finance) }, mark_overdue(1, None, Finance))
+        .then_rejected(|r| matches!(r, Rejection::NotPermitted { .. }));
+    s().when(mark_overdue(1, None, Finance)).then_ok();
+}
+
+#[test]
 fn the_role_is_checked_before_anything_else() {
     // Even on an order that does not exist, a wrong role hears about its role first.
     given(&[]).when_as(clerk(Auditor), ship()).then_rejected(|r| matches!(r, Rejection::NotPermitted { .. }));
@@ -113,6 +158,17 @@ fn after_close_only_after_sales_and_archive_commands_remain() {
         every_command().iter().filter(|c| c.allowed_after_close()).map(Command::name).collect();
     assert_eq!(
         remain,
-        ["complain", "resolve", "reopen", "feedback", "hold", "release", "access", "access_refused"]
+        [
+            "complain",
+            "resolve",
+            "reopen",
+            "feedback",
+            "hold",
+            "release",
+            "access",
+            "access_refused",
+            "update_complaint",
+            "visit"
+        ]
     );
 }

@@ -13,12 +13,14 @@ fn all_lines_in_full() -> Vec<LineQuantity> {
 
 #[test]
 fn an_order_served_from_stock_ships_in_full_right_after_approval() {
-    let state = given(&approved()).when(ship()).then_events(&[OrderShipped {
+    let state = given(&confirmed()).when(ship()).then_events(&[OrderShipped {
         carrier: "SF Cold Chain".into(),
         mode: ShipMode::ColdChain,
         tracking_number: "SF123456789".into(),
         eta: date("2026-03-05"),
         lines: all_lines_in_full(),
+        revision: Some(1),
+        unconfirmed_reason: None,
     }
     .into()]);
     assert_eq!(state.status(), Status::Shipped);
@@ -36,15 +38,23 @@ fn an_order_never_ships_without_every_approval_of_the_current_revision() {
 }
 
 #[test]
-fn a_change_after_approval_blocks_shipping_until_reapproved() {
-    given(&approved()).and(change(vec![set_quantity(2, 60)])).when(ship()).then_message(
-        "order 7f3a12bc cannot ship: production, procurement, finance, warehouse have not approved revision 2",
+fn a_pending_change_request_blocks_shipping_until_decided() {
+    given(&confirmed()).and(change(vec![set_quantity(2, 60)])).when(ship()).then_message(
+        "order 7f3a12bc cannot ship: change request 1 is pending; the departments decide it or sales withdraws it first",
     );
-    let mut s = given(&approved()).and(change(vec![set_quantity(2, 60)]));
-    for d in Department::ALL {
-        s = s.and(approve(*d));
-    }
-    let (events, _) = s.when(ship()).then_ok();
+    given(&confirmed())
+        .and(change(vec![set_quantity(2, 60)]))
+        .and(approve_change(Role::Production))
+        .and(approve_change(Role::Procurement))
+        .and(approve_change(Role::Finance))
+        .and(approve_change(Role::Warehouse))
+        .when(ship())
+        .then_rejected(|r| matches!(r, Rejection::ChangePending { request_id: 1, .. }));
+    let (events, _) = given(&confirmed())
+        .and(change(vec![set_quantity(2, 60)]))
+        .and_steps(approve_change_by_all())
+        .when(ship())
+        .then_ok();
     match events.as_slice() {
         [orderflow_schemas::EventBody::OrderShipped(e)] => {
             assert_eq!(e.lines[1], LineQuantity { line_no: 2, quantity: 60 });
@@ -55,12 +65,12 @@ fn a_change_after_approval_blocks_shipping_until_reapproved() {
 
 #[test]
 fn scheduled_production_must_complete_before_shipping() {
-    given(&approved())
+    given(&confirmed())
         .and(schedule("2026-03-10"))
         .and(inspect(InspectionResult::Pass))
         .when(ship())
         .then_message("order 7f3a12bc cannot ship: production was scheduled and is not completed");
-    given(&approved())
+    given(&confirmed())
         .and(schedule("2026-03-10"))
         .and(inspect(InspectionResult::Pass))
         .and(complete())
@@ -78,30 +88,33 @@ fn an_order_ships_once() {
 
 #[test]
 fn a_cancelled_order_does_not_ship() {
-    given(&approved()).and(cancel()).when(ship()).then_message("order 7f3a12bc cannot ship: it is cancelled");
+    given(&confirmed())
+        .and(cancel())
+        .when(ship())
+        .then_message("order 7f3a12bc cannot ship: it is cancelled");
 }
 
 #[test]
 fn the_eta_is_not_before_the_ship_date() {
     let c = ShipOrder { eta: date("2026-03-01"), ..ship_order() };
-    given(&approved())
+    given(&confirmed())
         .when(c)
         .then_message("order 7f3a12bc: ETA 2026-03-01 is before the ship date (2026-03-02)");
     let same_day = ShipOrder { eta: date("2026-03-02"), ..ship_order() };
-    given(&approved()).when(same_day).then_ok();
+    given(&confirmed()).when(same_day).then_ok();
 }
 
 #[test]
 fn a_shipment_names_carrier_and_tracking_number() {
     let c = ShipOrder { tracking_number: String::new(), ..ship_order() };
-    given(&approved()).when(c).then_message("order 7f3a12bc: tracking number is required");
+    given(&confirmed()).when(c).then_message("order 7f3a12bc: tracking number is required");
     let c = ShipOrder { carrier: String::new(), ..ship_order() };
-    given(&approved()).when(c).then_message("order 7f3a12bc: carrier is required");
+    given(&confirmed()).when(c).then_message("order 7f3a12bc: carrier is required");
 }
 
 #[test]
 fn only_logistics_ships() {
-    given(&approved())
+    given(&confirmed())
         .when_as(clerk(Role::Sales), ship())
         .then_message("order 7f3a12bc: role sales may not issue \"ship\" (allowed: logistics)");
 }
@@ -121,9 +134,9 @@ fn a_delay_moves_the_eta() {
 
 #[test]
 fn a_delay_is_reported_only_between_shipping_and_delivery() {
-    given(&approved())
+    given(&confirmed())
         .when(delay("2026-03-07"))
-        .then_message("order 7f3a12bc cannot report a delay: it is approved");
+        .then_message("order 7f3a12bc cannot report a delay: it is confirmed");
     given(&delivered())
         .when(delay("2026-03-07"))
         .then_rejected(|r| matches!(r, Rejection::WrongState { status: Status::Delivered, .. }));
@@ -161,7 +174,7 @@ fn delivery_is_recorded_once_after_shipping() {
     assert_eq!(state.status(), Status::Delivered);
     assert_eq!(state.delivered_at, Some(later));
     given(&delivered()).when(deliver()).then_message("order 7f3a12bc cannot be delivered: it is delivered");
-    given(&approved())
+    given(&confirmed())
         .when(deliver())
-        .then_rejected(|r| matches!(r, Rejection::WrongState { status: Status::Approved, .. }));
+        .then_rejected(|r| matches!(r, Rejection::WrongState { status: Status::Confirmed, .. }));
 }
