@@ -4,7 +4,7 @@
 //! cargo run --release --example nats_bench -- [ORDERS] [E2E_COMMANDS] [E2E_RATE]
 //! ```
 //!
-//! 1. fills a fresh data directory with ORDERS (default 5000) lifecycle orders (11 commands each,
+//! 1. fills a fresh data directory with ORDERS (default 5000) lifecycle orders (12 commands each,
 //!    64 clients: `orderflow::bench::run_lifecycle`);
 //! 2. raw JetStream publish: as many messages as the log has events, of the events' mean JSON
 //!    size, into a scratch stream (`raw_publish`);

@@ -35,11 +35,12 @@ pub struct BenchArgs {
     pub raw: bool,
 }
 
-/// The workload's commands per order: receive, 4 approvals, schedule, inspect, complete, ship,
-/// deliver, sign. The workflow needs `inspect` (shipping requires passed, completed production)
-/// and `deliver` (sign-off follows delivery) beyond the common workload's nine steps; both are
-/// counted (see `benches/WORKLOAD.md`).
-pub const COMMANDS_PER_ORDER: u64 = 11;
+/// The workload's commands per order: receive, 4 approvals, confirm, schedule, inspect, complete,
+/// ship, deliver, sign. The workflow needs `confirm` (scheduling waits for the confirmation with
+/// the customer), `inspect` (shipping requires passed, completed production) and `deliver`
+/// (sign-off follows delivery) beyond the common workload's nine steps; all are counted (see
+/// `benches/WORKLOAD.md`).
+pub const COMMANDS_PER_ORDER: u64 = 12;
 
 /// Peak resident memory since the last reset, in MiB (Linux; 0 elsewhere).
 pub fn peak_rss_mib() -> u64 {
@@ -333,7 +334,7 @@ pub async fn run(args: BenchArgs, nats: Option<String>) -> Result<(), AppError> 
         }
     };
     if args.raw {
-        crate::bench_raw::run(root, args.orders * 11)?;
+        crate::bench_raw::run(root, args.orders * COMMANDS_PER_ORDER)?;
         if let Some(url) = &nats {
             // The real publisher sends the events' JSON form (~760 bytes); measure the same size.
             let payload_bytes = 760;
