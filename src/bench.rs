@@ -338,7 +338,7 @@ pub async fn run(args: BenchArgs, nats: Option<String>) -> Result<(), AppError> 
         if let Some(url) = &nats {
             // The real publisher sends the events' JSON form (~760 bytes); measure the same size.
             let payload_bytes = 760;
-            let per_s = crate::bench_nats::raw_publish(url, args.orders * 11, payload_bytes)
+            let per_s = crate::bench_nats::raw_publish(url, args.orders * COMMANDS_PER_ORDER, payload_bytes)
                 .await
                 .map_err(|e| AppError::Failure(format!("raw JetStream publish: {e}")))?;
             outln!(
