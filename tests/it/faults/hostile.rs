@@ -16,7 +16,8 @@ use std::time::Duration;
 use orderflow::app::{App, AppError};
 use orderflow_commands::*;
 use orderflow_schemas::{
-    AccessKind, ComplaintCategory, Department, InspectionResult, OrderId, Severity, ShipMode,
+    AccessKind, ComplaintCategory, ConfirmMethod, DeliveryMode, Department, ImpactNote, Initiator,
+    InspectionResult, OrderId, Remedy, Role, Severity, ShipMode,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -488,11 +489,12 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
                     reason: h(),
                 }),
             ),
-            ("note", Command::ConfirmOrder(ConfirmOrder { promised_date: today_plus(20), note: h() })),
-            ("reason", Command::CancelOrder(CancelOrder { reason: h() })),
+            ("reason", Command::CancelOrder(CancelOrder { initiated_by: Initiator::Customer, reason: h() })),
             (
                 "reason",
                 change(ChangeOrder {
+                    initiated_by: Initiator::Customer,
+                    impact: Vec::new(),
                     reason: h(),
                     lines: Vec::new(),
                     requested_date: Some(today_plus(40)),
@@ -502,6 +504,8 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
             (
                 "delivery address",
                 change(ChangeOrder {
+                    initiated_by: Initiator::Customer,
+                    impact: Vec::new(),
                     reason: reason(),
                     lines: Vec::new(),
                     requested_date: None,
@@ -511,6 +515,8 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
             (
                 "spec",
                 change(ChangeOrder {
+                    initiated_by: Initiator::Customer,
+                    impact: Vec::new(),
                     reason: reason(),
                     lines: vec![LineEdit::Update(LineUpdate {
                         line_no: 1,
@@ -525,6 +531,8 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
             (
                 "SKU",
                 change(ChangeOrder {
+                    initiated_by: Initiator::Customer,
+                    impact: Vec::new(),
                     reason: reason(),
                     lines: vec![LineEdit::Add(NewLine { sku: h(), ..line() })],
                     requested_date: None,
@@ -534,6 +542,8 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
             (
                 "unit",
                 change(ChangeOrder {
+                    initiated_by: Initiator::Customer,
+                    impact: Vec::new(),
                     reason: reason(),
                     lines: vec![LineEdit::Add(NewLine { unit: h(), ..line() })],
                     requested_date: None,
@@ -547,12 +557,23 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
                 Command::RecordRefusedAccess(RecordRefusedAccess { access: AccessKind::Export, reason: h() }),
             ),
         ],
-        Some(Command::ConfirmOrder(ConfirmOrder { promised_date: today_plus(20), note: String::new() })),
+        None,
     )
     .await;
     for d in Department::ALL {
         app.execute(request(Some(order), super::approve(*d))).await.expect("approve");
     }
+    // Confirmation needs the approved order (and comes before scheduling).
+    let confirm = |note: String| {
+        Command::ConfirmOrder(ConfirmOrder {
+            promised_date: today_plus(20),
+            expected_ship_date: today_plus(15),
+            delivery_mode: DeliveryMode::Carrier,
+            confirmed_via: ConfirmMethod::Phone,
+            note,
+        })
+    };
+    tried += step(&app, order, vec![("note", confirm(h()))], Some(confirm(String::new()))).await;
     tried += step(
         &app,
         order,
@@ -584,7 +605,13 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
     )
     .await;
     let ship = |carrier: String, tracking_number: String| {
-        Command::ShipOrder(ShipOrder { carrier, mode: ShipMode::Road, tracking_number, eta: today_plus(3) })
+        Command::ShipOrder(ShipOrder {
+            carrier,
+            mode: ShipMode::Road,
+            tracking_number,
+            eta: today_plus(3),
+            unconfirmed_reason: None,
+        })
     };
     tried += step(
         &app,
@@ -622,6 +649,7 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
             category: ComplaintCategory::Quality,
             severity: Severity::Low,
             text,
+            assignee: None,
         })
     };
     tried += step(
@@ -635,7 +663,12 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
     )
     .await;
     let resolve = |resolution: String| {
-        Command::ResolveComplaint(ResolveComplaint { complaint_id: 1, resolution, customer_satisfied: true })
+        Command::ResolveComplaint(ResolveComplaint {
+            complaint_id: 1,
+            resolution,
+            remedy: Remedy::Replacement,
+            customer_satisfied: true,
+        })
     };
     tried += step(&app, order, vec![("resolution", resolve(h()))], Some(resolve("replaced".into()))).await;
     tried += step(
@@ -649,7 +682,7 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
         &app,
         order,
         vec![("note", Command::ReleaseHold(ReleaseHold { note: h() }))],
-        Some(Command::CloseOrder(CloseOrder {})),
+        Some(Command::CloseOrder(CloseOrder { override_reason: None })),
     )
     .await;
     let events = super::audit(app.log());
@@ -676,8 +709,16 @@ fn samples() -> Vec<Vec<u8>> {
             revision: Some(2),
             reason: "no stock".into(),
         }),
-        Command::ConfirmOrder(ConfirmOrder { promised_date: today, note: "n".into() }),
+        Command::ConfirmOrder(ConfirmOrder {
+            promised_date: today,
+            expected_ship_date: today,
+            delivery_mode: DeliveryMode::OwnFleet,
+            confirmed_via: ConfirmMethod::Email,
+            note: "n".into(),
+        }),
         Command::ChangeOrder(ChangeOrder {
+            initiated_by: Initiator::Internal,
+            impact: vec![ImpactNote { role: Role::Production, note: "line 2 is full".into() }],
             reason: "r".into(),
             lines: vec![
                 LineEdit::Update(LineUpdate {
@@ -697,7 +738,19 @@ fn samples() -> Vec<Vec<u8>> {
             mode: ShipMode::Air,
             tracking_number: "t".into(),
             eta: today,
+            unconfirmed_reason: Some("stock order".into()),
         }),
+        Command::ApproveChange(ApproveChange {
+            department: Role::Logistics,
+            request_id: Some(1),
+            note: "ok".into(),
+        }),
+        Command::DeclineChange(DeclineChange {
+            department: Role::Finance,
+            request_id: None,
+            reason: "credit".into(),
+        }),
+        Command::WithdrawChange(WithdrawChange { reason: "customer changed mind".into() }),
         Command::SignOrder(SignOrder {
             signed_by: "s".into(),
             accepted: Some(vec![orderflow_schemas::LineQuantity { line_no: 1, quantity: 2 }]),
@@ -706,10 +759,11 @@ fn samples() -> Vec<Vec<u8>> {
         Command::ResolveComplaint(ResolveComplaint {
             complaint_id: 3,
             resolution: "r".into(),
+            remedy: Remedy::Credit,
             customer_satisfied: false,
         }),
         Command::RecordFeedback(RecordFeedback { score: 5, comment: "c".into() }),
-        Command::CloseOrder(CloseOrder {}),
+        Command::CloseOrder(CloseOrder { override_reason: None }),
     ];
     commands.iter().map(|c| serde_json::to_vec(c).unwrap()).collect()
 }
