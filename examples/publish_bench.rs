@@ -53,7 +53,10 @@ fn order_events(i: usize, currency: Currency) -> Vec<Event> {
         delivery_address: "No. 1 Harbour Road".to_string(),
         special_requirements: String::new(),
         review_due: at.plus_hours(48),
-        review_due_by: Department::ALL.iter().map(|d| RoleDue { role: d.role(), due: at.plus_hours(48) }).collect(),
+        review_due_by: Department::ALL
+            .iter()
+            .map(|d| RoleDue { role: d.role(), due: at.plus_hours(48) })
+            .collect(),
     }
     .into()];
     for d in Department::ALL {

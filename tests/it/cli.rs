@@ -173,9 +173,10 @@ pub(crate) fn grant_for(args: &[&str]) -> Grant {
             (Some("order"), Some("schedule" | "complete")) => Role::Production,
             (Some("order"), Some("inspect")) => Role::Quality,
             (Some("order"), Some("ship" | "delay" | "deliver")) => Role::Logistics,
-            (Some("order"), Some("complain" | "feedback" | "resolve" | "reopen" | "update-complaint" | "visit")) => {
-                Role::CustomerService
-            }
+            (
+                Some("order"),
+                Some("complain" | "feedback" | "resolve" | "reopen" | "update-complaint" | "visit"),
+            ) => Role::CustomerService,
             (Some("order"), Some("history")) => Role::Auditor,
             (Some("order"), _) => Role::Sales,
             (Some("audit"), Some("hold" | "release")) => Role::Archivist,

@@ -169,7 +169,10 @@ impl Story {
             actor("sun.service", Role::CustomerService),
             FeedbackRecorded { score: 4, comment: "fine".to_string() },
         )
-        .one(actor("li.clerk", Role::Sales), OrderClosed { retention_until: date(3 * 365), override_reason: None })
+        .one(
+            actor("li.clerk", Role::Sales),
+            OrderClosed { retention_until: date(3 * 365), override_reason: None },
+        )
     }
 
     fn complaint_cycle(&mut self) -> &mut Self {
@@ -252,10 +255,13 @@ fn story(i: usize) -> Vec<Vec<Event>> {
         // Cancelled after approval.
         2 => {
             s.received(3).approved(1).confirmed();
-            s.one(actor("li.clerk", Role::Sales), OrderCancelled {
-                reason: "customer withdrew".to_string(),
-                initiated_by: Some(Initiator::Customer),
-            });
+            s.one(
+                actor("li.clerk", Role::Sales),
+                OrderCancelled {
+                    reason: "customer withdrew".to_string(),
+                    initiated_by: Some(Initiator::Customer),
+                },
+            );
         }
         // Refused at delivery.
         3 => {

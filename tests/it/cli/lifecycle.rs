@@ -80,7 +80,16 @@ fn an_order_lives_from_receipt_to_closing() {
     let steps: &[(&str, &[&str], &[&str])] = &[
         (
             "confirm",
-            &["--promised", due(), "--ship-date", future("2099-01-22"), "--delivery", "carrier", "--via", "phone"],
+            &[
+                "--promised",
+                due(),
+                "--ship-date",
+                future("2099-01-22"),
+                "--delivery",
+                "carrier",
+                "--via",
+                "phone",
+            ],
             &["order_confirmed"],
         ),
         ("schedule", &["--finish", future("2099-01-20")], &["production_scheduled"]),

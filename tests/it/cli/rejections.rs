@@ -50,7 +50,8 @@ fn an_auditor_issues_no_business_command() {
     let id = desk.order_at(Stage::Received);
     desk.refused(
         &id,
-        &[&["order", "confirm", &id, "--promised", due()][..], &confirm_facts(), &["--role", "auditor"]].concat(),
+        &[&["order", "confirm", &id, "--promised", due()][..], &confirm_facts(), &["--role", "auditor"]]
+            .concat(),
         &["role auditor may not issue \"confirm\"", "allowed: sales"],
     );
     desk.refused(
@@ -160,7 +161,11 @@ fn confirmation_needs_the_approved_order_and_comes_before_scheduling_and_shippin
         &["order", "schedule", &id, "--finish", due()],
         &["cannot schedule production: it is not confirmed with the customer (confirm it first)"],
     );
-    desk.refused(&id, &order_args("ship", &id, SHIP), &["cannot ship: it is not confirmed with the customer"]);
+    desk.refused(
+        &id,
+        &order_args("ship", &id, SHIP),
+        &["cannot ship: it is not confirmed with the customer"],
+    );
     // The expected ship date is not after the promise.
     desk.refused(
         &id,
@@ -357,7 +362,18 @@ fn an_unknown_complaint_is_not_resolved() {
     let id = desk.order_at(Stage::Delivered);
     desk.refused(
         &id,
-        &["order", "resolve", &id, "--complaint", "7", "--resolution", "refund", "--remedy", "refund", "--satisfied"],
+        &[
+            "order",
+            "resolve",
+            &id,
+            "--complaint",
+            "7",
+            "--resolution",
+            "refund",
+            "--remedy",
+            "refund",
+            "--satisfied",
+        ],
         &["has no complaint 7"],
     );
 }

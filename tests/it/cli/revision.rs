@@ -169,7 +169,17 @@ fn an_approval_of_an_old_revision_is_refused() {
     let desk = Desk::new();
     let id = desk.order_at(Stage::Received);
     // Before the first approval the change applies at once and the review starts over.
-    desk.ok(&["order", "change", &id, "--initiated-by", "customer", "--reason", "more yoghurt", "--qty", "2:6"]);
+    desk.ok(&[
+        "order",
+        "change",
+        &id,
+        "--initiated-by",
+        "customer",
+        "--reason",
+        "more yoghurt",
+        "--qty",
+        "2:6",
+    ]);
     desk.refused(
         &id,
         &["order", "approve", &id, "--dept", "production", "--revision", "1"],

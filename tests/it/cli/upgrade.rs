@@ -240,9 +240,15 @@ fn a_directory_written_before_schema_version_3_verifies_and_decodes_to_what_its_
     let all = log.read_from(1, usize::MAX).expect("read the whole log");
     assert_eq!(all.len(), 54);
     for stored in all.iter().filter(|s| !printed_positions.contains(&s.position)) {
-        assert_eq!(stored.stream, DIRECTORY_STREAM, "position {}: only the directory is not printed", stored.position);
+        assert_eq!(
+            stored.stream, DIRECTORY_STREAM,
+            "position {}: only the directory is not printed",
+            stored.position
+        );
         orderflow_schemas::decode_event(stored.event_type, stored.schema_version, &stored.payload)
-            .unwrap_or_else(|e| panic!("directory event at position {} does not decode: {e}", stored.position));
+            .unwrap_or_else(|e| {
+                panic!("directory event at position {} does not decode: {e}", stored.position)
+            });
     }
     log.close().expect("close");
 }

@@ -33,13 +33,28 @@ fn a_missing_required_option_is_a_usage_error() {
         &["order", "confirm", ORDER, "--promised", "2099-01-31"],
         &["required arguments", "--ship-date", "--delivery", "--via"],
     );
-    desk.usage(&["order", "change", ORDER, "--reason", "r", "--qty", "1:2"], &["required arguments", "--initiated-by"]);
+    desk.usage(
+        &["order", "change", ORDER, "--reason", "r", "--qty", "1:2"],
+        &["required arguments", "--initiated-by"],
+    );
     desk.usage(
         &["order", "resolve", ORDER, "--complaint", "1", "--resolution", "r", "--satisfied"],
         &["required arguments", "--remedy"],
     );
     desk.usage(
-        &["order", "confirm", ORDER, "--promised", "2099-01-31", "--ship-date", "2099-01-30", "--delivery", "drone", "--via", "phone"],
+        &[
+            "order",
+            "confirm",
+            ORDER,
+            "--promised",
+            "2099-01-31",
+            "--ship-date",
+            "2099-01-30",
+            "--delivery",
+            "drone",
+            "--via",
+            "phone",
+        ],
         &["drone"],
     );
 }

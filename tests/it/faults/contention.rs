@@ -172,13 +172,28 @@ async fn racing_commands_keep_every_rule_and_lose_nothing() {
                 let mut r: Vec<(&'static str, Request)> = vec![
                     ("ship", at(o, ship("DHL"))),
                     ("ship", at(o, ship("UPS"))),
-                    ("cancel", at(o, Command::CancelOrder(CancelOrder { initiated_by: Initiator::Customer, reason: "changed mind".into() }))),
+                    (
+                        "cancel",
+                        at(
+                            o,
+                            Command::CancelOrder(CancelOrder {
+                                initiated_by: Initiator::Customer,
+                                reason: "changed mind".into(),
+                            }),
+                        ),
+                    ),
                     ("change", at(o, change_quantity(12))),
                 ];
                 for d in Department::ALL {
                     r.push(("approve", at(o, approve(*d))));
                 }
-                let cancel = at(o, Command::CancelOrder(CancelOrder { initiated_by: Initiator::Customer, reason: "duplicate order".into() }));
+                let cancel = at(
+                    o,
+                    Command::CancelOrder(CancelOrder {
+                        initiated_by: Initiator::Customer,
+                        reason: "duplicate order".into(),
+                    }),
+                );
                 for _ in 0..SAME_ID_TASKS {
                     r.push(("cancel (one id)", cancel.clone()));
                 }

@@ -260,36 +260,87 @@ fn other_case(order: String) -> impl Strategy<Value = Case> {
         (vec!["complain", "--category", "bogus", "--text", "t"], vec!["--category"]),
         (vec!["complain", "--category", "quality", "--text", "t"], vec!["complaint"]),
         (
-            vec!["resolve", "--complaint", "4294967296", "--resolution", "r", "--remedy", "refund", "--satisfied"],
+            vec![
+                "resolve",
+                "--complaint",
+                "4294967296",
+                "--resolution",
+                "r",
+                "--remedy",
+                "refund",
+                "--satisfied",
+            ],
             vec!["--complaint"],
         ),
         (
             vec!["resolve", "--complaint", "5", "--resolution", "r", "--remedy", "refund", "--satisfied"],
             vec!["complaint 5"],
         ),
-        (vec!["resolve", "--complaint", "5", "--resolution", "r", "--remedy", "prayer", "--satisfied"], vec!["--remedy"]),
+        (
+            vec!["resolve", "--complaint", "5", "--resolution", "r", "--remedy", "prayer", "--satisfied"],
+            vec!["--remedy"],
+        ),
         (vec!["change", "--initiated-by", "customer", "--reason", "r", "--qty", "1:abc"], vec!["quantity"]),
         (vec!["change", "--initiated-by", "customer", "--reason", "r", "--qty", "1:0"], vec!["quantity"]),
-        (vec!["change", "--initiated-by", "customer", "--reason", "r", "--qty", "70000:1"], vec!["line number"]),
+        (
+            vec!["change", "--initiated-by", "customer", "--reason", "r", "--qty", "70000:1"],
+            vec!["line number"],
+        ),
         (vec!["change", "--initiated-by", "customer", "--reason", "r", "--qty", "9:1"], vec!["line 9"]),
         (vec!["change", "--initiated-by", "customer", "--reason", "r", "--price", "1:-5"], vec!["price"]),
         (vec!["change", "--initiated-by", "customer", "--reason", "r", "--price", "1:1.234"], vec!["price"]),
-        (vec!["change", "--initiated-by", "customer", "--reason", "r", "--remove-line", "70000"], vec!["--remove-line"]),
+        (
+            vec!["change", "--initiated-by", "customer", "--reason", "r", "--remove-line", "70000"],
+            vec!["--remove-line"],
+        ),
         (vec!["change", "--initiated-by", "customer", "--reason", "r", "--remove-line", "1"], vec!["lines"]),
-        (vec!["change", "--initiated-by", "customer", "--reason", "r", "--due", "+99999-01-01"], vec!["requested date"]),
+        (
+            vec!["change", "--initiated-by", "customer", "--reason", "r", "--due", "+99999-01-01"],
+            vec!["requested date"],
+        ),
         (vec!["change", "--initiated-by", "customer", "--reason", "r"], vec!["no change", "nothing"]),
         (vec!["change", "--initiated-by", "customer", "--reason", "", "--qty", "1:5"], vec!["reason"]),
         (
-            vec!["confirm", "--promised", "2030-02-30", "--ship-date", "2030-02-01", "--delivery", "carrier", "--via", "phone"],
+            vec![
+                "confirm",
+                "--promised",
+                "2030-02-30",
+                "--ship-date",
+                "2030-02-01",
+                "--delivery",
+                "carrier",
+                "--via",
+                "phone",
+            ],
             vec!["--promised"],
         ),
         (
-            vec!["confirm", "--promised", "2030-03-01", "--ship-date", "2030-02-01", "--delivery", "drone", "--via", "phone"],
+            vec![
+                "confirm",
+                "--promised",
+                "2030-03-01",
+                "--ship-date",
+                "2030-02-01",
+                "--delivery",
+                "drone",
+                "--via",
+                "phone",
+            ],
             vec!["--delivery"],
         ),
         // The order is not approved: confirmation waits for the approvals, whatever the date.
         (
-            vec!["confirm", "--promised", "1999-01-01", "--ship-date", "1999-01-01", "--delivery", "carrier", "--via", "phone"],
+            vec![
+                "confirm",
+                "--promised",
+                "1999-01-01",
+                "--ship-date",
+                "1999-01-01",
+                "--delivery",
+                "carrier",
+                "--via",
+                "phone",
+            ],
             vec!["confirmed", "approv"],
         ),
         (vec!["sign", "--by", "x", "--accept", "1:abc"], vec!["--accept"]),
@@ -316,7 +367,12 @@ fn other_case(order: String) -> impl Strategy<Value = Case> {
             let mut args = vec!["order".to_string(), cmd.to_string(), id.clone()];
             match cmd {
                 "approve" => args.extend(["--dept".to_string(), "finance".into()]),
-                "cancel" => args.extend(["--initiated-by".to_string(), "customer".into(), "--reason".into(), "r".into()]),
+                "cancel" => args.extend([
+                    "--initiated-by".to_string(),
+                    "customer".into(),
+                    "--reason".into(),
+                    "r".into(),
+                ]),
                 _ => {}
             }
             Case { args: os(&args), names: names.clone() }

@@ -113,7 +113,9 @@ fn command_json(name: &str, department: Department) -> Value {
         "receive" => receive("Auth Test"),
         "approve" => json!({"command": "approve", "department": department}),
         "reject" => json!({"command": "reject", "department": department, "reason": "r"}),
-        "confirm" => json!({"command": "confirm", "promised_date": in_days(30), "expected_ship_date": in_days(30), "delivery_mode": "carrier", "confirmed_via": "phone"}),
+        "confirm" => {
+            json!({"command": "confirm", "promised_date": in_days(30), "expected_ship_date": in_days(30), "delivery_mode": "carrier", "confirmed_via": "phone"})
+        }
         "change" => json!({"command": "change", "initiated_by": "customer", "reason": "r"}),
         "cancel" => json!({"command": "cancel", "initiated_by": "customer", "reason": "r"}),
         "schedule" => json!({"command": "schedule", "planned_finish": in_days(10)}),
@@ -138,9 +140,13 @@ fn command_json(name: &str, department: Department) -> Value {
         "access" => json!({"command": "access", "access": "history"}),
         "access_refused" => json!({"command": "access_refused", "access": "history", "reason": "r"}),
         "approve_change" => json!({"command": "approve_change", "department": department.role()}),
-        "decline_change" => json!({"command": "decline_change", "department": department.role(), "reason": "r"}),
+        "decline_change" => {
+            json!({"command": "decline_change", "department": department.role(), "reason": "r"})
+        }
         "withdraw_change" => json!({"command": "withdraw_change", "reason": "r"}),
-        "update_complaint" => json!({"command": "update_complaint", "complaint_id": 1, "note": "n", "next_step": "s"}),
+        "update_complaint" => {
+            json!({"command": "update_complaint", "complaint_id": 1, "note": "n", "next_step": "s"})
+        }
         "visit" => json!({"command": "visit", "method": "phone", "score": 4}),
         "mark_overdue" => json!({"command": "mark_overdue", "revision": 1, "department": department.role()}),
         other => panic!("no sample body for command {other}; add one"),

@@ -218,7 +218,9 @@ fn bodies_refused_for_their_shape_fail_their_schemas() {
             ("unknown command in the body", cancel(json!({"command": {"command": "teleport"}}))),
             (
                 "unknown field in the command",
-                cancel(json!({"command": {"command": "cancel", "initiated_by": "customer", "reason": "r", "x": 1}})),
+                cancel(
+                    json!({"command": {"command": "cancel", "initiated_by": "customer", "reason": "r", "x": 1}}),
+                ),
             ),
             ("a command without its required field", cancel(json!({"command": {"command": "cancel"}}))),
             (
