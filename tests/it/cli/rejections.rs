@@ -443,6 +443,27 @@ fn an_order_with_an_open_complaint_is_not_closed() {
 }
 
 #[test]
+fn an_order_whose_customer_is_unsatisfied_is_not_closed_unless_a_head_overrides() {
+    let desk = Desk::new();
+    let id = desk.order_at(Stage::Signed);
+    desk.ok(&["order", "complain", &id, "--category", "quality", "--text", "two trays sour"]);
+    let resolve = ["order", "resolve", &id, "--complaint", "1", "--resolution", "credit note offered"];
+    desk.ok(&[&resolve[..], &["--remedy", "credit", "--unsatisfied"]].concat());
+    desk.refused(
+        &id,
+        &["order", "close", &id],
+        &["cannot be closed: the customer is not satisfied with the resolution of complaint 1"],
+    );
+    // A clerk may not override; a department head may, with a reason, and it is recorded.
+    let over = ["order", "close", &id, "--override-reason", "customer stopped answering; credit booked"];
+    desk.refused(&id, &over, &["cannot be closed", "only a department head may give override reason"]);
+    desk.run_as("sales.head", &over).ok();
+    let closed = desk.history(&id).last().cloned().expect("events");
+    assert_eq!(closed["type"], "order_closed");
+    assert_eq!(closed["data"]["override_reason"], "customer stopped answering; credit booked");
+}
+
+#[test]
 fn a_closed_order_takes_only_after_sales_work() {
     let desk = Desk::new();
     let id = desk.order_at(Stage::Signed);
