@@ -34,6 +34,10 @@ fn received() -> Event {
             delivery_address: "Dock 1".into(),
             special_requirements: String::new(),
             review_due: Timestamp(1_780_086_400_000_000),
+            review_due_by: Department::ALL
+                .iter()
+                .map(|d| RoleDue { role: d.role(), due: Timestamp(1_780_086_400_000_000) })
+                .collect(),
         }),
     }
 }

@@ -53,13 +53,27 @@ fn order_events(i: usize, currency: Currency) -> Vec<Event> {
         delivery_address: "No. 1 Harbour Road".to_string(),
         special_requirements: String::new(),
         review_due: at.plus_hours(48),
+        review_due_by: Department::ALL
+            .iter()
+            .map(|d| RoleDue { role: d.role(), due: at.plus_hours(48) })
+            .collect(),
     }
     .into()];
     for d in Department::ALL {
         bodies.push(ReviewApproved { department: *d, revision: 1, note: "ok".to_string() }.into());
     }
     bodies.push(OrderApproved { revision: 1 }.into());
-    bodies.push(OrderConfirmed { promised_date: date, note: String::new() }.into());
+    bodies.push(
+        OrderConfirmed {
+            promised_date: date,
+            note: String::new(),
+            revision: Some(1),
+            expected_ship_date: Some(date),
+            delivery_mode: Some(DeliveryMode::Carrier),
+            confirmed_via: Some(ConfirmMethod::System),
+        }
+        .into(),
+    );
     bodies.push(ProductionScheduled { planned_finish: date, note: "line 1".to_string() }.into());
     bodies.push(QualityInspected { result: InspectionResult::Pass, note: String::new() }.into());
     bodies.push(ProductionCompleted { note: String::new() }.into());

@@ -167,13 +167,16 @@ pub(crate) fn grant_for(args: &[&str]) -> Grant {
         return grant;
     } else {
         match (args.first().copied(), args.get(1).copied()) {
-            (Some("order"), Some("approve" | "reject")) => {
+            (Some("order"), Some("approve" | "reject" | "approve-change" | "decline-change")) => {
                 value("--dept").and_then(|d| d.parse::<Role>().ok()).unwrap_or(Role::Production)
             }
             (Some("order"), Some("schedule" | "complete")) => Role::Production,
             (Some("order"), Some("inspect")) => Role::Quality,
             (Some("order"), Some("ship" | "delay" | "deliver")) => Role::Logistics,
-            (Some("order"), Some("complain" | "feedback" | "resolve" | "reopen")) => Role::CustomerService,
+            (
+                Some("order"),
+                Some("complain" | "feedback" | "resolve" | "reopen" | "update-complaint" | "visit"),
+            ) => Role::CustomerService,
             (Some("order"), Some("history")) => Role::Auditor,
             (Some("order"), _) => Role::Sales,
             (Some("audit"), Some("hold" | "release")) => Role::Archivist,
@@ -284,11 +287,12 @@ struct Snapshot {
 }
 
 /// How far the standard order has come; each stage includes the ones before. Production is never
-/// scheduled, so it ships from stock right after approval.
+/// scheduled, so it ships from stock right after approval and confirmation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Stage {
     Received,
     Approved,
+    Confirmed,
     Shipped,
     Delivered,
     Signed,
@@ -426,12 +430,34 @@ impl Desk {
         }
     }
 
+    /// Sales confirms the approved order with the customer: promised for the 28th (of the
+    /// standard order's month), leaving on the 20th, by carrier, confirmed by phone.
+    #[track_caller]
+    fn confirm(&self, id: &str) -> Out {
+        self.ok(&[
+            "order",
+            "confirm",
+            id,
+            "--promised",
+            future("2099-01-28"),
+            "--ship-date",
+            future("2099-01-20"),
+            "--delivery",
+            "carrier",
+            "--via",
+            "phone",
+        ])
+    }
+
     /// A new standard order brought to `stage`.
     #[track_caller]
     fn order_at(&self, stage: Stage) -> String {
         let id = self.receive(&[]);
         if stage >= Stage::Approved {
             self.approve_all(&id);
+        }
+        if stage >= Stage::Confirmed {
+            self.confirm(&id);
         }
         if stage >= Stage::Shipped {
             self.ok(&["order", "ship", &id, "--carrier", "ColdLine Logistics", "--tracking", "CL-4711"]);

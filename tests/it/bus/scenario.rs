@@ -74,6 +74,10 @@ impl Story {
             delivery_address: format!("No. {} Harbour Road", self.order + 1),
             special_requirements: "keep dry".to_string(),
             review_due: Timestamp(self.clock_us).plus_hours(48),
+            review_due_by: Department::ALL
+                .iter()
+                .map(|d| RoleDue { role: d.role(), due: Timestamp(self.clock_us).plus_hours(48) })
+                .collect(),
         };
         self.one(actor("li.clerk", Role::Sales), body)
     }
@@ -100,7 +104,14 @@ impl Story {
     fn confirmed(&mut self) -> &mut Self {
         self.one(
             actor("li.clerk", Role::Sales),
-            OrderConfirmed { promised_date: date(28), note: "read back by phone".to_string() },
+            OrderConfirmed {
+                promised_date: date(28),
+                note: "read back by phone".to_string(),
+                revision: Some(1),
+                expected_ship_date: Some(date(25)),
+                delivery_mode: Some(DeliveryMode::Carrier),
+                confirmed_via: Some(ConfirmMethod::Phone),
+            },
         )
     }
 
@@ -131,6 +142,8 @@ impl Story {
                 tracking_number: format!("SF{:08}", self.order),
                 eta: date(27),
                 lines: vec![LineQuantity { line_no: 1, quantity: 10 }],
+                revision: None,
+                unconfirmed_reason: None,
             },
         )
     }
@@ -156,7 +169,10 @@ impl Story {
             actor("sun.service", Role::CustomerService),
             FeedbackRecorded { score: 4, comment: "fine".to_string() },
         )
-        .one(actor("li.clerk", Role::Sales), OrderClosed { retention_until: date(3 * 365) })
+        .one(
+            actor("li.clerk", Role::Sales),
+            OrderClosed { retention_until: date(3 * 365), override_reason: None },
+        )
     }
 
     fn complaint_cycle(&mut self) -> &mut Self {
@@ -168,6 +184,8 @@ impl Story {
                 category: ComplaintCategory::Quality,
                 severity: Severity::Medium,
                 text: "two cartons dented".to_string(),
+                assignee: Some("sun.service".to_string()),
+                respond_by: None,
             },
         )
         .one(
@@ -176,6 +194,7 @@ impl Story {
                 complaint_id: 1,
                 resolution: "credit note".to_string(),
                 customer_satisfied: false,
+                remedy: Some(Remedy::Credit),
             },
         )
         .one(cs(), ComplaintReopened { complaint_id: 1, reason: "credit too small".to_string() })
@@ -185,6 +204,7 @@ impl Story {
                 complaint_id: 1,
                 resolution: "replacement".to_string(),
                 customer_satisfied: true,
+                remedy: Some(Remedy::Replacement),
             },
         )
     }
@@ -208,6 +228,8 @@ impl Story {
                 delivery_address: "No. 1 Harbour Road".to_string(),
                 reapproval_required: true,
                 review_due: Some(Timestamp(self.clock_us).plus_hours(48)),
+                request_id: None,
+                initiated_by: Some(Initiator::Customer),
             },
         )
     }
@@ -233,7 +255,13 @@ fn story(i: usize) -> Vec<Vec<Event>> {
         // Cancelled after approval.
         2 => {
             s.received(3).approved(1).confirmed();
-            s.one(actor("li.clerk", Role::Sales), OrderCancelled { reason: "customer withdrew".to_string() });
+            s.one(
+                actor("li.clerk", Role::Sales),
+                OrderCancelled {
+                    reason: "customer withdrew".to_string(),
+                    initiated_by: Some(Initiator::Customer),
+                },
+            );
         }
         // Refused at delivery.
         3 => {

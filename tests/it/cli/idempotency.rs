@@ -73,15 +73,34 @@ fn a_retried_receive_gives_the_same_order() {
 #[test]
 fn a_retry_the_rules_would_accept_is_still_written_once() {
     let desk = Desk::new();
-    let id = desk.order_at(Stage::Received);
-    let confirm = ["order", "confirm", &id, "--promised", due(), "--command-id", COMMAND_ID, "--json"];
+    // Confirmation needs the approved order (version 6: received, four approvals, approved).
+    let id = desk.order_at(Stage::Approved);
+    let confirm = [
+        "order",
+        "confirm",
+        &id,
+        "--promised",
+        due(),
+        "--ship-date",
+        due(),
+        "--delivery",
+        "pickup",
+        "--via",
+        "email",
+        "--command-id",
+        COMMAND_ID,
+        "--json",
+    ];
     assert_eq!(desk.ok(&confirm).json()["duplicate"], false);
     let again = desk.ok(&confirm).json();
     assert_eq!(again["duplicate"], true);
-    assert_eq!(again["version"], 2);
-    assert_eq!(desk.types(&id), ["order_received", "order_confirmed"]);
+    assert_eq!(again["version"], 7);
+    let types = desk.types(&id);
+    assert_eq!(types.len(), 7);
+    assert_eq!(types.iter().filter(|t| *t == "order_confirmed").count(), 1, "{types:?}");
+    assert_eq!(types.last().map(String::as_str), Some("order_confirmed"));
 
     // The same command under another id is written: the rules do accept it again.
-    let fresh = desk.ok(&confirm[..5]);
-    assert!(fresh.stdout.contains("order_confirmed (version 3)"), "{fresh:?}");
+    let fresh = desk.ok(&confirm[..11]);
+    assert!(fresh.stdout.contains("order_confirmed (version 8)"), "{fresh:?}");
 }

@@ -78,7 +78,20 @@ fn an_order_lives_from_receipt_to_closing() {
     assert_eq!(fourth.stdout, format!("order {short}: review_approved, order_approved (version 6)\n"));
 
     let steps: &[(&str, &[&str], &[&str])] = &[
-        ("confirm", &["--promised", due()], &["order_confirmed"]),
+        (
+            "confirm",
+            &[
+                "--promised",
+                due(),
+                "--ship-date",
+                future("2099-01-22"),
+                "--delivery",
+                "carrier",
+                "--via",
+                "phone",
+            ],
+            &["order_confirmed"],
+        ),
         ("schedule", &["--finish", future("2099-01-20")], &["production_scheduled"]),
         ("inspect", &["--result", "pass"], &["quality_inspected"]),
         ("complete", &[], &["production_completed"]),
@@ -89,13 +102,13 @@ fn an_order_lives_from_receipt_to_closing() {
         ("complain", &["--category", "quality", "--text", "two trays dented"], &["complaint_opened"]),
         (
             "resolve",
-            &["--complaint", "1", "--resolution", "credit note", "--satisfied"],
+            &["--complaint", "1", "--resolution", "credit note", "--remedy", "credit", "--satisfied"],
             &["complaint_resolved"],
         ),
         ("reopen", &["--complaint", "1", "--reason", "no credit note came"], &["complaint_reopened"]),
         (
             "resolve",
-            &["--complaint", "1", "--resolution", "credit note sent", "--satisfied"],
+            &["--complaint", "1", "--resolution", "credit note sent", "--remedy", "credit", "--satisfied"],
             &["complaint_resolved"],
         ),
         ("feedback", &["--score", "4", "--comment", "good"], &["feedback_recorded"]),

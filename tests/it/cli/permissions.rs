@@ -7,7 +7,7 @@
 use orderflow::app::{App, AppError, Request};
 use orderflow::auth::Auth;
 use orderflow_commands::*;
-use orderflow_schemas::{Currency, Department, Grant, Role, ShipMode};
+use orderflow_schemas::{Currency, Department, Grant, Initiator, Role, ShipMode};
 use uuid::Uuid;
 
 use orderflow::rng::Rng;
@@ -51,16 +51,17 @@ fn commands() -> Vec<(Command, Vec<String>)> {
         ));
     }
     out.push((
-        Command::CancelOrder(CancelOrder { reason: "asked".into() }),
-        vec!["cancel".into(), "--reason".into(), "asked".into()],
+        Command::CancelOrder(CancelOrder { initiated_by: Initiator::Customer, reason: "asked".into() }),
+        vec!["cancel".into(), "--initiated-by".into(), "customer".into(), "--reason".into(), "asked".into()],
     ));
-    out.push((Command::CloseOrder(CloseOrder {}), vec!["close".into()]));
+    out.push((Command::CloseOrder(CloseOrder { override_reason: None }), vec!["close".into()]));
     out.push((
         Command::ShipOrder(ShipOrder {
             carrier: "DHL".into(),
             mode: ShipMode::Road,
             tracking_number: "T1".into(),
             eta: today.plus_days(3),
+            unconfirmed_reason: None,
         }),
         vec!["ship".into(), "--carrier".into(), "DHL".into(), "--tracking".into(), "T1".into()],
     ));

@@ -16,7 +16,7 @@ use orderflow::app::{App, AppError, Done, Request};
 use orderflow::auth::{Auth, Principal};
 use orderflow::service::query::{AuditExport, AuditHistory, AuditReplay, History};
 use orderflow::service::Query;
-use orderflow_commands::{ApproveReview, Command as Cmd, DeliverOrder, ShipOrder};
+use orderflow_commands::{ApproveReview, Command as Cmd, ConfirmOrder, DeliverOrder, ShipOrder};
 use orderflow_projections::{AuditView, Runner, RunnerConfig, TableWidth};
 use orderflow_schemas::{AccessKind, Department, Event, EventBody, Grant, OrderId, Role, ShipMode};
 use serde_json::Value;
@@ -248,8 +248,25 @@ async fn logistics_reads_once_it_worked_on_the_order_and_a_read_is_not_work() {
     read(&office, order, &pat, AccessKind::History).await.expect_err("still refused");
     assert_eq!(office.app.log().head(), head + 1);
     // Once ma ships it, logistics works on the order: pat may read it now.
-    let eta = orderflow::app::now().date().plus_days(3);
-    let ship = ShipOrder { carrier: "SF".into(), mode: ShipMode::Road, tracking_number: "SF1".into(), eta };
+    let today = orderflow::app::now().date();
+    // Confirmed with the customer first: an unconfirmed order does not ship.
+    let sales = office.user("mo.sales", Grant::Role(Role::Sales)).await;
+    let confirm = ConfirmOrder {
+        promised_date: today.plus_days(20),
+        expected_ship_date: today,
+        delivery_mode: orderflow_schemas::DeliveryMode::Carrier,
+        confirmed_via: orderflow_schemas::ConfirmMethod::Phone,
+        note: String::new(),
+    };
+    office.run(&sales, Some(order), confirm.into()).await;
+    let eta = today.plus_days(3);
+    let ship = ShipOrder {
+        carrier: "SF".into(),
+        mode: ShipMode::Road,
+        tracking_number: "SF1".into(),
+        eta,
+        unconfirmed_reason: None,
+    };
     office.run(&ma, Some(order), ship.into()).await;
     for kind in KINDS {
         let head = office.app.log().head();

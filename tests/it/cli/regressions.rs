@@ -40,8 +40,9 @@ fn malformed_change_values_are_usage_errors_naming_the_option() {
     let desk = Desk::new();
     let id = desk.order_at(Stage::Approved);
     let before = desk.head();
-    desk.run(&["order", "change", &id, "--reason", "more", "--qty", "1:abc"]).failed_usage(&["--qty"]);
-    desk.run(&["order", "change", &id, "--reason", "more", "--price", "1:12.345"]).failed_usage(&["--price"]);
+    let change = ["order", "change", &id, "--initiated-by", "customer", "--reason", "more"];
+    desk.run(&[&change[..], &["--qty", "1:abc"]].concat()).failed_usage(&["--qty"]);
+    desk.run(&[&change[..], &["--price", "1:12.345"]].concat()).failed_usage(&["--price"]);
     assert_eq!(desk.head(), before);
 }
 

@@ -21,6 +21,11 @@ fn receive_args<'a>(lines: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
 
 const SHIP: &[&str] = &["--carrier", "SF Express", "--tracking", "SF-1"];
 
+/// The confirmation's facts after `--promised`: leaving on the 20th, by carrier, by phone.
+fn confirm_facts() -> [&'static str; 6] {
+    ["--ship-date", future("2099-01-20"), "--delivery", "carrier", "--via", "phone"]
+}
+
 // Roles.
 
 #[test]
@@ -45,12 +50,13 @@ fn an_auditor_issues_no_business_command() {
     let id = desk.order_at(Stage::Received);
     desk.refused(
         &id,
-        &["order", "confirm", &id, "--promised", due(), "--role", "auditor"],
+        &[&["order", "confirm", &id, "--promised", due()][..], &confirm_facts(), &["--role", "auditor"]]
+            .concat(),
         &["role auditor may not issue \"confirm\"", "allowed: sales"],
     );
     desk.refused(
         &id,
-        &["order", "cancel", &id, "--reason", "audit", "--role", "auditor"],
+        &["order", "cancel", &id, "--initiated-by", "internal", "--reason", "audit", "--role", "auditor"],
         &["role auditor may not issue \"cancel\""],
     );
 }
@@ -143,12 +149,51 @@ fn shipping_needs_every_departments_approval() {
     );
 }
 
+#[test]
+fn confirmation_needs_the_approved_order_and_comes_before_scheduling_and_shipping() {
+    let desk = Desk::new();
+    let id = desk.order_at(Stage::Received);
+    let confirm = [&["order", "confirm", &id, "--promised", due()][..], &confirm_facts()].concat();
+    desk.refused(&id, &confirm, &["cannot be confirmed", "have not approved revision 1"]);
+    desk.approve_all(&id);
+    desk.refused(
+        &id,
+        &["order", "schedule", &id, "--finish", due()],
+        &["cannot schedule production: it is not confirmed with the customer (confirm it first)"],
+    );
+    desk.refused(
+        &id,
+        &order_args("ship", &id, SHIP),
+        &["cannot ship: it is not confirmed with the customer"],
+    );
+    // The expected ship date is not after the promise.
+    desk.refused(
+        &id,
+        &[
+            "order",
+            "confirm",
+            &id,
+            "--promised",
+            future("2099-01-20"),
+            "--ship-date",
+            future("2099-01-25"),
+            "--delivery",
+            "own_fleet",
+            "--via",
+            "email",
+        ],
+        &["expected ship date", "is after the promised date"],
+    );
+    desk.ok(&confirm);
+    desk.ok(&["order", "schedule", &id, "--finish", future("2099-01-15")]);
+}
+
 // Production.
 
 #[test]
 fn production_cannot_complete_before_the_batch_passed_inspection() {
     let desk = Desk::new();
-    let id = desk.order_at(Stage::Approved);
+    let id = desk.order_at(Stage::Confirmed);
     desk.ok(&["order", "schedule", &id, "--finish", due()]);
     desk.refused(
         &id,
@@ -166,7 +211,7 @@ fn production_cannot_complete_before_the_batch_passed_inspection() {
 #[test]
 fn a_failed_inspection_needs_its_cause() {
     let desk = Desk::new();
-    let id = desk.order_at(Stage::Approved);
+    let id = desk.order_at(Stage::Confirmed);
     desk.ok(&["order", "schedule", &id, "--finish", due()]);
     desk.refused(
         &id,
@@ -178,7 +223,7 @@ fn a_failed_inspection_needs_its_cause() {
 #[test]
 fn production_work_needs_production_scheduled() {
     let desk = Desk::new();
-    let id = desk.order_at(Stage::Approved);
+    let id = desk.order_at(Stage::Confirmed);
     desk.refused(
         &id,
         &["order", "inspect", &id, "--result", "pass"],
@@ -194,7 +239,7 @@ fn production_work_needs_production_scheduled() {
 #[test]
 fn completed_production_is_not_scheduled_again() {
     let desk = Desk::new();
-    let id = desk.order_at(Stage::Approved);
+    let id = desk.order_at(Stage::Confirmed);
     desk.ok(&["order", "schedule", &id, "--finish", due()]);
     desk.ok(&["order", "inspect", &id, "--result", "pass"]);
     desk.ok(&["order", "complete", &id]);
@@ -208,7 +253,7 @@ fn completed_production_is_not_scheduled_again() {
 #[test]
 fn scheduled_production_must_complete_before_shipping() {
     let desk = Desk::new();
-    let id = desk.order_at(Stage::Approved);
+    let id = desk.order_at(Stage::Confirmed);
     desk.ok(&["order", "schedule", &id, "--finish", due()]);
     desk.refused(
         &id,
@@ -222,7 +267,7 @@ fn scheduled_production_must_complete_before_shipping() {
 #[test]
 fn the_eta_is_not_before_the_ship_date() {
     let desk = Desk::new();
-    let id = desk.order_at(Stage::Approved);
+    let id = desk.order_at(Stage::Confirmed);
     let mut args = order_args("ship", &id, SHIP);
     args.extend(["--eta", "2020-01-01"]);
     desk.refused(&id, &args, &["ETA 2020-01-01 is before the ship date"]);
@@ -234,7 +279,7 @@ fn a_shipped_order_is_not_changed() {
     let id = desk.order_at(Stage::Shipped);
     desk.refused(
         &id,
-        &["order", "change", &id, "--reason", "more milk", "--qty", "1:12"],
+        &["order", "change", &id, "--initiated-by", "customer", "--reason", "more milk", "--qty", "1:12"],
         &["cannot be changed: it is shipped"],
     );
 }
@@ -245,7 +290,7 @@ fn a_shipped_order_is_not_cancelled() {
     let id = desk.order_at(Stage::Shipped);
     desk.refused(
         &id,
-        &["order", "cancel", &id, "--reason", "customer changed their mind"],
+        &["order", "cancel", &id, "--initiated-by", "customer", "--reason", "customer changed their mind"],
         &["cannot be cancelled: it is shipped"],
     );
 }
@@ -253,7 +298,7 @@ fn a_shipped_order_is_not_cancelled() {
 #[test]
 fn a_delay_names_a_new_eta() {
     let desk = Desk::new();
-    let id = desk.order_at(Stage::Approved);
+    let id = desk.order_at(Stage::Confirmed);
     let mut ship = order_args("ship", &id, SHIP);
     ship.extend(["--eta", future("2099-03-01")]);
     desk.ok(&ship);
@@ -317,7 +362,18 @@ fn an_unknown_complaint_is_not_resolved() {
     let id = desk.order_at(Stage::Delivered);
     desk.refused(
         &id,
-        &["order", "resolve", &id, "--complaint", "7", "--resolution", "refund", "--satisfied"],
+        &[
+            "order",
+            "resolve",
+            &id,
+            "--complaint",
+            "7",
+            "--resolution",
+            "refund",
+            "--remedy",
+            "refund",
+            "--satisfied",
+        ],
         &["has no complaint 7"],
     );
 }
@@ -327,10 +383,32 @@ fn a_resolved_complaint_is_not_resolved_again() {
     let desk = Desk::new();
     let id = desk.order_at(Stage::Delivered);
     desk.ok(&["order", "complain", &id, "--category", "quantity", "--text", "one case short"]);
-    desk.ok(&["order", "resolve", &id, "--complaint", "1", "--resolution", "sent one case", "--satisfied"]);
+    desk.ok(&[
+        "order",
+        "resolve",
+        &id,
+        "--complaint",
+        "1",
+        "--resolution",
+        "sent one case",
+        "--remedy",
+        "replacement",
+        "--satisfied",
+    ]);
     desk.refused(
         &id,
-        &["order", "resolve", &id, "--complaint", "1", "--resolution", "sent another", "--satisfied"],
+        &[
+            "order",
+            "resolve",
+            &id,
+            "--complaint",
+            "1",
+            "--resolution",
+            "sent another",
+            "--remedy",
+            "replacement",
+            "--satisfied",
+        ],
         &["complaint 1 of order", "is already resolved"],
     );
 }
@@ -365,15 +443,42 @@ fn an_order_with_an_open_complaint_is_not_closed() {
 }
 
 #[test]
+fn an_order_whose_customer_is_unsatisfied_is_not_closed_unless_a_head_overrides() {
+    let desk = Desk::new();
+    let id = desk.order_at(Stage::Signed);
+    desk.ok(&["order", "complain", &id, "--category", "quality", "--text", "two trays sour"]);
+    let resolve = ["order", "resolve", &id, "--complaint", "1", "--resolution", "credit note offered"];
+    desk.ok(&[&resolve[..], &["--remedy", "credit", "--unsatisfied"]].concat());
+    desk.refused(
+        &id,
+        &["order", "close", &id],
+        &["cannot be closed: the customer is not satisfied with the resolution of complaint 1"],
+    );
+    // A clerk may not override; a department head may, with a reason, and it is recorded.
+    let over = ["order", "close", &id, "--override-reason", "customer stopped answering; credit booked"];
+    desk.refused(&id, &over, &["cannot be closed", "only a department head may give override reason"]);
+    desk.run_as("sales.head", &over).ok();
+    let closed = desk.history(&id).last().cloned().expect("events");
+    assert_eq!(closed["type"], "order_closed");
+    assert_eq!(closed["data"]["override_reason"], "customer stopped answering; credit booked");
+}
+
+#[test]
 fn a_closed_order_takes_only_after_sales_work() {
     let desk = Desk::new();
     let id = desk.order_at(Stage::Signed);
     desk.ok(&["order", "close", &id]);
     let refused: &[(&[&str], &str)] = &[
         (&["close"], "cannot be closed: it is closed"),
-        (&["cancel", "--reason", "late"], "cannot be cancelled: it is closed"),
-        (&["change", "--reason", "more", "--qty", "1:12"], "cannot be changed: it is closed"),
-        (&["confirm", "--promised", due()], "cannot be confirmed: it is closed"),
+        (&["cancel", "--initiated-by", "customer", "--reason", "late"], "cannot be cancelled: it is closed"),
+        (
+            &["change", "--initiated-by", "customer", "--reason", "more", "--qty", "1:12"],
+            "cannot be changed: it is closed",
+        ),
+        (
+            &["confirm", "--promised", due(), "--ship-date", due(), "--delivery", "pickup", "--via", "email"],
+            "cannot be confirmed: it is closed",
+        ),
         (&["approve", "--dept", "finance"], "cannot be approved: it is closed"),
         (&["ship", "--carrier", "SF Express", "--tracking", "SF-2"], "cannot ship: it is closed"),
         (&["deliver"], "cannot be delivered: it is closed"),
@@ -384,7 +489,18 @@ fn a_closed_order_takes_only_after_sales_work() {
         desk.refused(&id, &order_args(args[0], &id, &args[1..]), &[*words]);
     }
     desk.ok(&["order", "complain", &id, "--category", "quality", "--text", "found mould"]);
-    desk.ok(&["order", "resolve", &id, "--complaint", "1", "--resolution", "replaced", "--satisfied"]);
+    desk.ok(&[
+        "order",
+        "resolve",
+        &id,
+        "--complaint",
+        "1",
+        "--resolution",
+        "replaced",
+        "--remedy",
+        "replacement",
+        "--satisfied",
+    ]);
     desk.ok(&["order", "feedback", &id, "--score", "3"]);
     let show = desk.ok(&["order", "show", &id, "--json"]).json();
     assert_eq!(show["status"], "closed");

@@ -315,7 +315,7 @@ fn an_export_edited_and_rehashed_fails_its_signature() {
 #[test]
 fn an_anchor_holds_while_the_log_only_grows() {
     let desk = Desk::new();
-    let id = desk.order_at(Stage::Approved);
+    let id = desk.order_at(Stage::Confirmed);
     let key = public_key(&desk);
     let printed = desk.ok(&["audit", "anchor"]).json();
     let head = desk.head();

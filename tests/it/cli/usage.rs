@@ -26,7 +26,37 @@ fn a_missing_required_option_is_a_usage_error() {
     desk.usage(&receive_with(&["--line", "P7:1:1"]), &["required arguments", "--due"]);
     desk.usage(&["order", "approve", ORDER], &["required arguments", "--dept"]);
     desk.usage(&["order", "approve", "--dept", "finance"], &["required arguments", "<ORDER>"]);
-    desk.usage(&["order", "cancel", ORDER], &["required arguments", "--reason"]);
+    desk.usage(&["order", "cancel", ORDER], &["required arguments", "--initiated-by", "--reason"]);
+    // Confirmation records its facts; a change and a cancellation say who asked; a resolution
+    // says what was done, by kind.
+    desk.usage(
+        &["order", "confirm", ORDER, "--promised", "2099-01-31"],
+        &["required arguments", "--ship-date", "--delivery", "--via"],
+    );
+    desk.usage(
+        &["order", "change", ORDER, "--reason", "r", "--qty", "1:2"],
+        &["required arguments", "--initiated-by"],
+    );
+    desk.usage(
+        &["order", "resolve", ORDER, "--complaint", "1", "--resolution", "r", "--satisfied"],
+        &["required arguments", "--remedy"],
+    );
+    desk.usage(
+        &[
+            "order",
+            "confirm",
+            ORDER,
+            "--promised",
+            "2099-01-31",
+            "--ship-date",
+            "2099-01-30",
+            "--delivery",
+            "drone",
+            "--via",
+            "phone",
+        ],
+        &["drone"],
+    );
 }
 
 #[test]

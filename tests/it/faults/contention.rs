@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use orderflow::app::{App, AppError, Done, Request};
 use orderflow_commands::{
-    CancelOrder, ChangeOrder, Command, ConfirmOrder, LineEdit, LineUpdate, ShipOrder, Status,
+    ApproveChange, CancelOrder, ChangeOrder, Command, ConfirmOrder, LineEdit, LineUpdate, ShipOrder, Status,
 };
-use orderflow_schemas::{Department, OrderId, ShipMode};
+use orderflow_schemas::{ConfirmMethod, DeliveryMode, Department, Initiator, OrderId, Role, ShipMode};
 use uuid::Uuid;
 
 use super::{approve, audit, check_invariants, received, request};
@@ -20,6 +20,9 @@ use super::{approve, audit, check_invariants, received, request};
 const ORDERS: usize = 16;
 /// Tasks sending one command id at once.
 const SAME_ID_TASKS: usize = 8;
+/// The departments that decide a change request of lines or date.
+const CHANGE_DEPTS: [Role; 5] =
+    [Role::Production, Role::Procurement, Role::Finance, Role::Warehouse, Role::Logistics];
 
 /// One command sent by one task, and what came of it.
 struct Sent {
@@ -31,6 +34,8 @@ struct Sent {
 
 fn change_quantity(quantity: u32) -> Command {
     Command::ChangeOrder(ChangeOrder {
+        initiated_by: Initiator::Customer,
+        impact: Vec::new(),
         reason: "customer asked".into(),
         lines: vec![LineEdit::Update(LineUpdate {
             line_no: 1,
@@ -43,6 +48,21 @@ fn change_quantity(quantity: u32) -> Command {
     })
 }
 
+fn confirm() -> Command {
+    let today = orderflow::app::now().date();
+    Command::ConfirmOrder(ConfirmOrder {
+        promised_date: today.plus_days(20),
+        expected_ship_date: today.plus_days(1),
+        delivery_mode: DeliveryMode::Carrier,
+        confirmed_via: ConfirmMethod::Phone,
+        note: String::new(),
+    })
+}
+
+fn approve_change(role: Role) -> Command {
+    Command::ApproveChange(ApproveChange { department: role, request_id: None, note: String::new() })
+}
+
 fn ship(carrier: &str) -> Command {
     let eta = orderflow::app::now().date().plus_days(3);
     Command::ShipOrder(ShipOrder {
@@ -50,6 +70,7 @@ fn ship(carrier: &str) -> Command {
         mode: ShipMode::Road,
         tracking_number: "T".into(),
         eta,
+        unconfirmed_reason: None,
     })
 }
 
@@ -92,7 +113,9 @@ async fn racing_commands_keep_every_rule_and_lose_nothing() {
     let mut sent: Vec<Sent> = Vec::new();
 
     // Round 1: the four departments approve (each twice, with different ids) while a change
-    // opens revision 2, and one confirmation is sent by many tasks under one command id.
+    // opens revision 2 (at once before the first approval, as a change request after it), and
+    // one confirmation is sent by many tasks under one command id (refused unless the order is
+    // approved by then).
     sent.extend(
         race(
             &app,
@@ -103,11 +126,7 @@ async fn racing_commands_keep_every_rule_and_lose_nothing() {
                     r.push(("approve", at(o, approve(*d))));
                 }
                 r.push(("change", at(o, change_quantity(11))));
-                let promised = orderflow::app::now().date().plus_days(20);
-                let confirm = at(
-                    o,
-                    Command::ConfirmOrder(ConfirmOrder { promised_date: promised, note: String::new() }),
-                );
+                let confirm = at(o, confirm());
                 for _ in 0..SAME_ID_TASKS {
                     r.push(("confirm (one id)", confirm.clone()));
                 }
@@ -116,16 +135,36 @@ async fn racing_commands_keep_every_rule_and_lose_nothing() {
         )
         .await,
     );
-    // Round 2: whatever revision each order is at now, every department approves it.
+    // Round 2: whatever revision each order is at now, every department approves it, and the
+    // five deciding departments approve a change request if one is pending.
     sent.extend(
         race(
             &app,
-            round(&orders, |o| Department::ALL.iter().map(|d| ("approve", at(o, approve(*d)))).collect()),
+            round(&orders, |o| {
+                let mut r: Vec<(&'static str, Request)> =
+                    Department::ALL.iter().map(|d| ("approve", at(o, approve(*d)))).collect();
+                for role in CHANGE_DEPTS {
+                    r.push(("approve-change", at(o, approve_change(role))));
+                }
+                r
+            }),
         )
         .await,
     );
-    // Round 3: ship races cancel, another change and fresh approvals; a cancellation is also
-    // sent by many tasks under one command id.
+    // Round 2b: the approved orders are confirmed with the customer (many tasks, one id).
+    sent.extend(
+        race(
+            &app,
+            round(&orders, |o| {
+                let confirm = at(o, confirm());
+                (0..SAME_ID_TASKS).map(|_| ("confirm (one id)", confirm.clone())).collect()
+            }),
+        )
+        .await,
+    );
+    // Round 3: ship races cancel, another change (a change request: shipping is refused while
+    // it is pending) and fresh approvals; a cancellation is also sent by many tasks under one
+    // command id.
     sent.extend(
         race(
             &app,
@@ -133,13 +172,28 @@ async fn racing_commands_keep_every_rule_and_lose_nothing() {
                 let mut r: Vec<(&'static str, Request)> = vec![
                     ("ship", at(o, ship("DHL"))),
                     ("ship", at(o, ship("UPS"))),
-                    ("cancel", at(o, Command::CancelOrder(CancelOrder { reason: "changed mind".into() }))),
+                    (
+                        "cancel",
+                        at(
+                            o,
+                            Command::CancelOrder(CancelOrder {
+                                initiated_by: Initiator::Customer,
+                                reason: "changed mind".into(),
+                            }),
+                        ),
+                    ),
                     ("change", at(o, change_quantity(12))),
                 ];
                 for d in Department::ALL {
                     r.push(("approve", at(o, approve(*d))));
                 }
-                let cancel = at(o, Command::CancelOrder(CancelOrder { reason: "duplicate order".into() }));
+                let cancel = at(
+                    o,
+                    Command::CancelOrder(CancelOrder {
+                        initiated_by: Initiator::Customer,
+                        reason: "duplicate order".into(),
+                    }),
+                );
                 for _ in 0..SAME_ID_TASKS {
                     r.push(("cancel (one id)", cancel.clone()));
                 }

@@ -16,7 +16,8 @@ use std::time::Duration;
 use orderflow::app::{App, AppError};
 use orderflow_commands::*;
 use orderflow_schemas::{
-    AccessKind, ComplaintCategory, Department, InspectionResult, OrderId, Severity, ShipMode,
+    AccessKind, ComplaintCategory, ConfirmMethod, DeliveryMode, Department, ImpactNote, Initiator,
+    InspectionResult, OrderId, Remedy, Role, Severity, ShipMode,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -259,27 +260,94 @@ fn other_case(order: String) -> impl Strategy<Value = Case> {
         (vec!["complain", "--category", "bogus", "--text", "t"], vec!["--category"]),
         (vec!["complain", "--category", "quality", "--text", "t"], vec!["complaint"]),
         (
-            vec!["resolve", "--complaint", "4294967296", "--resolution", "r", "--satisfied"],
+            vec![
+                "resolve",
+                "--complaint",
+                "4294967296",
+                "--resolution",
+                "r",
+                "--remedy",
+                "refund",
+                "--satisfied",
+            ],
             vec!["--complaint"],
         ),
-        (vec!["resolve", "--complaint", "5", "--resolution", "r", "--satisfied"], vec!["complaint 5"]),
-        (vec!["change", "--reason", "r", "--qty", "1:abc"], vec!["quantity"]),
-        (vec!["change", "--reason", "r", "--qty", "1:0"], vec!["quantity"]),
-        (vec!["change", "--reason", "r", "--qty", "70000:1"], vec!["line number"]),
-        (vec!["change", "--reason", "r", "--qty", "9:1"], vec!["line 9"]),
-        (vec!["change", "--reason", "r", "--price", "1:-5"], vec!["price"]),
-        (vec!["change", "--reason", "r", "--price", "1:1.234"], vec!["price"]),
-        (vec!["change", "--reason", "r", "--remove-line", "70000"], vec!["--remove-line"]),
-        (vec!["change", "--reason", "r", "--remove-line", "1"], vec!["lines"]),
-        (vec!["change", "--reason", "r", "--due", "+99999-01-01"], vec!["requested date"]),
-        (vec!["change", "--reason", "r"], vec!["no change", "nothing"]),
-        (vec!["change", "--reason", "", "--qty", "1:5"], vec!["reason"]),
-        (vec!["confirm", "--promised", "2030-02-30"], vec!["--promised"]),
-        (vec!["confirm", "--promised", "1999-01-01"], vec!["promised date"]),
+        (
+            vec!["resolve", "--complaint", "5", "--resolution", "r", "--remedy", "refund", "--satisfied"],
+            vec!["complaint 5"],
+        ),
+        (
+            vec!["resolve", "--complaint", "5", "--resolution", "r", "--remedy", "prayer", "--satisfied"],
+            vec!["--remedy"],
+        ),
+        (vec!["change", "--initiated-by", "customer", "--reason", "r", "--qty", "1:abc"], vec!["quantity"]),
+        (vec!["change", "--initiated-by", "customer", "--reason", "r", "--qty", "1:0"], vec!["quantity"]),
+        (
+            vec!["change", "--initiated-by", "customer", "--reason", "r", "--qty", "70000:1"],
+            vec!["line number"],
+        ),
+        (vec!["change", "--initiated-by", "customer", "--reason", "r", "--qty", "9:1"], vec!["line 9"]),
+        (vec!["change", "--initiated-by", "customer", "--reason", "r", "--price", "1:-5"], vec!["price"]),
+        (vec!["change", "--initiated-by", "customer", "--reason", "r", "--price", "1:1.234"], vec!["price"]),
+        (
+            vec!["change", "--initiated-by", "customer", "--reason", "r", "--remove-line", "70000"],
+            vec!["--remove-line"],
+        ),
+        (vec!["change", "--initiated-by", "customer", "--reason", "r", "--remove-line", "1"], vec!["lines"]),
+        (
+            vec!["change", "--initiated-by", "customer", "--reason", "r", "--due", "+99999-01-01"],
+            vec!["requested date"],
+        ),
+        (vec!["change", "--initiated-by", "customer", "--reason", "r"], vec!["no change", "nothing"]),
+        (vec!["change", "--initiated-by", "customer", "--reason", "", "--qty", "1:5"], vec!["reason"]),
+        (
+            vec![
+                "confirm",
+                "--promised",
+                "2030-02-30",
+                "--ship-date",
+                "2030-02-01",
+                "--delivery",
+                "carrier",
+                "--via",
+                "phone",
+            ],
+            vec!["--promised"],
+        ),
+        (
+            vec![
+                "confirm",
+                "--promised",
+                "2030-03-01",
+                "--ship-date",
+                "2030-02-01",
+                "--delivery",
+                "drone",
+                "--via",
+                "phone",
+            ],
+            vec!["--delivery"],
+        ),
+        // The order is not approved: confirmation waits for the approvals, whatever the date.
+        (
+            vec![
+                "confirm",
+                "--promised",
+                "1999-01-01",
+                "--ship-date",
+                "1999-01-01",
+                "--delivery",
+                "carrier",
+                "--via",
+                "phone",
+            ],
+            vec!["confirmed", "approv"],
+        ),
         (vec!["sign", "--by", "x", "--accept", "1:abc"], vec!["--accept"]),
         (vec!["delay", "--eta", "2030-01-01", "--reason", "r"], vec!["delay"]),
         (vec!["close"], vec!["closed"]),
-        (vec!["cancel", "--reason", "  "], vec!["reason"]),
+        (vec!["cancel", "--initiated-by", "customer", "--reason", "  "], vec!["reason"]),
+        (vec!["cancel", "--initiated-by", "nobody", "--reason", "r"], vec!["--initiated-by"]),
         (vec!["schedule", "--finish", "2030-01-01"], vec!["approv"]),
         (vec!["inspect", "--result", "melted"], vec!["--result"]),
         (vec!["deliver"], vec!["deliver"]),
@@ -299,7 +367,12 @@ fn other_case(order: String) -> impl Strategy<Value = Case> {
             let mut args = vec!["order".to_string(), cmd.to_string(), id.clone()];
             match cmd {
                 "approve" => args.extend(["--dept".to_string(), "finance".into()]),
-                "cancel" => args.extend(["--reason".to_string(), "r".into()]),
+                "cancel" => args.extend([
+                    "--initiated-by".to_string(),
+                    "customer".into(),
+                    "--reason".into(),
+                    "r".into(),
+                ]),
                 _ => {}
             }
             Case { args: os(&args), names: names.clone() }
@@ -488,11 +561,12 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
                     reason: h(),
                 }),
             ),
-            ("note", Command::ConfirmOrder(ConfirmOrder { promised_date: today_plus(20), note: h() })),
-            ("reason", Command::CancelOrder(CancelOrder { reason: h() })),
+            ("reason", Command::CancelOrder(CancelOrder { initiated_by: Initiator::Customer, reason: h() })),
             (
                 "reason",
                 change(ChangeOrder {
+                    initiated_by: Initiator::Customer,
+                    impact: Vec::new(),
                     reason: h(),
                     lines: Vec::new(),
                     requested_date: Some(today_plus(40)),
@@ -502,6 +576,8 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
             (
                 "delivery address",
                 change(ChangeOrder {
+                    initiated_by: Initiator::Customer,
+                    impact: Vec::new(),
                     reason: reason(),
                     lines: Vec::new(),
                     requested_date: None,
@@ -511,6 +587,8 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
             (
                 "spec",
                 change(ChangeOrder {
+                    initiated_by: Initiator::Customer,
+                    impact: Vec::new(),
                     reason: reason(),
                     lines: vec![LineEdit::Update(LineUpdate {
                         line_no: 1,
@@ -525,6 +603,8 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
             (
                 "SKU",
                 change(ChangeOrder {
+                    initiated_by: Initiator::Customer,
+                    impact: Vec::new(),
                     reason: reason(),
                     lines: vec![LineEdit::Add(NewLine { sku: h(), ..line() })],
                     requested_date: None,
@@ -534,6 +614,8 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
             (
                 "unit",
                 change(ChangeOrder {
+                    initiated_by: Initiator::Customer,
+                    impact: Vec::new(),
                     reason: reason(),
                     lines: vec![LineEdit::Add(NewLine { unit: h(), ..line() })],
                     requested_date: None,
@@ -547,12 +629,23 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
                 Command::RecordRefusedAccess(RecordRefusedAccess { access: AccessKind::Export, reason: h() }),
             ),
         ],
-        Some(Command::ConfirmOrder(ConfirmOrder { promised_date: today_plus(20), note: String::new() })),
+        None,
     )
     .await;
     for d in Department::ALL {
         app.execute(request(Some(order), super::approve(*d))).await.expect("approve");
     }
+    // Confirmation needs the approved order (and comes before scheduling).
+    let confirm = |note: String| {
+        Command::ConfirmOrder(ConfirmOrder {
+            promised_date: today_plus(20),
+            expected_ship_date: today_plus(15),
+            delivery_mode: DeliveryMode::Carrier,
+            confirmed_via: ConfirmMethod::Phone,
+            note,
+        })
+    };
+    tried += step(&app, order, vec![("note", confirm(h()))], Some(confirm(String::new()))).await;
     tried += step(
         &app,
         order,
@@ -584,7 +677,13 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
     )
     .await;
     let ship = |carrier: String, tracking_number: String| {
-        Command::ShipOrder(ShipOrder { carrier, mode: ShipMode::Road, tracking_number, eta: today_plus(3) })
+        Command::ShipOrder(ShipOrder {
+            carrier,
+            mode: ShipMode::Road,
+            tracking_number,
+            eta: today_plus(3),
+            unconfirmed_reason: None,
+        })
     };
     tried += step(
         &app,
@@ -622,6 +721,7 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
             category: ComplaintCategory::Quality,
             severity: Severity::Low,
             text,
+            assignee: None,
         })
     };
     tried += step(
@@ -635,7 +735,12 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
     )
     .await;
     let resolve = |resolution: String| {
-        Command::ResolveComplaint(ResolveComplaint { complaint_id: 1, resolution, customer_satisfied: true })
+        Command::ResolveComplaint(ResolveComplaint {
+            complaint_id: 1,
+            resolution,
+            remedy: Remedy::Replacement,
+            customer_satisfied: true,
+        })
     };
     tried += step(&app, order, vec![("resolution", resolve(h()))], Some(resolve("replaced".into()))).await;
     tried += step(
@@ -649,7 +754,7 @@ async fn ten_megabyte_strings_in_every_field_never_reach_the_log() {
         &app,
         order,
         vec![("note", Command::ReleaseHold(ReleaseHold { note: h() }))],
-        Some(Command::CloseOrder(CloseOrder {})),
+        Some(Command::CloseOrder(CloseOrder { override_reason: None })),
     )
     .await;
     let events = super::audit(app.log());
@@ -676,8 +781,16 @@ fn samples() -> Vec<Vec<u8>> {
             revision: Some(2),
             reason: "no stock".into(),
         }),
-        Command::ConfirmOrder(ConfirmOrder { promised_date: today, note: "n".into() }),
+        Command::ConfirmOrder(ConfirmOrder {
+            promised_date: today,
+            expected_ship_date: today,
+            delivery_mode: DeliveryMode::OwnFleet,
+            confirmed_via: ConfirmMethod::Email,
+            note: "n".into(),
+        }),
         Command::ChangeOrder(ChangeOrder {
+            initiated_by: Initiator::Internal,
+            impact: vec![ImpactNote { role: Role::Production, note: "line 2 is full".into() }],
             reason: "r".into(),
             lines: vec![
                 LineEdit::Update(LineUpdate {
@@ -697,7 +810,19 @@ fn samples() -> Vec<Vec<u8>> {
             mode: ShipMode::Air,
             tracking_number: "t".into(),
             eta: today,
+            unconfirmed_reason: Some("stock order".into()),
         }),
+        Command::ApproveChange(ApproveChange {
+            department: Role::Logistics,
+            request_id: Some(1),
+            note: "ok".into(),
+        }),
+        Command::DeclineChange(DeclineChange {
+            department: Role::Finance,
+            request_id: None,
+            reason: "credit".into(),
+        }),
+        Command::WithdrawChange(WithdrawChange { reason: "customer changed mind".into() }),
         Command::SignOrder(SignOrder {
             signed_by: "s".into(),
             accepted: Some(vec![orderflow_schemas::LineQuantity { line_no: 1, quantity: 2 }]),
@@ -706,10 +831,11 @@ fn samples() -> Vec<Vec<u8>> {
         Command::ResolveComplaint(ResolveComplaint {
             complaint_id: 3,
             resolution: "r".into(),
+            remedy: Remedy::Credit,
             customer_satisfied: false,
         }),
         Command::RecordFeedback(RecordFeedback { score: 5, comment: "c".into() }),
-        Command::CloseOrder(CloseOrder {}),
+        Command::CloseOrder(CloseOrder { override_reason: None }),
     ];
     commands.iter().map(|c| serde_json::to_vec(c).unwrap()).collect()
 }
@@ -843,6 +969,6 @@ fn command_json_nested_100k_deep_or_with_huge_numbers_is_an_error_not_a_crash() 
     assert!(parse(&b).is_err());
     // A 10 MB string parses: the body size must be bounded before parsing (by the NATS service),
     // and the domain refuses the value (see the test above).
-    let big = format!(r#"{{"command":"cancel","reason":"{}"}}"#, "x".repeat(HUGE));
+    let big = format!(r#"{{"command":"cancel","initiated_by":"customer","reason":"{}"}}"#, "x".repeat(HUGE));
     assert!(parse(big.as_bytes()).is_ok());
 }

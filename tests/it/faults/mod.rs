@@ -217,7 +217,8 @@ pub(crate) fn audit(log: &EventLog) -> Vec<(StoredEvent, Event)> {
 
 /// Replays every order of an audited log and checks the workflow's invariants on every prefix:
 /// versions contiguous from 1; never shipped without every department's approval of the
-/// revision current at the time; never both cancelled and shipped. Returns the final states.
+/// revision current at the time, without confirmation (or a recorded override) or while a
+/// change request is pending; never both cancelled and shipped. Returns the final states.
 pub(crate) fn check_invariants(events: &[(StoredEvent, Event)]) -> Vec<OrderState> {
     let mut by_order: std::collections::BTreeMap<Uuid, Vec<&(StoredEvent, Event)>> = Default::default();
     for e in events {
@@ -230,13 +231,23 @@ pub(crate) fn check_invariants(events: &[(StoredEvent, Event)]) -> Vec<OrderStat
         for (i, (stored, event)) in evs.iter().enumerate() {
             assert_eq!(stored.version, i as u64 + 1, "order {order}: versions are not contiguous");
             match &event.body {
-                EventBody::OrderShipped(_) => {
+                EventBody::OrderShipped(e) => {
                     assert!(
                         state.approvals_missing().is_empty(),
                         "order {order} shipped at position {} with approvals missing for revision {}: {:?}",
                         stored.position,
                         state.revision,
                         state.approvals_missing()
+                    );
+                    assert!(
+                        state.is_confirmed() || e.unconfirmed_reason.is_some(),
+                        "order {order} shipped at position {} without confirmation (or a recorded override)",
+                        stored.position
+                    );
+                    assert!(
+                        state.change_request.is_none(),
+                        "order {order} shipped at position {} while a change request was pending",
+                        stored.position
                     );
                     shipped = true;
                 }

@@ -113,9 +113,11 @@ fn command_json(name: &str, department: Department) -> Value {
         "receive" => receive("Auth Test"),
         "approve" => json!({"command": "approve", "department": department}),
         "reject" => json!({"command": "reject", "department": department, "reason": "r"}),
-        "confirm" => json!({"command": "confirm", "promised_date": in_days(30)}),
-        "change" => json!({"command": "change", "reason": "r"}),
-        "cancel" => json!({"command": "cancel", "reason": "r"}),
+        "confirm" => {
+            json!({"command": "confirm", "promised_date": in_days(30), "expected_ship_date": in_days(30), "delivery_mode": "carrier", "confirmed_via": "phone"})
+        }
+        "change" => json!({"command": "change", "initiated_by": "customer", "reason": "r"}),
+        "cancel" => json!({"command": "cancel", "initiated_by": "customer", "reason": "r"}),
         "schedule" => json!({"command": "schedule", "planned_finish": in_days(10)}),
         "inspect" => json!({"command": "inspect", "result": "pass"}),
         "complete" => json!({"command": "complete"}),
@@ -128,7 +130,7 @@ fn command_json(name: &str, department: Department) -> Value {
         "refuse" => json!({"command": "refuse", "refused_by": "x", "reason": "r"}),
         "complain" => json!({"command": "complain", "category": "quality", "severity": "low", "text": "t"}),
         "resolve" => {
-            json!({"command": "resolve", "complaint_id": 1, "resolution": "r", "customer_satisfied": true})
+            json!({"command": "resolve", "complaint_id": 1, "resolution": "r", "remedy": "replacement", "customer_satisfied": true})
         }
         "reopen" => json!({"command": "reopen", "complaint_id": 1, "reason": "r"}),
         "feedback" => json!({"command": "feedback", "score": 5}),
@@ -137,6 +139,16 @@ fn command_json(name: &str, department: Department) -> Value {
         "release" => json!({"command": "release"}),
         "access" => json!({"command": "access", "access": "history"}),
         "access_refused" => json!({"command": "access_refused", "access": "history", "reason": "r"}),
+        "approve_change" => json!({"command": "approve_change", "department": department.role()}),
+        "decline_change" => {
+            json!({"command": "decline_change", "department": department.role(), "reason": "r"})
+        }
+        "withdraw_change" => json!({"command": "withdraw_change", "reason": "r"}),
+        "update_complaint" => {
+            json!({"command": "update_complaint", "complaint_id": 1, "note": "n", "next_step": "s"})
+        }
+        "visit" => json!({"command": "visit", "method": "phone", "score": 4}),
+        "mark_overdue" => json!({"command": "mark_overdue", "revision": 1, "department": department.role()}),
         other => panic!("no sample body for command {other}; add one"),
     }
 }
@@ -144,10 +156,17 @@ fn command_json(name: &str, department: Department) -> Value {
 /// The roles that may issue `name` with some body, by the domain's role table
 /// (`orderflow_commands::allowed_roles`), independently of the generator.
 fn roles_of(name: &str) -> BTreeSet<Role> {
-    Department::ALL
-        .iter()
-        .flat_map(|d| {
-            let c: Command = serde_json::from_value(command_json(name, *d)).expect("a command");
+    let mut bodies: Vec<Value> = Department::ALL.iter().map(|d| command_json(name, *d)).collect();
+    // Change requests are decided by logistics too (it is no reviewing department).
+    if matches!(name, "approve_change" | "decline_change") {
+        let mut b = command_json(name, Department::Production);
+        b["department"] = json!(Role::Logistics);
+        bodies.push(b);
+    }
+    bodies
+        .into_iter()
+        .flat_map(|b| {
+            let c: Command = serde_json::from_value(b).expect("a command");
             allowed_roles(&c).to_vec()
         })
         .collect()
@@ -244,7 +263,7 @@ async fn refusals_forgeries_and_the_engine_account() {
         assert_eq!(last["actor"]["role"], json!("sales"), "{last}");
         // An actor or user in the body is refused as an unknown field, nothing written.
         for extra in [json!({"actor": {"login": "root", "role": "admin"}}), json!({"user": "root"})] {
-            let mut b = json!({"order_id": order, "command_id": Uuid::new_v4(), "command": {"command": "cancel", "reason": "r"}});
+            let mut b = json!({"order_id": order, "command_id": Uuid::new_v4(), "command": {"command": "cancel", "initiated_by": "customer", "reason": "r"}});
             if let (Value::Object(b), Value::Object(extra)) = (&mut b, extra) {
                 b.extend(extra);
             }
@@ -703,7 +722,9 @@ async fn randomised_attempts_are_refused_exactly_by_the_rules() {
                 Expect::Invalid
             } else if matches!(name, "receive" | "access") {
                 Expect::Done
-            } else if matches!(name, "approve" | "reject") && department.role() != grant.role() {
+            } else if matches!(name, "approve" | "reject" | "approve_change" | "decline_change")
+                && department.role() != grant.role()
+            {
                 Expect::NotPermitted
             } else {
                 Expect::NotFound

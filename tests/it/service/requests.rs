@@ -76,13 +76,13 @@ async fn commands_queries_and_bad_bodies() {
 
         // Bad bodies: each answered `invalid`, nothing written, the server keeps answering.
         let cancel = |extra: Value| {
-            let mut b = json!({"order_id": order, "command_id": Uuid::new_v4(), "command": {"command": "cancel", "reason": "r"}});
+            let mut b = json!({"order_id": order, "command_id": Uuid::new_v4(), "command": {"command": "cancel", "initiated_by": "customer", "reason": "r"}});
             if let (Value::Object(b), Value::Object(extra)) = (&mut b, extra) {
                 b.extend(extra);
             }
             serde_json::to_vec(&b).expect("json")
         };
-        let oversized = cancel(json!({"command": {"command": "cancel", "reason": "x".repeat(300 * 1024)}}));
+        let oversized = cancel(json!({"command": {"command": "cancel", "initiated_by": "customer", "reason": "x".repeat(300 * 1024)}}));
         let bad: Vec<(&str, &str, Vec<u8>, &str)> = vec![
             ("malformed JSON", "orderflow.cmd.cancel", b"{\"order_id\": ".to_vec(), "not a valid request"),
             ("empty body", "orderflow.cmd.cancel", Vec::new(), "not a valid request"),
@@ -93,7 +93,7 @@ async fn commands_queries_and_bad_bodies() {
             (
                 "unknown command field",
                 "orderflow.cmd.cancel",
-                cancel(json!({"command": {"command": "cancel", "reason": "r", "urgent": true}})),
+                cancel(json!({"command": {"command": "cancel", "initiated_by": "customer", "reason": "r", "urgent": true}})),
                 "unknown field `urgent`",
             ),
             (
@@ -149,7 +149,7 @@ async fn commands_queries_and_bad_bodies() {
         let r = ok(request(
             &client,
             "orderflow.cmd.confirm",
-            body(Some(order), Uuid::new_v4(), json!({"command": "confirm", "promised_date": in_days(55)})),
+            body(Some(order), Uuid::new_v4(), json!({"command": "confirm", "promised_date": in_days(55), "expected_ship_date": in_days(55), "delivery_mode": "carrier", "confirmed_via": "phone"})),
         )
         .await);
         assert_eq!((r["first_position"].clone(), r["version"].clone()), (json!(base + 7), json!(7)));

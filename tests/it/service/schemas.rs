@@ -108,9 +108,9 @@ fn the_bodies_the_service_accepts_fit_their_schemas() {
             Uuid::new_v4(),
             json!({"command": "ship", "carrier": "DHL", "mode": "road", "tracking_number": "1", "eta": "2030-01-01"}),
         )),
-        value(body(Some(order), Uuid::new_v4(), json!({"command": "confirm", "promised_date": "2030-01-01"}))),
+        value(body(Some(order), Uuid::new_v4(), json!({"command": "confirm", "promised_date": "2030-01-01", "expected_ship_date": "2030-01-01", "delivery_mode": "carrier", "confirmed_via": "phone"}))),
         json!({"order_id": prefix, "command_id": Uuid::new_v4(), "at": "2026-01-01T08:00:00Z",
-               "command": {"command": "cancel", "reason": "r"}}),
+               "command": {"command": "cancel", "initiated_by": "customer", "reason": "r"}}),
     ]);
     assert_valid("command.request.json", &commands);
 
@@ -196,7 +196,7 @@ fn the_bodies_the_service_accepts_fit_their_schemas() {
 fn bodies_refused_for_their_shape_fail_their_schemas() {
     let order = order();
     let cancel = |extra: Value| {
-        let mut b = json!({"order_id": order, "command_id": Uuid::new_v4(), "command": {"command": "cancel", "reason": "r"}});
+        let mut b = json!({"order_id": order, "command_id": Uuid::new_v4(), "command": {"command": "cancel", "initiated_by": "customer", "reason": "r"}});
         if let (Value::Object(b), Value::Object(extra)) = (&mut b, extra) {
             b.extend(extra);
         }
@@ -218,7 +218,9 @@ fn bodies_refused_for_their_shape_fail_their_schemas() {
             ("unknown command in the body", cancel(json!({"command": {"command": "teleport"}}))),
             (
                 "unknown field in the command",
-                cancel(json!({"command": {"command": "cancel", "reason": "r", "x": 1}})),
+                cancel(
+                    json!({"command": {"command": "cancel", "initiated_by": "customer", "reason": "r", "x": 1}}),
+                ),
             ),
             ("a command without its required field", cancel(json!({"command": {"command": "cancel"}}))),
             (
