@@ -208,6 +208,7 @@ struct Place {
 
 /// Where a command or read goes: the data directory (with the user logged in), or a running
 /// `orderflow serve`.
+#[allow(clippy::large_enum_variant)] // one per run of the program: not worth a box
 pub(crate) enum Via {
     /// The data directory, open, and who logged in.
     Local(App, crate::auth::User),
