@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use orderflow_commands::{Command, RecordAccess, RecordRefusedAccess, Rejection};
 use orderflow_projections::{
     AsOf, AuditView, Group, KpiFacts, KpiQuery, KpiReport, OrderRow, OrderState, RetentionStatus,
-    StatusBoard, TableWidth,
+    ReviewQuery, StatusBoard, TableWidth,
 };
 use orderflow_schemas::{AccessKind, Date, EventBody, Grant, OrderId, Role, Timestamp};
 use serde_json::{json, Value};
@@ -134,6 +134,9 @@ pub struct KpiSelection {
     pub exclude_late: bool,
     /// The width the table is laid out for.
     pub width: TableWidth,
+    /// The review-within-limit report instead (per department and month), its open reviews
+    /// counted against this time.
+    pub reviews_at: Option<Timestamp>,
 }
 
 /// Checks a month as `--month` takes it.
@@ -165,8 +168,20 @@ pub fn kpi_report(facts: &KpiFacts, selection: &KpiSelection) -> Result<KpiRepor
     }))
 }
 
-/// The KPIs' printout.
+/// The KPIs' printout (or the review-within-limit report's, when the selection asks for it).
 pub fn kpi(facts: &KpiFacts, selection: &KpiSelection) -> Result<Printout, AppError> {
+    if let Some(now) = selection.reviews_at {
+        if let Some(m) = &selection.month {
+            check_month(m)?;
+        }
+        let report = facts.review_report(&ReviewQuery {
+            from_month: selection.month.clone(),
+            to_month: selection.month.clone(),
+            exclude_late: selection.exclude_late,
+            now: Some(now),
+        });
+        return Ok(Printout { json: vec![report.render_json()], text: report.render_table(selection.width) });
+    }
     let report = kpi_report(facts, selection)?;
     Ok(Printout { json: vec![report.render_json()], text: report.render_table(selection.width) })
 }

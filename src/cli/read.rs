@@ -126,6 +126,10 @@ pub struct KpiArgs {
     /// Print every column (the table is cut to fit 120 columns otherwise).
     #[arg(long)]
     wide: bool,
+    /// The reviews decided within their department's limit, per department and month, instead
+    /// (open reviews past due count against it).
+    #[arg(long, conflicts_with = "by")]
+    reviews: bool,
 }
 
 impl KpiArgs {
@@ -140,6 +144,7 @@ impl KpiArgs {
             }),
             exclude_late: self.exclude_late,
             wide: self.wide,
+            reviews: self.reviews,
         }
     }
 }

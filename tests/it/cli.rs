@@ -9,6 +9,7 @@
 mod backdating;
 mod demo;
 mod idempotency;
+mod kpi_reviews;
 mod late;
 mod lifecycle;
 mod options;

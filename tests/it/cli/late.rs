@@ -122,7 +122,13 @@ async fn the_audit_timeline_flags_each_late_entry() {
 }
 
 fn kpi(facts: &KpiFacts, exclude_late: bool) -> Value {
-    let selection = KpiSelection { month: None, by: KpiBy::Month, exclude_late, width: TableWidth::DEFAULT };
+    let selection = KpiSelection {
+        month: None,
+        by: KpiBy::Month,
+        exclude_late,
+        width: TableWidth::DEFAULT,
+        reviews_at: None,
+    };
     reads::kpi(facts, &selection).expect("kpi").json.remove(0)
 }
 

@@ -155,6 +155,7 @@ fn the_bodies_the_service_accepts_fit_their_schemas() {
                 by: Some(KpiByBody::Product),
                 exclude_late: true,
                 wide: false,
+                reviews: true,
             }),
         ],
     );
