@@ -74,15 +74,16 @@ fn config_names_another_settings_file() {
     let file = desk.tmp.path().join("plant.toml");
     std::fs::write(&file, "[review_hours]\nwarehouse = 2\n").expect("write");
     let config = file.to_str().expect("UTF-8");
-    let id = desk.receive(&["--config", config]);
+    let id = desk.receive(&[]);
     let show = desk.ok(&["order", "show", &id, "--json"]).json();
-    assert_eq!(due_of(&show, "warehouse"), time(&show["received_at"]).plus_hours(24), "not without --config");
-    let show = desk.ok(&["order", "show", &id, "--json", "--config", config]).json();
-    assert_eq!(show["review_due_by"], desk.ok(&["order", "show", &id, "--json"]).json()["review_due_by"]);
+    assert_eq!(due_of(&show, "warehouse"), time(&show["received_at"]).plus_hours(24), "defaults without --config");
     let id2 = desk.receive(&["--config", config]);
     let show2 = desk.ok(&["order", "show", &id2, "--json"]).json();
     assert_eq!(due_of(&show2, "warehouse"), time(&show2["received_at"]).plus_hours(2), "{show2}");
-    let _ = id;
+    assert_eq!(due_of(&show2, "finance"), time(&show2["received_at"]).plus_hours(24), "{show2}");
+    let shown = desk.ok(&["settings", "--json", "--config", config]).json();
+    assert_eq!(shown["source"], config);
+    assert_eq!(shown["review_hours"]["warehouse"], 2);
 
     let missing = desk.tmp.path().join("nowhere.toml");
     desk.run(&["settings", "--config", missing.to_str().expect("UTF-8")])
