@@ -745,9 +745,19 @@ pub fn visits_due_printout(due: &[VisitDue], more: bool, now: Timestamp, after_d
         text.push_str(&format!("{:<10} {:<28} {:<10} {:<10} {:>5}\n", "ORDER", "CUSTOMER", "SIGNED", "DUE", "DAYS"));
     }
     for v in due {
-        let customer: String = v.customer.chars().take(28).collect();
+        // Cut and padded by display width (a CJK character takes two columns).
+        let mut customer = String::new();
+        for c in v.customer.chars() {
+            let next = format!("{customer}{c}");
+            if orderflow_projections::display_width(&next) > 28 {
+                break;
+            }
+            customer = next;
+        }
+        let pad = 28usize.saturating_sub(orderflow_projections::display_width(&customer));
+        customer.push_str(&" ".repeat(pad));
         text.push_str(&format!(
-            "{:<10} {:<28} {:<10} {:<10} {:>5}\n",
+            "{:<10} {} {:<10} {:<10} {:>5}\n",
             v.order_id.short(),
             customer,
             v.signed_at.date(),
