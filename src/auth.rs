@@ -1043,7 +1043,7 @@ mod tests {
         assert_eq!(choose_grant(&user, Some("finance"), None).ok(), Some(Grant::DeptHead(Role::Finance)));
         assert!(matches!(choose_grant(&user, Some("warehouse"), None), Err(AppError::Forbidden(_))));
         assert!(matches!(choose_grant(&user, None, None), Err(AppError::Forbidden(_))));
-        let close = Command::from(orderflow_commands::CloseOrder {});
+        let close = Command::from(orderflow_commands::CloseOrder::default());
         assert_eq!(choose_grant(&user, None, Some(&close)).ok(), Some(Grant::Role(Role::Sales)));
     }
 }

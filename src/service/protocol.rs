@@ -677,7 +677,7 @@ mod tests {
             command_id: Uuid::from_u128(3),
             at: None,
             late_reason: None,
-            command: Command::CloseOrder(orderflow_commands::CloseOrder {}),
+            command: Command::CloseOrder(orderflow_commands::CloseOrder::default()),
         };
         let resolve = |r: &OrderRef| r.digits().parse::<OrderId>().map_err(AppError::Invalid);
         let li =

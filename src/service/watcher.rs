@@ -199,3 +199,120 @@ impl Watcher {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use orderflow_commands::{ApproveReview, ChangeOrder, LineEdit, LineUpdate, NewLine, ReceiveOrder};
+    use orderflow_schemas::{Channel, Currency, Department, Grant, Initiator};
+
+    use super::*;
+
+    fn head(role: Role) -> Principal {
+        Principal::unchecked(&format!("head.{}", role.as_str()), Grant::DeptHead(role))
+    }
+
+    /// `command` by the head of `role`, entered late for `at`.
+    async fn late(app: &App, role: Role, order: Option<OrderId>, at: Timestamp, command: Command) -> OrderId {
+        app.execute(Request {
+            order_id: order,
+            command_id: Uuid::new_v4(),
+            principal: head(role),
+            at: Some(at),
+            late_reason: Some("paper entered late".into()),
+            command,
+        })
+        .await
+        .expect("a late entry")
+        .order_id
+    }
+
+    fn receive() -> Command {
+        Command::ReceiveOrder(ReceiveOrder {
+            channel: Channel::Phone,
+            customer: "Harbour Cafe".into(),
+            contact: "buyer".into(),
+            lines: vec![NewLine {
+                sku: "MILK-1L".into(),
+                spec: String::new(),
+                quantity: 10,
+                unit: "case".into(),
+                unit_price_minor: 1_890,
+            }],
+            currency: Currency::parse("EUR").expect("currency"),
+            requested_date: crate::app::now().date().plus_days(30),
+            delivery_address: "Dock 1".into(),
+            special_requirements: String::new(),
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn bounded_ticks_record_each_overdue_review_once_and_change_requests_too() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let app = App::open(&tmp.path().join("data")).expect("open");
+        let now = crate::app::now();
+        // Three orders received 30 hours ago: four reviews each, 6 hours overdue (24 h limits).
+        let mut orders = Vec::new();
+        for _ in 0..3 {
+            orders.push(late(&app, Role::Sales, None, now.plus_hours(-30), receive()).await);
+        }
+        // A fourth, approved 29 hours ago, then a change request 26 hours ago: five reviews of
+        // request 1, 2 hours overdue.
+        let changed = late(&app, Role::Sales, None, now.plus_hours(-30), receive()).await;
+        for d in Department::ALL {
+            let approve = Command::ApproveReview(ApproveReview { department: *d, revision: None, note: String::new() });
+            late(&app, d.role(), Some(changed), now.plus_hours(-29), approve).await;
+        }
+        let change = Command::ChangeOrder(ChangeOrder {
+            initiated_by: Initiator::Customer,
+            reason: "more milk".into(),
+            impact: Vec::new(),
+            lines: vec![LineEdit::Update(LineUpdate {
+                line_no: 1,
+                quantity: Some(20),
+                spec: None,
+                unit_price_minor: None,
+            })],
+            requested_date: None,
+            delivery_address: None,
+        });
+        late(&app, Role::Sales, Some(changed), now.plus_hours(-26), change).await;
+
+        let mut watcher = Watcher::new(WatchConfig { every: WATCH_EVERY_DEFAULT, orders_per_tick: 3 });
+        let first = watcher.tick(&app, now).await.expect("tick");
+        assert_eq!(first.orders, 3, "bounded");
+        assert!(!first.sweep_done);
+        let second = watcher.tick(&app, now).await.expect("tick");
+        assert_eq!(second.orders, 1);
+        assert!(second.sweep_done);
+        assert_eq!(first.escalated + second.escalated, 3 * 4 + 5);
+        assert_eq!(first.failed + second.failed, 0);
+
+        let (_, state) = app.order(changed).expect("state");
+        let request: Vec<_> = state.escalated.iter().filter(|(_, r, _)| *r == Some(1)).collect();
+        assert_eq!(request.len(), 5, "{:?}", state.escalated);
+
+        // Another sweep finds nothing to record.
+        let again = watcher.tick(&app, now).await.expect("tick");
+        let again2 = watcher.tick(&app, now).await.expect("tick");
+        assert_eq!(again.escalated + again2.escalated, 0);
+
+        // The same record again: a duplicate by its command id; under another id, refused.
+        let (order, role) = (orders[0], Role::Finance);
+        let mark = || Command::MarkOverdue(MarkOverdue { revision: 1, request_id: None, department: role });
+        let req = |command_id| Request {
+            order_id: Some(order),
+            command_id,
+            principal: Principal::system(),
+            at: None,
+            late_reason: None,
+            command: mark(),
+        };
+        let done = app.execute(req(overdue_command_id(order, 1, None, role))).await.expect("duplicate");
+        assert!(done.duplicate);
+        match app.execute(req(Uuid::new_v4())).await {
+            Err(AppError::Rejected(Rejection::AlreadyEscalated { .. })) => {}
+            other => panic!("expected AlreadyEscalated, got {other:?}"),
+        }
+        app.close().expect("close");
+    }
+}
