@@ -652,13 +652,17 @@ mod tests {
     #[test]
     fn unknown_fields_and_commands_are_invalid() {
         let id = Uuid::from_u128(1);
-        let good = format!(r#"{{"command_id": "{id}", "command": {{"command": "cancel", "reason": "r"}}}}"#);
+        let good = format!(
+            r#"{{"command_id": "{id}", "command": {{"command": "cancel", "initiated_by": "customer", "reason": "r"}}}}"#
+        );
         parse_body::<CommandRequest>(good.as_bytes()).expect("valid");
         for bad in [
             format!(
-                r#"{{"command_id": "{id}", "extra": 1, "command": {{"command": "cancel", "reason": "r"}}}}"#
+                r#"{{"command_id": "{id}", "extra": 1, "command": {{"command": "cancel", "initiated_by": "customer", "reason": "r"}}}}"#
             ),
-            format!(r#"{{"command_id": "{id}", "command": {{"command": "cancel", "reason": "r", "x": 1}}}}"#),
+            format!(
+                r#"{{"command_id": "{id}", "command": {{"command": "cancel", "initiated_by": "customer", "reason": "r", "x": 1}}}}"#
+            ),
             format!(r#"{{"command_id": "{id}", "command": {{"command": "teleport"}}}}"#),
             r#"{"command_id": 5, "command": {"command": "cancel", "reason": "r"}}"#.to_string(),
             format!(
