@@ -255,7 +255,9 @@ impl Life<'_> {
             Ok(())
         } else {
             let order = self.order.map(|o| o.short()).unwrap_or_default();
-            Err(AppError::Failure(format!("demo: '{name}' by the head of {role} on order {order} was refused")))
+            Err(AppError::Failure(format!(
+                "demo: '{name}' by the head of {role} on order {order} was refused"
+            )))
         }
     }
 
@@ -267,7 +269,9 @@ impl Life<'_> {
         for (revision, request_id, department, _due) in state.overdue_reviews(self.at) {
             let req = Request {
                 order_id: Some(order),
-                command_id: crate::service::watcher::overdue_command_id(order, revision, request_id, department),
+                command_id: crate::service::watcher::overdue_command_id(
+                    order, revision, request_id, department,
+                ),
                 principal: Principal::system(),
                 at: None,
                 late_reason: None,
@@ -407,12 +411,10 @@ impl Life<'_> {
             vec![Role::Production, Role::Procurement, Role::Finance, Role::Warehouse, Role::Logistics]
         };
         let roll = self.rng.range(0, 99);
-        let withdraw_after = if roll < 15 { Some(self.rng.range(0, reviewers.len() as u64 - 1)) } else { None };
-        let decline_at = if (15..40).contains(&roll) {
-            Some(self.rng.range(0, reviewers.len() as u64 - 1))
-        } else {
-            None
-        };
+        let withdraw_after =
+            if roll < 15 { Some(self.rng.range(0, reviewers.len() as u64 - 1)) } else { None };
+        let decline_at =
+            if (15..40).contains(&roll) { Some(self.rng.range(0, reviewers.len() as u64 - 1)) } else { None };
         for (i, role) in reviewers.iter().enumerate() {
             let i = i as u64;
             let (fastest, slowest) = if self.rng.chance(5) { (22, 36) } else { (1, 5) };
@@ -425,7 +427,9 @@ impl Life<'_> {
             if withdraw_after == Some(i) {
                 self.must(
                     Role::Sales,
-                    Command::WithdrawChange(WithdrawChange { reason: "the customer keeps the order as it was".into() }),
+                    Command::WithdrawChange(WithdrawChange {
+                        reason: "the customer keeps the order as it was".into(),
+                    }),
                 )
                 .await?;
                 Tally::add(&self.tally.requests_withdrawn);
@@ -440,14 +444,25 @@ impl Life<'_> {
                 };
                 self.must(
                     *role,
-                    Command::DeclineChange(DeclineChange { department: *role, request_id: None, reason: reason.into() }),
+                    Command::DeclineChange(DeclineChange {
+                        department: *role,
+                        request_id: None,
+                        reason: reason.into(),
+                    }),
                 )
                 .await?;
                 Tally::add(&self.tally.requests_declined);
                 return Ok(true);
             }
-            self.must(*role, Command::ApproveChange(ApproveChange { department: *role, request_id: None, note: String::new() }))
-                .await?;
+            self.must(
+                *role,
+                Command::ApproveChange(ApproveChange {
+                    department: *role,
+                    request_id: None,
+                    note: String::new(),
+                }),
+            )
+            .await?;
         }
         Tally::add(&self.tally.requests_applied);
         Ok(true)
@@ -524,10 +539,10 @@ impl Life<'_> {
             let promised_date = promised.max(self.at.date());
             let lead = i32::try_from(self.rng.range(1, 4)).unwrap_or(2);
             let expected_ship_date = promised_date.plus_days(-lead).max(self.at.date());
-            let delivery_mode =
-                [DeliveryMode::Carrier, DeliveryMode::OwnFleet, DeliveryMode::Pickup][(self.rng.next_u64() % 3) as usize];
-            let confirmed_via =
-                [ConfirmMethod::Phone, ConfirmMethod::Email, ConfirmMethod::System][(self.rng.next_u64() % 3) as usize];
+            let delivery_mode = [DeliveryMode::Carrier, DeliveryMode::OwnFleet, DeliveryMode::Pickup]
+                [(self.rng.next_u64() % 3) as usize];
+            let confirmed_via = [ConfirmMethod::Phone, ConfirmMethod::Email, ConfirmMethod::System]
+                [(self.rng.next_u64() % 3) as usize];
             self.must(
                 Role::Sales,
                 Command::ConfirmOrder(ConfirmOrder {
@@ -544,7 +559,10 @@ impl Life<'_> {
             let finish = self.at.date().plus_days(3);
             self.expect_refusal(
                 Role::Production,
-                Command::ScheduleProduction(ScheduleProduction { planned_finish: finish, note: String::new() }),
+                Command::ScheduleProduction(ScheduleProduction {
+                    planned_finish: finish,
+                    note: String::new(),
+                }),
             )
             .await?;
         }
@@ -563,8 +581,11 @@ impl Life<'_> {
                     Initiator::Customer => "customer cancelled",
                     Initiator::Internal => "cannot be supplied: line 3 out of service",
                 };
-                self.must(Role::Sales, Command::CancelOrder(CancelOrder { initiated_by, reason: reason.into() }))
-                    .await?;
+                self.must(
+                    Role::Sales,
+                    Command::CancelOrder(CancelOrder { initiated_by, reason: reason.into() }),
+                )
+                .await?;
                 if self.wait_hours(24, 48) {
                     self.must(Role::Sales, Command::CloseOrder(CloseOrder { override_reason: None })).await?;
                 }
@@ -636,7 +657,8 @@ impl Life<'_> {
                     tracking_number,
                     eta,
                     unconfirmed_reason: Some(
-                        "stock order; the customer is unreachable and the standing agreement covers it".into(),
+                        "stock order; the customer is unreachable and the standing agreement covers it"
+                            .into(),
                     ),
                 }),
             )
@@ -811,9 +833,17 @@ impl Life<'_> {
             self.at = self.at.max(visit_due);
             if self.wait_hours(1, 48) {
                 let answered = !self.rng.chance(20);
-                let method = [VisitMethod::Phone, VisitMethod::Email, VisitMethod::Survey][(self.rng.next_u64() % 3) as usize];
+                let method = [VisitMethod::Phone, VisitMethod::Email, VisitMethod::Survey]
+                    [(self.rng.next_u64() % 3) as usize];
                 let score = if answered {
-                    Some(u8::try_from(if self.rng.chance(15) { self.rng.range(1, 3) } else { self.rng.range(4, 5) }).unwrap_or(4))
+                    Some(
+                        u8::try_from(if self.rng.chance(15) {
+                            self.rng.range(1, 3)
+                        } else {
+                            self.rng.range(4, 5)
+                        })
+                        .unwrap_or(4),
+                    )
                 } else {
                     None
                 };
@@ -843,7 +873,9 @@ impl Life<'_> {
                 self.must_as_head(
                     Role::Sales,
                     Command::CloseOrder(CloseOrder {
-                        override_reason: Some("goodwill credit agreed with the customer's buyer; no further claim".into()),
+                        override_reason: Some(
+                            "goodwill credit agreed with the customer's buyer; no further claim".into(),
+                        ),
                     }),
                 )
                 .await?;

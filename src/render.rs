@@ -321,7 +321,11 @@ fn reviews_text(s: &OrderState, o: &mut String) {
     change_request_text(s, o);
     for (rev, req, role) in &s.escalated {
         let what = req.map_or_else(|| format!("revision {rev}"), |r| format!("change request {r}"));
-        pfact(o, "overdue", format!("{} review of {what}, escalated to dept_head:{}", role.as_str(), role.as_str()));
+        pfact(
+            o,
+            "overdue",
+            format!("{} review of {what}, escalated to dept_head:{}", role.as_str(), role.as_str()),
+        );
     }
     if s.reviews.is_empty() {
         return;
@@ -378,7 +382,11 @@ fn change_request_text(s: &OrderState, o: &mut String) {
     }
     for (role, d) in &r.decisions {
         let word = if d.approved { "approved" } else { "declined" };
-        pfact(o, "  decided", format!("{} {word} by {} at {}", role.as_str(), d.actor.login, d.at.to_minute()));
+        pfact(
+            o,
+            "  decided",
+            format!("{} {word} by {} at {}", role.as_str(), d.actor.login, d.at.to_minute()),
+        );
     }
     for d in r.undecided() {
         pfact(o, "  waiting", format!("{} (due {})", d.role.as_str(), d.due.to_minute()));
@@ -395,7 +403,11 @@ fn progress_text(s: &OrderState, o: &mut String) {
         let ship = c.expected_ship_date.map(|d| format!(", ships {d}")).unwrap_or_default();
         let mode = c.delivery_mode.map(|m| format!(", {m}")).unwrap_or_default();
         let via = c.confirmed_via.map(|m| format!(", confirmed by {m}")).unwrap_or_default();
-        pfact(o, "confirmed", format!("{} ({rev}promised {}{ship}{mode}{via})", c.at.to_minute(), c.promised_date));
+        pfact(
+            o,
+            "confirmed",
+            format!("{} ({rev}promised {}{ship}{mode}{via})", c.at.to_minute(), c.promised_date),
+        );
     } else if !matches!(s.status(), OrderStatus::Received | OrderStatus::InReview) && s.exists() {
         pfact(o, "confirmed", "not confirmed with the customer");
     }

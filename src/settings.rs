@@ -219,8 +219,9 @@ mod tests {
 
     #[test]
     fn a_file_sets_what_it_names_and_keeps_the_rest() {
-        let s = parse("[review_hours]\nproduction = 48\nlogistics = 6\n[after_sales]\nvisit_after_days = 14\n")
-            .expect("parse");
+        let s =
+            parse("[review_hours]\nproduction = 48\nlogistics = 6\n[after_sales]\nvisit_after_days = 14\n")
+                .expect("parse");
         assert_eq!(s.review_hours.production, 48);
         assert_eq!(s.review_hours.logistics, 6);
         assert_eq!(s.review_hours.finance, Settings::DEFAULT.review_hours.finance);
@@ -237,7 +238,10 @@ mod tests {
             ("[review_hours]\nquality = 5\n", "unknown key review_hours.quality (line 2)"),
             ("[limits]\nx = 5\n", "unknown key limits"),
             ("review_hours = 5\n", "review_hours (line 1) must be a table"),
-            ("[archive]\nretention_years = 1000\n", "archive.retention_years = 1000 (line 2): must be 1 to 100 years"),
+            (
+                "[archive]\nretention_years = 1000\n",
+                "archive.retention_years = 1000 (line 2): must be 1 to 100 years",
+            ),
             ("[review_hours\n", "not a TOML file"),
         ];
         for (text, wanted) in cases {

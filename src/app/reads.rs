@@ -742,7 +742,10 @@ pub fn visits_due_printout(due: &[VisitDue], more: bool, now: Timestamp, after_d
         format!("{} follow-up visit(s) due ({after_days} days after sign-off):\n", due.len())
     };
     if !due.is_empty() {
-        text.push_str(&format!("{:<10} {:<28} {:<10} {:<10} {:>5}\n", "ORDER", "CUSTOMER", "SIGNED", "DUE", "DAYS"));
+        text.push_str(&format!(
+            "{:<10} {:<28} {:<10} {:<10} {:>5}\n",
+            "ORDER", "CUSTOMER", "SIGNED", "DUE", "DAYS"
+        ));
     }
     for v in due {
         // Cut and padded by display width (a CJK character takes two columns).

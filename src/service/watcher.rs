@@ -98,7 +98,9 @@ impl Watcher {
         let mut last = None;
         let ids: Vec<Uuid> = ids
             .into_iter()
-            .filter(|id| id.as_u128() >= self.cursor && *id != DIRECTORY_STREAM && !self.finished.contains(id))
+            .filter(|id| {
+                id.as_u128() >= self.cursor && *id != DIRECTORY_STREAM && !self.finished.contains(id)
+            })
             .collect();
         let mut todo = ids.into_iter().peekable();
         while tick.orders < self.config.orders_per_tick.max(1) {
@@ -133,7 +135,8 @@ impl Watcher {
                 late_reason: None,
                 command: Command::MarkOverdue(MarkOverdue { revision, request_id, department }),
             };
-            let what = request_id.map_or_else(|| format!("revision {revision}"), |r| format!("change request {r}"));
+            let what =
+                request_id.map_or_else(|| format!("revision {revision}"), |r| format!("change request {r}"));
             match app.execute(req).await {
                 Ok(done) if done.duplicate => tick.already += 1,
                 Ok(_) => {
@@ -259,7 +262,8 @@ mod tests {
         // request 1, 2 hours overdue.
         let changed = late(&app, Role::Sales, None, now.plus_hours(-30), receive()).await;
         for d in Department::ALL {
-            let approve = Command::ApproveReview(ApproveReview { department: *d, revision: None, note: String::new() });
+            let approve =
+                Command::ApproveReview(ApproveReview { department: *d, revision: None, note: String::new() });
             late(&app, d.role(), Some(changed), now.plus_hours(-29), approve).await;
         }
         let change = Command::ChangeOrder(ChangeOrder {

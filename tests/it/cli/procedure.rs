@@ -22,8 +22,18 @@ fn late(desk: &Desk, args: &[&str], at: &str) -> Out {
 
 /// The lines of `text` that the procedure added to `order show` (by their labels).
 fn procedure_lines(text: &str) -> Vec<&str> {
-    const LABELS: [&str; 10] =
-        ["change", "  proposes", "  impact", "  decided", "  waiting", "confirmed", "override", "overdue", "visits", "due by"];
+    const LABELS: [&str; 10] = [
+        "change",
+        "  proposes",
+        "  impact",
+        "  decided",
+        "  waiting",
+        "confirmed",
+        "override",
+        "overdue",
+        "visits",
+        "due by",
+    ];
     text.lines().filter(|l| LABELS.iter().any(|p| l.starts_with(p))).collect()
 }
 
@@ -46,7 +56,16 @@ fn order_show_tells_the_pending_change_request_and_the_confirmation() {
     desk.approve_all(&id);
     let ship_date = orderflow::app::now().date().plus_days(5).to_string();
     desk.ok(&[
-        "order", "confirm", &id, "--promised", due(), "--ship-date", &ship_date, "--delivery", "carrier", "--via",
+        "order",
+        "confirm",
+        &id,
+        "--promised",
+        due(),
+        "--ship-date",
+        &ship_date,
+        "--delivery",
+        "carrier",
+        "--via",
         "email",
     ]);
     desk.ok(&[
@@ -115,7 +134,16 @@ fn visits_due_lists_signed_orders_past_the_visit_day_until_one_is_recorded() {
     let received_at = hours_ago(120);
     let id = late(
         &desk,
-        &["order", "receive", "--customer", "Harbour Cafe", "--line", "MILK-1L:10:18.90:case", "--due", due()],
+        &[
+            "order",
+            "receive",
+            "--customer",
+            "Harbour Cafe",
+            "--line",
+            "MILK-1L:10:18.90:case",
+            "--due",
+            due(),
+        ],
         &received_at,
     )
     .stdout
@@ -127,7 +155,19 @@ fn visits_due_lists_signed_orders_past_the_visit_day_until_one_is_recorded() {
     let ship_date = orderflow::app::now().date().plus_days(-4).to_string();
     late(
         &desk,
-        &["order", "confirm", &id, "--promised", due(), "--ship-date", &ship_date, "--delivery", "own_fleet", "--via", "phone"],
+        &[
+            "order",
+            "confirm",
+            &id,
+            "--promised",
+            due(),
+            "--ship-date",
+            &ship_date,
+            "--delivery",
+            "own_fleet",
+            "--via",
+            "phone",
+        ],
         &hours_ago(118),
     );
     late(&desk, &["order", "ship", &id, "--carrier", "own fleet", "--tracking", "T-1"], &hours_ago(100));
@@ -136,7 +176,17 @@ fn visits_due_lists_signed_orders_past_the_visit_day_until_one_is_recorded() {
     // A second order signed just now: not due yet.
     let fresh = desk.order_at(Stage::Approved);
     desk.ok(&[
-        "order", "confirm", &fresh, "--promised", due(), "--ship-date", due(), "--delivery", "pickup", "--via", "system",
+        "order",
+        "confirm",
+        &fresh,
+        "--promised",
+        due(),
+        "--ship-date",
+        due(),
+        "--delivery",
+        "pickup",
+        "--via",
+        "system",
     ]);
     desk.ok(&["order", "ship", &fresh, "--carrier", "ColdLine", "--tracking", "CL-1"]);
     desk.ok(&["order", "deliver", &fresh]);

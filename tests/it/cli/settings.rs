@@ -54,7 +54,10 @@ fn per_department_limits_from_orderflow_toml_set_the_review_dues() {
     // The event carries them too.
     let history = desk.history(&id);
     let received_event = history.iter().find(|e| e["type"] == "order_received").expect("order_received");
-    assert!(received_event.to_string().contains(&show["review_due_by"][0]["due"].to_string()), "{received_event}");
+    assert!(
+        received_event.to_string().contains(&show["review_due_by"][0]["due"].to_string()),
+        "{received_event}"
+    );
 
     // Without the file, the defaults (24 h each) and the words say so.
     std::fs::remove_file(desk.data.join("orderflow.toml")).expect("remove");
@@ -76,7 +79,11 @@ fn config_names_another_settings_file() {
     let config = file.to_str().expect("UTF-8");
     let id = desk.receive(&[]);
     let show = desk.ok(&["order", "show", &id, "--json"]).json();
-    assert_eq!(due_of(&show, "warehouse"), time(&show["received_at"]).plus_hours(24), "defaults without --config");
+    assert_eq!(
+        due_of(&show, "warehouse"),
+        time(&show["received_at"]).plus_hours(24),
+        "defaults without --config"
+    );
     let id2 = desk.receive(&["--config", config]);
     let show2 = desk.ok(&["order", "show", &id2, "--json"]).json();
     assert_eq!(due_of(&show2, "warehouse"), time(&show2["received_at"]).plus_hours(2), "{show2}");
@@ -100,7 +107,10 @@ fn a_bad_settings_file_is_refused_naming_the_key_and_the_file_and_nothing_is_wri
         ("[review_hours]\nfinance = \"six\"\n", &["review_hours.finance", "whole number"]),
         ("[review_hours]\nquality = 5\n", &["unknown key review_hours.quality", "production"]),
         ("[review]\nfinance = 5\n", &["unknown key review", "[review_hours]"]),
-        ("[after_sales]\nvisit_after_days = 9999\n", &["after_sales.visit_after_days = 9999", "1 to 365 days"]),
+        (
+            "[after_sales]\nvisit_after_days = 9999\n",
+            &["after_sales.visit_after_days = 9999", "1 to 365 days"],
+        ),
     ];
     for (text, words) in cases {
         std::fs::write(desk.data.join("orderflow.toml"), text).expect("write the settings");

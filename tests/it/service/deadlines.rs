@@ -18,7 +18,8 @@ use orderflow_schemas::{Channel, Currency, Department, EventBody, Timestamp};
 use super::*;
 
 /// Every department one hour.
-const ONE_HOUR_EACH: &str = "[review_hours]\nproduction = 1\nprocurement = 1\nfinance = 1\nwarehouse = 1\nlogistics = 1\n";
+const ONE_HOUR_EACH: &str =
+    "[review_hours]\nproduction = 1\nprocurement = 1\nfinance = 1\nwarehouse = 1\nlogistics = 1\n";
 /// The watcher's interval in the test: never within it, so only the sweep at start runs.
 const WATCH_NEVER_SECS: &str = "3600";
 /// How far ahead the order received while serve runs falls due.
@@ -103,9 +104,12 @@ async fn overdue_reviews_are_escalated_once_across_restarts_and_downtime() {
 
         // Order A, received 3 hours ago on paper (entered late by the head of sales) and
         // approved by production since: three reviews overdue by two hours.
-        let head_sales = Principal::unchecked(&login_of(Grant::DeptHead(Role::Sales)), Grant::DeptHead(Role::Sales));
-        let head_prod =
-            Principal::unchecked(&login_of(Grant::DeptHead(Role::Production)), Grant::DeptHead(Role::Production));
+        let head_sales =
+            Principal::unchecked(&login_of(Grant::DeptHead(Role::Sales)), Grant::DeptHead(Role::Sales));
+        let head_prod = Principal::unchecked(
+            &login_of(Grant::DeptHead(Role::Production)),
+            Grant::DeptHead(Role::Production),
+        );
         let now = orderflow::app::now();
         let order_a = {
             let app = App::open_existing(&site.data).expect("open");
@@ -152,10 +156,12 @@ async fn overdue_reviews_are_escalated_once_across_restarts_and_downtime() {
         let b_at = Timestamp(orderflow::app::now().plus_hours(-1).0 + DUE_IN_SECS * 1_000_000);
         let client = site.client(Grant::DeptHead(Role::Sales)).await;
         let receive_b = Uuid::new_v4();
-        let mut req: Value = serde_json::from_slice(&body(None, receive_b, receive("Lau Bakery"))).expect("json");
+        let mut req: Value =
+            serde_json::from_slice(&body(None, receive_b, receive("Lau Bakery"))).expect("json");
         req["at"] = serde_json::to_value(b_at).expect("time");
         req["late_reason"] = json!("phoned in an hour ago");
-        let reply = ok(request(&client, "orderflow.cmd.receive", serde_json::to_vec(&req).expect("json")).await);
+        let reply =
+            ok(request(&client, "orderflow.cmd.receive", serde_json::to_vec(&req).expect("json")).await);
         let order_b: OrderId = serde_json::from_value(reply["order_id"].clone()).expect("order id");
         let b_due = b_at.plus_hours(1);
 
