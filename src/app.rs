@@ -493,7 +493,8 @@ fn command_dates(command: &Command) -> Vec<(&'static str, Date)> {
 pub struct App {
     handler: OrderHandler,
     auth: Auth,
-    settings: crate::settings::Loaded,
+    /// Boxed: an `App` is moved around by value (in `Via`), the settings rarely read.
+    settings: Box<crate::settings::Loaded>,
     path: PathBuf,
 }
 
@@ -525,7 +526,12 @@ impl App {
     pub fn with_log_and_settings(log: EventLog, settings: crate::settings::Loaded) -> Result<Self, AppError> {
         let path = log.path().to_path_buf();
         let auth = Auth::new(log.clone())?;
-        Ok(Self { handler: OrderHandler::new(log, HandlerConfig::default()), auth, settings, path })
+        Ok(Self {
+            handler: OrderHandler::new(log, HandlerConfig::default()),
+            auth,
+            settings: Box::new(settings),
+            path,
+        })
     }
 
     /// The business settings in force.

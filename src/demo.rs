@@ -739,7 +739,7 @@ impl Life<'_> {
             let assignee = PEOPLE
                 .iter()
                 .find(|(r, _)| *r == Role::CustomerService)
-                .map(|(_, p)| p[(self.rng.next_u64() % p.len() as u64) as usize].0.to_string());
+                .map(|(_, p)| nth(p, self.rng.next_u64()).0.to_string());
             self.must(
                 Role::CustomerService,
                 Command::OpenComplaint(OpenComplaint {
