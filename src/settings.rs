@@ -119,6 +119,10 @@ pub fn load(data_dir: &Path) -> Result<Loaded, AppError> {
     if let Some(file) = CONFIG_FILE.get() {
         return load_file(file);
     }
+    // A data directory that is not one (missing, a file) has no settings: opening it says why.
+    if !data_dir.is_dir() {
+        return Ok(Loaded::defaults());
+    }
     let file = data_dir.join(SETTINGS_FILE);
     match std::fs::symlink_metadata(&file) {
         Ok(_) => load_file(&file),
