@@ -493,34 +493,55 @@ fn command_dates(command: &Command) -> Vec<(&'static str, Date)> {
 pub struct App {
     handler: OrderHandler,
     auth: Auth,
-    settings: Settings,
+    /// Boxed: an `App` is moved around by value (in `Via`), the settings rarely read.
+    settings: Box<crate::settings::Loaded>,
     path: PathBuf,
 }
 
 impl App {
     /// Opens (creating if needed) the data directory.
+    /// The settings (`orderflow.toml`, see [`crate::settings`]) are read first: a bad file is
+    /// refused before anything is opened or written.
     pub fn open(path: &Path) -> Result<Self, AppError> {
+        let settings = crate::settings::load(path)?;
         let log = EventLog::open(LogConfig::new(path))?;
         crate::signing::ensure_key(path).map_err(|e| AppError::Storage(LogError::Storage(e.to_string())))?;
-        Self::with_log(log)
+        Self::with_log_and_settings(log, settings)
     }
 
     /// Opens a data directory that must already exist (for reads).
     pub fn open_existing(path: &Path) -> Result<Self, AppError> {
+        let settings = crate::settings::load(path)?;
         let log = EventLog::open(LogConfig::existing(path))?;
-        Self::with_log(log)
+        Self::with_log_and_settings(log, settings)
     }
 
-    /// An app over an already open log.
+    /// An app over an already open log, with the settings of its data directory.
     pub fn with_log(log: EventLog) -> Result<Self, AppError> {
+        let settings = crate::settings::load(log.path())?;
+        Self::with_log_and_settings(log, settings)
+    }
+
+    /// An app over an already open log, with these settings.
+    pub fn with_log_and_settings(log: EventLog, settings: crate::settings::Loaded) -> Result<Self, AppError> {
         let path = log.path().to_path_buf();
         let auth = Auth::new(log.clone())?;
         Ok(Self {
             handler: OrderHandler::new(log, HandlerConfig::default()),
             auth,
-            settings: Settings::DEFAULT,
+            settings: Box::new(settings),
             path,
         })
+    }
+
+    /// The business settings in force.
+    pub fn settings(&self) -> Settings {
+        self.settings.settings
+    }
+
+    /// The settings in force and where they came from.
+    pub fn loaded_settings(&self) -> &crate::settings::Loaded {
+        &self.settings
     }
 
     /// The user directory and its secrets.
@@ -562,7 +583,7 @@ impl App {
             (_, Some(id)) => id,
             (_, None) => return Err(AppError::Invalid("an order id is required".into())),
         };
-        let ctx = Context::new(req.principal.actor(), at).with_settings(self.settings).late(late);
+        let ctx = Context::new(req.principal.actor(), at).with_settings(self.settings.settings).late(late);
         let outcome = self.handler.execute(order_id.0, req.command_id, &req.command, &ctx).await?;
         let commit = outcome.commit();
         Ok(match outcome {
@@ -581,6 +602,13 @@ impl App {
                 version: commit.last_version(),
             },
         })
+    }
+
+    /// Every order's id (the user directory's stream left out), in id order.
+    pub fn order_ids(&self) -> Result<Vec<OrderId>, AppError> {
+        let mut ids = self.log().streams_with_prefix("", usize::MAX)?;
+        ids.retain(|s| *s != DIRECTORY_STREAM);
+        Ok(ids.into_iter().map(OrderId).collect())
     }
 
     /// The current state of an order and its version.

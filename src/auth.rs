@@ -231,6 +231,10 @@ pub enum DirectoryRejection {
     /// A field is too long or empty.
     #[error("{0}")]
     BadField(String),
+    /// `system` (or `dept_head:system`) is orderflow's own role (the deadline watcher), never a
+    /// person's.
+    #[error("{0} cannot be granted: it is orderflow's own role (the deadline watcher of serve records overdue reviews as it), never a person's")]
+    SystemNotGrantable(Grant),
     /// The login is taken.
     #[error("the login {0} is taken")]
     LoginTaken(String),
@@ -362,6 +366,9 @@ impl Users {
                 if dir.by_login(&login).is_some() {
                     return Err(DirectoryRejection::LoginTaken(login));
                 }
+                if let Some(g) = grants.iter().find(|g| g.role() == Role::System) {
+                    return Err(DirectoryRejection::SystemNotGrantable(*g));
+                }
                 let mut grants = grants.clone();
                 grants.sort();
                 grants.dedup();
@@ -369,6 +376,9 @@ impl Users {
                     .into()]
             }
             DirectoryCommand::Grant { login, grant } => {
+                if grant.role() == Role::System {
+                    return Err(DirectoryRejection::SystemNotGrantable(*grant));
+                }
                 let u = found(login)?;
                 if u.holds(*grant) {
                     return Err(DirectoryRejection::AlreadyHolds { login: u.login.clone(), grant: *grant });
@@ -498,6 +508,16 @@ impl Principal {
         command: Option<&Command>,
     ) -> Result<Principal, AppError> {
         Ok(Principal { user: self.user.clone(), grant: choose_grant(&self.user, requested, command)? })
+    }
+
+    /// The login orderflow itself acts under ([`Principal::system`]).
+    pub const SYSTEM_LOGIN: &'static str = "orderflow";
+
+    /// orderflow itself, in the `system` role: the deadline watcher of `serve`, which records
+    /// overdue reviews. Its user id is fixed (derived from [`Principal::SYSTEM_LOGIN`]); no person
+    /// can hold the role (granting it is refused).
+    pub fn system() -> Principal {
+        Principal::unchecked(Self::SYSTEM_LOGIN, Grant::Role(Role::System))
     }
 
     /// A principal for code that has no directory: tests of the library, benchmarks, the demo's
@@ -1023,7 +1043,7 @@ mod tests {
         assert_eq!(choose_grant(&user, Some("finance"), None).ok(), Some(Grant::DeptHead(Role::Finance)));
         assert!(matches!(choose_grant(&user, Some("warehouse"), None), Err(AppError::Forbidden(_))));
         assert!(matches!(choose_grant(&user, None, None), Err(AppError::Forbidden(_))));
-        let close = Command::from(orderflow_commands::CloseOrder { override_reason: None });
+        let close = Command::from(orderflow_commands::CloseOrder::default());
         assert_eq!(choose_grant(&user, None, Some(&close)).ok(), Some(Grant::Role(Role::Sales)));
     }
 }

@@ -1,7 +1,13 @@
 //! `orderflow demo`: drives a few hundred seeded orders through realistic lives over the last six
-//! simulated months (approvals, some rejections, changes with re-approval, cancellations,
-//! rework, delays, partial sign-offs, refusals, complaints, feedback, closing), using effective
-//! times, then prints a summary.
+//! simulated months, then prints a summary. The procedure of issue 12: approvals (some late:
+//! recorded overdue and escalated as the deadline watcher of `serve` records them, by orderflow
+//! itself), some rejections, confirmation with the customer before scheduling and shipping
+//! (a few stock orders shipped unconfirmed by the head of logistics, with a reason), change
+//! requests initiated by the customer or internally and decided by the departments (applied,
+//! declined while the order goes on, or withdrawn), cancellations by either side, rework, delays,
+//! partial sign-offs, refusals, complaints with an assignee and progress updates (some resolved
+//! with the customer unsatisfied: reopened, or closed by a head with a reason), feedback,
+//! follow-up visits (some unanswered), closing.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,7 +19,7 @@ use futures::StreamExt;
 use orderflow_commands::*;
 use orderflow_schemas::{
     Channel, ComplaintCategory, ConfirmMethod, Currency, DeliveryMode, Department, Grant, Initiator,
-    InspectionResult, OrderId, Remedy, Role, Severity, ShipMode, Timestamp, DIRECTORY_STREAM,
+    InspectionResult, OrderId, Remedy, Role, Severity, ShipMode, Timestamp, VisitMethod, DIRECTORY_STREAM,
 };
 use serde_json::json;
 
@@ -72,6 +78,33 @@ const CARRIERS: &[&str] = &["ColdLine Logistics", "SF Express", "DB Schenker", "
 struct Tally {
     commands: AtomicU64,
     refused_as_expected: AtomicU64,
+    /// Overdue reviews recorded (as the watcher records them).
+    escalations: AtomicU64,
+    /// Change requests opened after approval, and how they ended.
+    requests: AtomicU64,
+    requests_applied: AtomicU64,
+    requests_declined: AtomicU64,
+    requests_withdrawn: AtomicU64,
+    /// Changes and cancellations initiated by the customer / internally.
+    customer_initiated: AtomicU64,
+    internal_initiated: AtomicU64,
+    /// Stock orders shipped unconfirmed by the head of logistics.
+    shipped_unconfirmed: AtomicU64,
+    /// Complaint progress updates.
+    progress_updates: AtomicU64,
+    /// Resolutions that left the customer unsatisfied.
+    unsatisfied: AtomicU64,
+    /// Orders closed by a head despite an unsatisfied customer.
+    close_overrides: AtomicU64,
+    /// Follow-up visits recorded, and those the customer did not answer.
+    visits: AtomicU64,
+    visits_unanswered: AtomicU64,
+}
+
+impl Tally {
+    fn add(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// The `k`-th item, cycling.
@@ -97,12 +130,17 @@ const PEOPLE: &[(Role, &[(&str, &str)])] = &[
 const HEADS: &[(&str, &str, Role)] = &[
     ("zhou.jun", "周军 Zhou Jun (head of production)", Role::Production),
     ("helen.park", "Helen Park (head of sales)", Role::Sales),
+    ("he.ping", "何平 He Ping (head of logistics)", Role::Logistics),
 ];
 /// The demo's admin.
 const DEMO_ADMIN: &str = "admin";
 
-/// The people acting in each role.
-type People = BTreeMap<Role, Vec<Principal>>;
+/// The people acting in each role; `heads`: the head of a role, acting as head.
+#[derive(Default)]
+struct People {
+    by_role: BTreeMap<Role, Vec<Principal>>,
+    heads: BTreeMap<Role, Principal>,
+}
 
 /// The demo's users: created on a fresh directory (their logins and passwords returned, to be
 /// printed), completed on the demo's own directory (a run killed half-way), or added by `admin`
@@ -151,14 +189,21 @@ async fn demo_users(
         }
     }
     let dir = auth.directory()?;
-    let mut people = People::new();
+    let mut people = People::default();
     for (role, logins) in PEOPLE {
         for (login, _) in *logins {
             let user = dir
                 .by_login(login)
                 .ok_or_else(|| AppError::Failure(format!("the demo's user {login} is missing")))?;
-            people.entry(*role).or_default().push(Auth::principal(user, Some(role.as_str()), None)?);
+            people.by_role.entry(*role).or_default().push(Auth::principal(user, Some(role.as_str()), None)?);
         }
+    }
+    for (login, _, role) in HEADS {
+        let user = dir
+            .by_login(login)
+            .ok_or_else(|| AppError::Failure(format!("the demo's head {login} is missing")))?;
+        let grant = Grant::DeptHead(*role).to_string();
+        people.heads.insert(*role, Auth::principal(user, Some(&grant), None)?);
     }
     Ok((people, created))
 }
@@ -188,15 +233,62 @@ impl Life<'_> {
 
     async fn run(&mut self, role: Role, command: Command) -> Result<bool, AppError> {
         let who = self.rng.next_u64();
-        let people = self.people.get(&role).map(Vec::as_slice).unwrap_or_default();
+        let people = self.people.by_role.get(&role).map(Vec::as_slice).unwrap_or_default();
         let Some(principal) = people.get(usize::try_from(who % people.len().max(1) as u64).unwrap_or(0))
         else {
             return Err(AppError::Failure(format!("demo: nobody acts as {role}")));
         };
+        let principal = principal.clone();
+        self.run_as(principal, command).await
+    }
+
+    /// The head of `role` acting (an override).
+    async fn must_as_head(&mut self, role: Role, command: Command) -> Result<(), AppError> {
+        let name = command.name();
+        let head = self
+            .people
+            .heads
+            .get(&role)
+            .cloned()
+            .ok_or_else(|| AppError::Failure(format!("demo: no head of {role}")))?;
+        if self.run_as(head, command).await? {
+            Ok(())
+        } else {
+            let order = self.order.map(|o| o.short()).unwrap_or_default();
+            Err(AppError::Failure(format!(
+                "demo: '{name}' by the head of {role} on order {order} was refused"
+            )))
+        }
+    }
+
+    /// Records the reviews past their limit at the simulated now, as the deadline watcher of
+    /// `serve` does: by orderflow itself, under the watcher's command id.
+    async fn escalate_overdue(&mut self) -> Result<(), AppError> {
+        let Some(order) = self.order else { return Ok(()) };
+        let (_, state) = self.app.order(order)?;
+        for (revision, request_id, department, _due) in state.overdue_reviews(self.at) {
+            let req = Request {
+                order_id: Some(order),
+                command_id: crate::service::watcher::overdue_command_id(
+                    order, revision, request_id, department,
+                ),
+                principal: Principal::system(),
+                at: None,
+                late_reason: None,
+                command: Command::MarkOverdue(MarkOverdue { revision, request_id, department }),
+            };
+            self.tally.commands.fetch_add(1, Ordering::Relaxed);
+            self.app.execute_with_clock(req, self.at).await?;
+            Tally::add(&self.tally.escalations);
+        }
+        Ok(())
+    }
+
+    async fn run_as(&mut self, principal: Principal, command: Command) -> Result<bool, AppError> {
         let req = Request {
             order_id: self.order,
             command_id: self.rng.uuid(),
-            principal: principal.clone(),
+            principal,
             at: None,
             late_reason: None,
             command,
@@ -238,11 +330,15 @@ impl Life<'_> {
 
     async fn approvals(&mut self) -> Result<bool, AppError> {
         for dept in Department::ALL {
-            // Most reviews within the 24 h limit, some late (flagged overdue, never auto-approved).
-            let slowest = if self.rng.chance(15) { 40 } else { 20 };
-            if !self.wait_hours(1, slowest) {
+            // Most reviews within the 24 h limit, some late: recorded overdue and escalated to the
+            // department's head before the late decision (never auto-approved).
+            let (fastest, slowest) = if self.rng.chance(3) { (22, 36) } else { (1, 5) };
+            if !self.wait_hours(fastest, slowest) {
+                self.at = self.now;
+                self.escalate_overdue().await?;
                 return Ok(false);
             }
+            self.escalate_overdue().await?;
             self.must(
                 dept.role(),
                 Command::ApproveReview(ApproveReview {
@@ -253,6 +349,122 @@ impl Life<'_> {
             )
             .await?;
         }
+        Ok(true)
+    }
+
+    /// Who initiates a change or a cancellation: mostly the customer (counted).
+    fn initiator(&mut self) -> Initiator {
+        if self.rng.chance(60) {
+            Tally::add(&self.tally.customer_initiated);
+            Initiator::Customer
+        } else {
+            Tally::add(&self.tally.internal_initiated);
+            Initiator::Internal
+        }
+    }
+
+    /// A change request on the approved order, decided by its departments (reviews past their
+    /// limit escalated first): applied, declined by one department (the order goes on, as it
+    /// was), or withdrawn by sales. False when the simulated time ran out.
+    async fn change_request(&mut self) -> Result<bool, AppError> {
+        let initiated_by = self.initiator();
+        let address_only = self.rng.chance(25);
+        let (reason, lines, delivery_address, impact) = if address_only {
+            let reason = match initiated_by {
+                Initiator::Customer => "customer moved the goods-in dock",
+                Initiator::Internal => "the warehouse at Dock 1 is being rebuilt",
+            };
+            (reason, Vec::new(), Some("Dock 12, Industrial Park 2".to_string()), Vec::new())
+        } else {
+            let reason = match initiated_by {
+                Initiator::Customer => "customer asked for more",
+                Initiator::Internal => "pallet quantity rounded up by planning",
+            };
+            let edit = LineEdit::Update(LineUpdate {
+                line_no: 1,
+                quantity: Some(u32::try_from(self.rng.range(401, 600)).unwrap_or(450)),
+                spec: None,
+                unit_price_minor: None,
+            });
+            let impact = vec![orderflow_schemas::ImpactNote {
+                role: Role::Production,
+                note: "one more shift on line 2".into(),
+            }];
+            (reason, vec![edit], None, impact)
+        };
+        self.must(
+            Role::Sales,
+            Command::ChangeOrder(ChangeOrder {
+                initiated_by,
+                reason: reason.into(),
+                impact,
+                lines,
+                requested_date: None,
+                delivery_address,
+            }),
+        )
+        .await?;
+        Tally::add(&self.tally.requests);
+        let reviewers: Vec<Role> = if address_only {
+            vec![Role::Logistics]
+        } else {
+            vec![Role::Production, Role::Procurement, Role::Finance, Role::Warehouse, Role::Logistics]
+        };
+        let roll = self.rng.range(0, 99);
+        let withdraw_after =
+            if roll < 15 { Some(self.rng.range(0, reviewers.len() as u64 - 1)) } else { None };
+        let decline_at =
+            if (15..40).contains(&roll) { Some(self.rng.range(0, reviewers.len() as u64 - 1)) } else { None };
+        for (i, role) in reviewers.iter().enumerate() {
+            let i = i as u64;
+            let (fastest, slowest) = if self.rng.chance(5) { (22, 36) } else { (1, 5) };
+            if !self.wait_hours(fastest, slowest) {
+                self.at = self.now;
+                self.escalate_overdue().await?;
+                return Ok(false);
+            }
+            self.escalate_overdue().await?;
+            if withdraw_after == Some(i) {
+                self.must(
+                    Role::Sales,
+                    Command::WithdrawChange(WithdrawChange {
+                        reason: "the customer keeps the order as it was".into(),
+                    }),
+                )
+                .await?;
+                Tally::add(&self.tally.requests_withdrawn);
+                return Ok(true);
+            }
+            if decline_at == Some(i) {
+                let reason = match role {
+                    Role::Production => "no capacity for the extra quantity this month",
+                    Role::Finance => "the customer's credit limit does not cover it",
+                    Role::Logistics => "no slot at that dock before the delivery date",
+                    _ => "materials cannot be had in time",
+                };
+                self.must(
+                    *role,
+                    Command::DeclineChange(DeclineChange {
+                        department: *role,
+                        request_id: None,
+                        reason: reason.into(),
+                    }),
+                )
+                .await?;
+                Tally::add(&self.tally.requests_declined);
+                return Ok(true);
+            }
+            self.must(
+                *role,
+                Command::ApproveChange(ApproveChange {
+                    department: *role,
+                    request_id: None,
+                    note: String::new(),
+                }),
+            )
+            .await?;
+        }
+        Tally::add(&self.tally.requests_applied);
         Ok(true)
     }
 
@@ -320,49 +532,58 @@ impl Life<'_> {
             return Ok(());
         }
         let promised = requested.plus_days(i32::try_from(self.rng.range(0, 3)).unwrap_or(0));
-        if self.rng.chance(85) {
+        // Every order is confirmed with the customer before it is scheduled or shipped, except a
+        // few stock orders the head of logistics ships unconfirmed, with a reason.
+        let unconfirmed_stock = self.rng.chance(4);
+        if !unconfirmed_stock {
+            let promised_date = promised.max(self.at.date());
+            let lead = i32::try_from(self.rng.range(1, 4)).unwrap_or(2);
+            let expected_ship_date = promised_date.plus_days(-lead).max(self.at.date());
+            let delivery_mode = [DeliveryMode::Carrier, DeliveryMode::OwnFleet, DeliveryMode::Pickup]
+                [(self.rng.next_u64() % 3) as usize];
+            let confirmed_via = [ConfirmMethod::Phone, ConfirmMethod::Email, ConfirmMethod::System]
+                [(self.rng.next_u64() % 3) as usize];
             self.must(
                 Role::Sales,
                 Command::ConfirmOrder(ConfirmOrder {
-                    promised_date: promised.max(self.at.date()),
-                    expected_ship_date: promised.max(self.at.date()),
-                    delivery_mode: DeliveryMode::Carrier,
-                    confirmed_via: ConfirmMethod::Phone,
+                    promised_date,
+                    expected_ship_date,
+                    delivery_mode,
+                    confirmed_via,
                     note: "read back to the customer".into(),
                 }),
             )
             .await?;
+            // Scheduling before confirmation is refused: the confirmation above came first.
+        } else if self.rng.chance(50) {
+            let finish = self.at.date().plus_days(3);
+            self.expect_refusal(
+                Role::Production,
+                Command::ScheduleProduction(ScheduleProduction {
+                    planned_finish: finish,
+                    note: String::new(),
+                }),
+            )
+            .await?;
         }
-        if self.rng.chance(12) {
+        if !unconfirmed_stock && self.rng.chance(14) {
             if !self.wait_hours(4, 48) {
                 return Ok(());
             }
-            let change = ChangeOrder {
-                initiated_by: Initiator::Customer,
-                impact: Vec::new(),
-                reason: "customer asked for more".into(),
-                lines: vec![LineEdit::Update(LineUpdate {
-                    line_no: 1,
-                    quantity: Some(u32::try_from(self.rng.range(401, 600)).unwrap_or(450)),
-                    spec: None,
-                    unit_price_minor: None,
-                })],
-                requested_date: None,
-                delivery_address: None,
-            };
-            self.must(Role::Sales, Command::ChangeOrder(change)).await?;
-            if !self.approvals().await? {
+            if !self.change_request().await? {
                 return Ok(());
             }
         }
         if self.rng.chance(4) {
             if self.wait_hours(2, 48) {
+                let initiated_by = self.initiator();
+                let reason = match initiated_by {
+                    Initiator::Customer => "customer cancelled",
+                    Initiator::Internal => "cannot be supplied: line 3 out of service",
+                };
                 self.must(
                     Role::Sales,
-                    Command::CancelOrder(CancelOrder {
-                        initiated_by: Initiator::Customer,
-                        reason: "customer cancelled".into(),
-                    }),
+                    Command::CancelOrder(CancelOrder { initiated_by, reason: reason.into() }),
                 )
                 .await?;
                 if self.wait_hours(24, 48) {
@@ -371,7 +592,7 @@ impl Life<'_> {
             }
             return Ok(());
         }
-        if self.rng.chance(75) {
+        if !unconfirmed_stock && self.rng.chance(75) {
             if !self.wait_hours(2, 24) {
                 return Ok(());
             }
@@ -427,17 +648,35 @@ impl Life<'_> {
         let carrier = nth(CARRIERS, self.rng.next_u64());
         let mode = if self.rng.chance(40) { ShipMode::ColdChain } else { ShipMode::Road };
         let tracking_number = format!("TRK{:010}", self.rng.range(0, 9_999_999_999));
-        self.must(
-            Role::Logistics,
-            Command::ShipOrder(ShipOrder {
-                carrier: carrier.into(),
-                mode,
-                tracking_number,
-                eta,
-                unconfirmed_reason: None,
-            }),
-        )
-        .await?;
+        if unconfirmed_stock {
+            self.must_as_head(
+                Role::Logistics,
+                Command::ShipOrder(ShipOrder {
+                    carrier: carrier.into(),
+                    mode,
+                    tracking_number,
+                    eta,
+                    unconfirmed_reason: Some(
+                        "stock order; the customer is unreachable and the standing agreement covers it"
+                            .into(),
+                    ),
+                }),
+            )
+            .await?;
+            Tally::add(&self.tally.shipped_unconfirmed);
+        } else {
+            self.must(
+                Role::Logistics,
+                Command::ShipOrder(ShipOrder {
+                    carrier: carrier.into(),
+                    mode,
+                    tracking_number,
+                    eta,
+                    unconfirmed_reason: None,
+                }),
+            )
+            .await?;
+        }
         if self.rng.chance(12) {
             if !self.wait_hours(6, 30) {
                 return Ok(());
@@ -461,7 +700,8 @@ impl Life<'_> {
         if !self.wait_hours(1, 6) {
             return Ok(());
         }
-        if self.rng.chance(6) {
+        let refused = self.rng.chance(6);
+        if refused {
             self.must(
                 Role::Logistics,
                 Command::RefuseOrder(RefuseOrder {
@@ -486,7 +726,9 @@ impl Life<'_> {
             )
             .await?;
         }
+        let signed = self.at;
         let mut open_complaint = false;
+        let mut unsatisfied = false;
         if self.rng.chance(12) && self.wait_hours(24, 200) {
             let category = [
                 ComplaintCategory::Quality,
@@ -494,19 +736,42 @@ impl Life<'_> {
                 ComplaintCategory::Delivery,
                 ComplaintCategory::Service,
             ][(self.rng.next_u64() % 4) as usize];
+            let assignee = PEOPLE
+                .iter()
+                .find(|(r, _)| *r == Role::CustomerService)
+                .map(|(_, p)| nth(p, self.rng.next_u64()).0.to_string());
             self.must(
                 Role::CustomerService,
                 Command::OpenComplaint(OpenComplaint {
                     category,
                     severity: Severity::Medium,
                     text: "see the attached photos".into(),
-                    assignee: None,
+                    assignee,
                 }),
             )
             .await?;
             open_complaint = true;
+            // Progress updates until it is resolved.
+            for (note, next_step) in [
+                ("called the customer, photos received", "quality checks the retained sample"),
+                ("retained sample checked: fat content low", "replacement from the next batch"),
+            ] {
+                if !self.rng.chance(70) || !self.wait_hours(4, 36) {
+                    break;
+                }
+                self.must(
+                    Role::CustomerService,
+                    Command::UpdateComplaint(UpdateComplaint {
+                        complaint_id: 1,
+                        note: note.into(),
+                        next_step: next_step.into(),
+                    }),
+                )
+                .await?;
+                Tally::add(&self.tally.progress_updates);
+            }
             if self.wait_hours(24, 120) {
-                let satisfied = !self.rng.chance(20);
+                let satisfied = !self.rng.chance(25);
                 self.must(
                     Role::CustomerService,
                     Command::ResolveComplaint(ResolveComplaint {
@@ -518,45 +783,104 @@ impl Life<'_> {
                 )
                 .await?;
                 open_complaint = false;
-                if !satisfied && self.wait_hours(24, 72) {
-                    self.must(
-                        Role::CustomerService,
-                        Command::ReopenComplaint(ReopenComplaint {
-                            complaint_id: 1,
-                            reason: "replacement also damaged".into(),
-                        }),
-                    )
-                    .await?;
-                    open_complaint = true;
-                    if self.wait_hours(24, 72) {
+                if !satisfied {
+                    Tally::add(&self.tally.unsatisfied);
+                    unsatisfied = true;
+                    // Handling goes on until the customer is satisfied: mostly reopened; some
+                    // closed by the head of sales with a reason (below).
+                    if self.rng.chance(65) && self.wait_hours(24, 72) {
                         self.must(
                             Role::CustomerService,
-                            Command::ResolveComplaint(ResolveComplaint {
+                            Command::ReopenComplaint(ReopenComplaint {
                                 complaint_id: 1,
-                                resolution: "credit note issued".into(),
-                                remedy: Remedy::Credit,
-                                customer_satisfied: true,
+                                reason: "replacement also damaged".into(),
                             }),
                         )
                         .await?;
-                        open_complaint = false;
+                        open_complaint = true;
+                        unsatisfied = false;
+                        if self.wait_hours(24, 72) {
+                            self.must(
+                                Role::CustomerService,
+                                Command::ResolveComplaint(ResolveComplaint {
+                                    complaint_id: 1,
+                                    resolution: "credit note issued".into(),
+                                    remedy: Remedy::Credit,
+                                    customer_satisfied: true,
+                                }),
+                            )
+                            .await?;
+                            open_complaint = false;
+                        }
                     }
                 }
             }
         }
-        if self.rng.chance(55) && self.wait_hours(48, 240) {
+        if self.rng.chance(30) && self.wait_hours(48, 240) {
             let score =
                 u8::try_from(if self.rng.chance(15) { self.rng.range(1, 3) } else { self.rng.range(4, 5) })
                     .unwrap_or(4);
             self.must(
                 Role::CustomerService,
-                Command::RecordFeedback(RecordFeedback { score, comment: "follow-up visit".into() }),
+                Command::RecordFeedback(RecordFeedback { score, comment: "survey by e-mail".into() }),
             )
             .await?;
+        }
+        // The follow-up visit (回訪), due visit_after_days after sign-off; some customers do not
+        // answer.
+        let visit_due = signed.plus_hours(self.app.settings().visit_after_days.saturating_mul(24));
+        if !refused && self.rng.chance(65) && visit_due <= self.now {
+            self.at = self.at.max(visit_due);
+            if self.wait_hours(1, 48) {
+                let answered = !self.rng.chance(20);
+                let method = [VisitMethod::Phone, VisitMethod::Email, VisitMethod::Survey]
+                    [(self.rng.next_u64() % 3) as usize];
+                let score = if answered {
+                    Some(
+                        u8::try_from(if self.rng.chance(15) {
+                            self.rng.range(1, 3)
+                        } else {
+                            self.rng.range(4, 5)
+                        })
+                        .unwrap_or(4),
+                    )
+                } else {
+                    None
+                };
+                let comment = if answered { "satisfied with the delivery" } else { "no answer" };
+                self.must(
+                    Role::CustomerService,
+                    Command::RecordVisit(RecordVisit { method, score, comment: comment.into() }),
+                )
+                .await?;
+                Tally::add(&self.tally.visits);
+                if !answered {
+                    Tally::add(&self.tally.visits_unanswered);
+                }
+            }
         }
         if open_complaint {
             self.expect_refusal(Role::Sales, Command::CloseOrder(CloseOrder { override_reason: None }))
                 .await?;
+            return Ok(());
+        }
+        if unsatisfied {
+            // Closing waits for a satisfied customer: refused, then the head of sales closes it
+            // with a reason.
+            self.expect_refusal(Role::Sales, Command::CloseOrder(CloseOrder { override_reason: None }))
+                .await?;
+            if self.wait_hours(24, 120) {
+                self.must_as_head(
+                    Role::Sales,
+                    Command::CloseOrder(CloseOrder {
+                        override_reason: Some(
+                            "goodwill credit agreed with the customer's buyer; no further claim".into(),
+                        ),
+                    }),
+                )
+                .await?;
+                Tally::add(&self.tally.close_overrides);
+            }
             return Ok(());
         }
         if self.rng.chance(70) && self.wait_hours(24, 120) {
@@ -669,13 +993,25 @@ pub async fn run(
     let commands = tally.commands.load(Ordering::Relaxed);
     let refused = tally.refused_as_expected.load(Ordering::Relaxed);
     let secs = started.elapsed().as_secs_f64();
+    let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    let t = &tally;
+    let procedure = json!({
+        "escalations": count(&t.escalations),
+        "change_requests": count(&t.requests), "requests_applied": count(&t.requests_applied),
+        "requests_declined": count(&t.requests_declined), "requests_withdrawn": count(&t.requests_withdrawn),
+        "customer_initiated": count(&t.customer_initiated), "internal_initiated": count(&t.internal_initiated),
+        "shipped_unconfirmed": count(&t.shipped_unconfirmed), "progress_updates": count(&t.progress_updates),
+        "unsatisfied_resolutions": count(&t.unsatisfied), "close_overrides": count(&t.close_overrides),
+        "visits": count(&t.visits), "visits_unanswered": count(&t.visits_unanswered),
+    });
     let logins: Vec<serde_json::Value> =
         created.iter().map(|(l, r, p)| json!({ "login": l, "role": r, "password": p })).collect();
     if json {
         crate::outln!(
             "{}",
             json!({ "data_dir": data_dir, "orders": orders.len(), "commands": commands, "refused_as_expected": refused,
-                    "events": events, "seconds": secs, "by_status": by_status, "users": logins })
+                    "events": events, "seconds": secs, "by_status": by_status, "procedure": procedure,
+                    "users": logins })
         );
     } else {
         crate::outln!(
@@ -689,6 +1025,30 @@ pub async fn run(
         );
         let parts: Vec<String> = by_status.iter().map(|(s, n)| format!("{s} {n}")).collect();
         crate::outln!("  by status: {}", parts.join(", "));
+        crate::outln!(
+            "  change requests {} (applied {}, declined {}, withdrawn {}, the rest pending); changes and \
+             cancellations initiated by the customer {}, internally {}",
+            count(&t.requests),
+            count(&t.requests_applied),
+            count(&t.requests_declined),
+            count(&t.requests_withdrawn),
+            count(&t.customer_initiated),
+            count(&t.internal_initiated)
+        );
+        crate::outln!(
+            "  reviews escalated overdue {}; stock orders shipped unconfirmed by the head of logistics {}",
+            count(&t.escalations),
+            count(&t.shipped_unconfirmed)
+        );
+        crate::outln!(
+            "  complaint progress updates {}; resolutions leaving the customer unsatisfied {} (closed by a \
+             head with a reason {}); follow-up visits {} ({} unanswered)",
+            count(&t.progress_updates),
+            count(&t.unsatisfied),
+            count(&t.close_overrides),
+            count(&t.visits),
+            count(&t.visits_unanswered)
+        );
         if !created.is_empty() {
             crate::outln!("  demo users (login, role, password; change them with `orderflow users passwd`):");
             for (login, role, password) in &created {

@@ -16,4 +16,5 @@ pub mod out;
 mod render;
 pub mod rng;
 pub mod service;
+pub mod settings;
 pub mod signing;

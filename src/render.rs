@@ -62,6 +62,48 @@ fn late_json(s: &OrderState, entered: Option<Timestamp>) -> Value {
 /// the status board (`orderflow status --state`); `late_entries` counts the events entered late
 /// (`late_entered`: when the latest was recorded, see [`crate::app::reads::last_late_entered`]).
 pub(crate) fn state_json(s: &OrderState, version: u64, late_entered: Option<Timestamp>) -> Value {
+    let mut v = base_json(s, version, late_entered);
+    if let (Some(map), Value::Object(more)) = (v.as_object_mut(), procedure_json(s)) {
+        map.extend(more);
+    }
+    v
+}
+
+/// The facts of the procedure (issue 12): review dues per department, the pending change
+/// request, the confirmation, overdue records, visits and overrides.
+fn procedure_json(s: &OrderState) -> Value {
+    json!({
+        "review_due_by": s.review_due_by,
+        "approved_revision": s.approved_revision,
+        "change_request": s.change_request.as_ref().map(|r| json!({
+            "request_id": r.proposal.request_id, "initiated_by": r.proposal.initiated_by,
+            "requested_by": r.requested_by.login, "requested_at": r.requested_at, "reason": r.proposal.reason,
+            "changes": r.proposal.changes, "revision": r.proposal.revision,
+            "review_due_by": r.proposal.review_due_by, "impact": r.proposal.impact,
+            "decisions": r.decisions.iter().map(|(role, d)| json!({
+                "department": role, "approved": d.approved, "by": d.actor.login, "at": d.at,
+            })).collect::<Vec<_>>(),
+            "undecided": r.undecided(),
+        })),
+        "last_request_id": s.last_request_id,
+        "confirmation": s.confirmation.as_ref().map(|c| json!({
+            "at": c.at, "revision": c.revision, "promised_date": c.promised_date,
+            "expected_ship_date": c.expected_ship_date, "delivery_mode": c.delivery_mode,
+            "confirmed_via": c.confirmed_via,
+        })),
+        "escalated": s.escalated.iter().map(|(rev, req, role)| json!({
+            "revision": rev, "request_id": req, "department": role, "escalated_to": format!("dept_head:{}", role.as_str()),
+        })).collect::<Vec<_>>(),
+        "overdue_reviews_open": s.overdue_reviews(crate::app::now()).iter().map(|(rev, req, role, due)| json!({
+            "revision": rev, "request_id": req, "department": role, "due": due,
+        })).collect::<Vec<_>>(),
+        "visits": s.visits,
+        "shipped_unconfirmed": s.shipped_unconfirmed,
+        "close_override": s.close_override,
+    })
+}
+
+fn base_json(s: &OrderState, version: u64, late_entered: Option<Timestamp>) -> Value {
     json!({
         "order_id": s.order_id,
         "version": version,
@@ -81,7 +123,6 @@ pub(crate) fn state_json(s: &OrderState, version: u64, late_entered: Option<Time
         "delivery_address": s.delivery_address,
         "special_requirements": s.special_requirements,
         "review_due": s.review_due,
-        "approved_revision": s.approved_revision,
         "approvals_missing": if awaiting_review(s) { s.approvals_missing() } else { Vec::new() },
         "reviews": reviews_json(s),
         "rejection": s.rejection.as_ref().map(|r| json!({ "department": r.department, "revision": r.revision, "reason": r.reason })),
@@ -99,6 +140,7 @@ pub(crate) fn state_json(s: &OrderState, version: u64, late_entered: Option<Time
         "refused": s.refusal.as_ref().map(|r| json!({ "at": r.refused_at, "by": r.refused_by, "reason": r.reason })),
         "complaints": s.complaints.iter().map(|(id, c)| json!({
             "complaint_id": id, "category": c.category, "severity": c.severity, "status": complaint_status(c.status),
+            "assignee": c.assignee, "respond_by": c.respond_by, "updates": c.updates,
         })).collect::<Vec<_>>(),
         "open_complaints": s.open_complaints(),
         "feedback_count": s.feedback_count,
@@ -130,7 +172,21 @@ const FACT_INDENT: usize = 13;
 /// wrapped at spaces to fit [`TableWidth::TERMINAL_COLUMNS`] (a word longer than the line is
 /// kept whole).
 fn fact(o: &mut String, label: &str, text: impl std::fmt::Display) {
-    let room = TableWidth::TERMINAL_COLUMNS - FACT_INDENT;
+    fact_within(o, label, text, TableWidth::TERMINAL_COLUMNS);
+}
+
+/// The columns the facts of the procedure (change requests, confirmation, escalations,
+/// complaints' follow-up, visits, overrides) fit in: an 80-column terminal.
+const PROCEDURE_COLUMNS: usize = 80;
+
+/// [`fact`] wrapped to [`PROCEDURE_COLUMNS`].
+fn pfact(o: &mut String, label: &str, text: impl std::fmt::Display) {
+    fact_within(o, label, text, PROCEDURE_COLUMNS);
+}
+
+/// [`fact`] wrapped to `columns`.
+fn fact_within(o: &mut String, label: &str, text: impl std::fmt::Display, columns: usize) {
+    let room = columns - FACT_INDENT;
     let text = text.to_string();
     let mut line = String::new();
     let mut first = true;
@@ -247,11 +303,29 @@ fn reviews_text(s: &OrderState, o: &mut String) {
         let names: Vec<&str> = s.approvals_missing().iter().map(|d| d.as_str()).collect();
         let due = s.review_due.map(|t| format!(" (due {})", t.to_minute())).unwrap_or_default();
         fact(o, "reviews", format!("revision {} waiting for {}{due}", s.revision, names.join(", ")));
+        let dues: Vec<String> = s
+            .review_due_by
+            .iter()
+            .filter(|d| s.approvals_missing().iter().any(|m| m.role() == d.role))
+            .map(|d| format!("{} {}", d.role.as_str(), d.due.to_minute()))
+            .collect();
+        if !dues.is_empty() {
+            pfact(o, "due by", dues.join("; "));
+        }
     } else if s.is_approved() {
         fact(o, "reviews", format!("revision {} approved by every department", s.revision));
     }
     if let Some(r) = &s.rejection {
         fact(o, "rejected", format!("by {} on revision {}: {}", r.department, r.revision, r.reason));
+    }
+    change_request_text(s, o);
+    for (rev, req, role) in &s.escalated {
+        let what = req.map_or_else(|| format!("revision {rev}"), |r| format!("change request {r}"));
+        pfact(
+            o,
+            "overdue",
+            format!("{} review of {what}, escalated to dept_head:{}", role.as_str(), role.as_str()),
+        );
     }
     if s.reviews.is_empty() {
         return;
@@ -282,9 +356,66 @@ fn reviews_text(s: &OrderState, o: &mut String) {
     o.push('\n');
 }
 
+/// The pending change request: number, who initiated it and who recorded it, the reason, the
+/// proposed edits, who decided so far and who is due when.
+fn change_request_text(s: &OrderState, o: &mut String) {
+    let Some(r) = &s.change_request else { return };
+    let p = &r.proposal;
+    pfact(
+        o,
+        "change",
+        format!(
+            "request {} (to revision {}), {}-initiated, recorded {} by {}: {}",
+            p.request_id,
+            p.revision,
+            p.initiated_by,
+            r.requested_at.to_minute(),
+            r.requested_by.login,
+            p.reason
+        ),
+    );
+    for c in &p.changes {
+        pfact(o, "  proposes", format!("{}: {} -> {}", c.field, c.old, c.new));
+    }
+    for n in &p.impact {
+        pfact(o, "  impact", format!("{}: {}", n.role.as_str(), n.note));
+    }
+    for (role, d) in &r.decisions {
+        let word = if d.approved { "approved" } else { "declined" };
+        pfact(
+            o,
+            "  decided",
+            format!("{} {word} by {} at {}", role.as_str(), d.actor.login, d.at.to_minute()),
+        );
+    }
+    for d in r.undecided() {
+        pfact(o, "  waiting", format!("{} (due {})", d.role.as_str(), d.due.to_minute()));
+    }
+}
+
 fn progress_text(s: &OrderState, o: &mut String) {
     if let Some(reason) = &s.cancellation {
-        fact(o, "cancelled", reason);
+        let by = s.cancelled_by.map(|i| format!(" ({i}-initiated)")).unwrap_or_default();
+        fact(o, "cancelled", format!("{reason}{by}"));
+    }
+    if let Some(c) = &s.confirmation {
+        let rev = c.revision.map(|r| format!("revision {r}, ")).unwrap_or_default();
+        let ship = c.expected_ship_date.map(|d| format!(", ships {d}")).unwrap_or_default();
+        let mode = c.delivery_mode.map(|m| format!(", {m}")).unwrap_or_default();
+        let via = c.confirmed_via.map(|m| format!(", confirmed by {m}")).unwrap_or_default();
+        pfact(
+            o,
+            "confirmed",
+            format!("{} ({rev}promised {}{ship}{mode}{via})", c.at.to_minute(), c.promised_date),
+        );
+    } else if !matches!(s.status(), OrderStatus::Received | OrderStatus::InReview) && s.exists() {
+        pfact(o, "confirmed", "not confirmed with the customer");
+    }
+    if let Some(reason) = &s.shipped_unconfirmed {
+        pfact(o, "override", format!("shipped unconfirmed by a head: {reason}"));
+    }
+    if let Some(reason) = &s.close_override {
+        pfact(o, "override", format!("closed by a head despite complaints: {reason}"));
     }
     if let Some(p) = &s.production {
         let inspections = match (p.inspections, p.last_inspection) {
@@ -328,9 +459,19 @@ fn progress_text(s: &OrderState, o: &mut String) {
             &format!("complaint {id}"),
             format!("{}, {}: {}", c.category, c.severity, complaint_status(c.status)),
         );
+        let assignee = c.assignee.as_deref().unwrap_or("-");
+        let respond = c.respond_by.map(|t| format!(", respond by {}", t.to_minute())).unwrap_or_default();
+        pfact(o, "", format!("assignee {assignee}{respond}; {} progress update(s)", c.updates));
     }
     if s.feedback_count > 0 {
         fact(o, "feedback", format!("{} record(s)", s.feedback_count));
+    }
+    if s.sign_off.is_some() || s.visits > 0 {
+        let visits = match s.visits {
+            0 => "none recorded yet".to_string(),
+            n => format!("{n} recorded"),
+        };
+        pfact(o, "visits", visits);
     }
     if let Some(r) = s.retention_until {
         let hold = s.hold.as_ref().map(|h| format!("; on hold: {h}")).unwrap_or_default();

@@ -443,10 +443,12 @@ impl Grant {
         matches!(self, Grant::DeptHead(_))
     }
 
-    /// Every grant there is: every role, then every headship.
+    /// Every grant a person can hold: every role but `system` (orderflow's own), then every
+    /// headship.
     pub fn all() -> Vec<Grant> {
         Role::ALL
             .iter()
+            .filter(|r| **r != Role::System)
             .map(|&r| Grant::Role(r))
             .chain(Role::OPERATIONAL.iter().map(|&r| Grant::DeptHead(r)))
             .collect()

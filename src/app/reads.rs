@@ -702,3 +702,89 @@ mod tests {
         }
     }
 }
+
+/// A follow-up visit (回訪) that is due: a signed order, sign-off + `visit_after_days` passed,
+/// no visit recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VisitDue {
+    /// The order.
+    pub order_id: OrderId,
+    /// The customer.
+    pub customer: String,
+    /// When the customer signed.
+    pub signed_at: Timestamp,
+    /// When the visit fell due.
+    pub due: Timestamp,
+}
+
+/// The follow-up visits due at `now`, oldest due first, at most `max` (and whether there are
+/// more). Read from the order states (the status board does not carry visits yet); a closed
+/// order's visit is still due (closing does not wait for it).
+pub fn visits_due(app: &App, now: Timestamp, max: usize) -> Result<(Vec<VisitDue>, bool), AppError> {
+    let after_days = app.settings().visit_after_days;
+    let mut out = Vec::new();
+    for id in app.order_ids()? {
+        let (_, s) = app.order(id)?;
+        let Some(sign) = &s.sign_off else { continue };
+        if s.visits > 0 {
+            continue;
+        }
+        let due = sign.signed_at.plus_hours(after_days.saturating_mul(24));
+        if due <= now {
+            out.push(VisitDue { order_id: id, customer: s.customer.clone(), signed_at: sign.signed_at, due });
+        }
+    }
+    out.sort_by_key(|v| (v.due, v.order_id.0));
+    let more = out.len() > max;
+    out.truncate(max);
+    Ok((out, more))
+}
+
+/// The printout of [`visits_due`].
+pub fn visits_due_printout(due: &[VisitDue], more: bool, now: Timestamp, after_days: i64) -> Printout {
+    let json = due
+        .iter()
+        .map(|v| {
+            json!({
+                "order_id": v.order_id, "customer": v.customer, "signed_at": v.signed_at, "due": v.due,
+                "days_overdue": (now.0 - v.due.0) / (86_400 * 1_000_000),
+            })
+        })
+        .collect();
+    let mut text = if due.is_empty() {
+        format!("No follow-up visits due (due {after_days} days after sign-off).\n")
+    } else {
+        format!("{} follow-up visit(s) due ({after_days} days after sign-off):\n", due.len())
+    };
+    if !due.is_empty() {
+        text.push_str(&format!(
+            "{:<10} {:<28} {:<10} {:<10} {:>5}\n",
+            "ORDER", "CUSTOMER", "SIGNED", "DUE", "DAYS"
+        ));
+    }
+    for v in due {
+        // Cut and padded by display width (a CJK character takes two columns).
+        let mut customer = String::new();
+        for c in v.customer.chars() {
+            let next = format!("{customer}{c}");
+            if orderflow_projections::display_width(&next) > 28 {
+                break;
+            }
+            customer = next;
+        }
+        let pad = 28usize.saturating_sub(orderflow_projections::display_width(&customer));
+        customer.push_str(&" ".repeat(pad));
+        text.push_str(&format!(
+            "{:<10} {} {:<10} {:<10} {:>5}\n",
+            v.order_id.short(),
+            customer,
+            v.signed_at.date(),
+            v.due.date(),
+            (now.0 - v.due.0) / (86_400 * 1_000_000)
+        ));
+    }
+    if more {
+        text.push_str("... and more (raise --limit)\n");
+    }
+    Printout { json, text }
+}

@@ -56,6 +56,10 @@ pub struct Cli {
     /// there instead of the data directory; `serve` and `consume` connect to it.
     #[arg(long, global = true, env = "ORDERFLOW_NATS_URL", value_name = "URL")]
     pub nats: Option<String>,
+    /// The settings file (review limits, after-sales, archive); default: orderflow.toml in the
+    /// data directory when it is there, else the built-in defaults (`orderflow settings`).
+    #[arg(long, global = true, env = "ORDERFLOW_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub login: LoginArgs,
     #[command(flatten)]
@@ -149,6 +153,15 @@ pub enum Top {
     Users {
         #[command(subcommand)]
         cmd: users::UsersCmd,
+    },
+    /// The business settings in force (review limits per department, complaint first response,
+    /// follow-up visits, retention) and the file they come from.
+    Settings,
+    /// Follow-up visits (回訪) that are due: signed orders past sign-off + visit_after_days with
+    /// no visit recorded.
+    Visits {
+        #[command(subcommand)]
+        cmd: read::VisitsCmd,
     },
     /// Write the nats-server configuration of the users (admins): one account per role, each
     /// person a NATS user with their own password.
@@ -269,7 +282,10 @@ impl Via {
 }
 
 async fn run(cli: Cli) -> Result<(), AppError> {
-    let Cli { data_dir, json, nats, login, nats_login, command } = cli;
+    let Cli { data_dir, json, nats, config, login, nats_login, command } = cli;
+    if let Some(file) = config {
+        crate::settings::use_config_file(file);
+    }
     let mut place = Place { data_dir, nats, login, nats_login };
     match command {
         Top::Order { cmd } => {
@@ -349,6 +365,20 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         }
         Top::Consume(args) => {
             consume::run(&nats_url(&place.nats)?, &place.nats_login.credentials()?, args, json).await
+        }
+        Top::Settings => {
+            let loaded = crate::settings::load(&place.data_dir)?;
+            if json {
+                crate::outln!("{}", loaded.to_json());
+            } else {
+                crate::out!("{}", loaded.to_text(&place.data_dir));
+            }
+            Ok(())
+        }
+        Top::Visits { cmd } => {
+            let via = Via::open(&place).await?;
+            let result = read::visits(&via, &cmd, json).await;
+            via.close(result).await
         }
         Top::NatsConfig(args) => natscfg::run(&place.data_dir, &place.login, args, json).await,
     }

@@ -814,3 +814,27 @@ pub fn board_and_kpis(app: &App, json: bool) -> Result<(), AppError> {
     status.close().map_err(runner_error)?;
     kpis.close().map_err(runner_error)
 }
+
+/// Rows `visits due` lists unless told.
+pub const VISITS_LISTED_DEFAULT: usize = 200;
+
+/// `orderflow visits ...`.
+#[derive(Subcommand, Debug, Clone)]
+pub enum VisitsCmd {
+    /// Signed orders whose follow-up visit is due (sign-off + visit_after_days) and not recorded.
+    Due {
+        /// Rows at most.
+        #[arg(long, default_value_t = VISITS_LISTED_DEFAULT)]
+        limit: usize,
+    },
+}
+
+/// `orderflow visits due`: on the data directory (from the order states).
+pub(super) async fn visits(via: &Via, cmd: &VisitsCmd, json: bool) -> Result<(), AppError> {
+    let VisitsCmd::Due { limit } = cmd;
+    let app = local(via, "visits due")?;
+    let now = app::now();
+    let (due, more) = reads::visits_due(app, now, *limit)?;
+    reads::visits_due_printout(&due, more, now, app.settings().visit_after_days).print(json);
+    Ok(())
+}

@@ -31,6 +31,15 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = crate::service::server::REQUESTS_IN_FLIGHT_MAX_DEFAULT,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=65_536))]
     pub requests_in_flight_max: usize,
+    /// How often the deadline watcher looks for reviews past their limit, in seconds (it also
+    /// looks at start).
+    #[arg(long, default_value_t = crate::service::watcher::WATCH_EVERY_DEFAULT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub watch_every_secs: u64,
+    /// Orders the deadline watcher loads per tick at most (a longer sweep goes on at once).
+    #[arg(long, default_value_t = crate::service::watcher::ORDERS_PER_TICK_DEFAULT,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    pub watch_orders_per_tick: usize,
 }
 
 /// The file in the data directory that says where its running `serve` listens.
@@ -210,6 +219,21 @@ async fn serve(
         crate::outln!("{ready}");
     }
 
+    // The deadline watcher: overdue reviews recorded once, escalated (seed 000 四.4).
+    let (stop_watcher, watcher_stopped) = tokio::sync::oneshot::channel::<()>();
+    let watcher = crate::service::watcher::Watcher::new(crate::service::watcher::WatchConfig {
+        every: Duration::from_secs(args.watch_every_secs),
+        orders_per_tick: args.watch_orders_per_tick,
+    });
+    info!(
+        every_secs = args.watch_every_secs,
+        orders_per_tick = args.watch_orders_per_tick,
+        "Deadline watcher started."
+    );
+    let watching = tokio::spawn(watcher.run(Arc::clone(app), async move {
+        let _ = watcher_stopped.await;
+    }));
+
     let (stop, shutdown) = shutdown_channel();
     let mut running = tokio::spawn(server.run(shutdown));
     let (result, asked) = tokio::select! {
@@ -221,6 +245,8 @@ async fn serve(
         r = &mut running => (r, false),
     };
     consumers.abort();
+    let _ = stop_watcher.send(());
+    let _ = watching.await;
     if let Some(path) = &serve_file {
         if let Err(e) = std::fs::remove_file(path) {
             warn!(error = %e, file = %path.display(), "Cannot remove the service's serve.json.");

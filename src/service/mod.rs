@@ -29,6 +29,7 @@ pub mod client;
 pub mod protocol;
 pub mod query;
 pub mod server;
+pub mod watcher;
 
 pub use protocol::{
     command_subject, json_schemas, query_subject, CommandReply, CommandRequest, ErrorReply,

@@ -310,9 +310,6 @@ pub struct KpiRequest {
     pub exclude_late: bool,
     /// Every column of the table.
     pub wide: bool,
-    /// The review-within-limit report (per department and month) instead of the KPIs.
-    #[serde(default)]
-    pub reviews: bool,
 }
 
 impl KpiRequest {
@@ -329,7 +326,6 @@ impl KpiRequest {
             by,
             exclude_late: self.exclude_late,
             width: TableWidth::wide_if(self.wide),
-            reviews_at: self.reviews.then(crate::app::now),
         }
     }
 }
@@ -656,15 +652,19 @@ mod tests {
     #[test]
     fn unknown_fields_and_commands_are_invalid() {
         let id = Uuid::from_u128(1);
-        let good = format!(r#"{{"command_id": "{id}", "command": {{"command": "cancel", "initiated_by": "customer", "reason": "r"}}}}"#);
+        let good = format!(
+            r#"{{"command_id": "{id}", "command": {{"command": "cancel", "initiated_by": "customer", "reason": "r"}}}}"#
+        );
         parse_body::<CommandRequest>(good.as_bytes()).expect("valid");
         for bad in [
             format!(
                 r#"{{"command_id": "{id}", "extra": 1, "command": {{"command": "cancel", "initiated_by": "customer", "reason": "r"}}}}"#
             ),
-            format!(r#"{{"command_id": "{id}", "command": {{"command": "cancel", "initiated_by": "customer", "reason": "r", "x": 1}}}}"#),
+            format!(
+                r#"{{"command_id": "{id}", "command": {{"command": "cancel", "initiated_by": "customer", "reason": "r", "x": 1}}}}"#
+            ),
             format!(r#"{{"command_id": "{id}", "command": {{"command": "teleport"}}}}"#),
-            r#"{"command_id": 5, "command": {"command": "cancel", "initiated_by": "customer", "reason": "r"}}"#.to_string(),
+            r#"{"command_id": 5, "command": {"command": "cancel", "reason": "r"}}"#.to_string(),
             format!(
                 r#"{{"command_id": "{id}", "actor": {{"name": "a"}}, "command": {{"command": "close"}}}}"#
             ),
@@ -681,7 +681,7 @@ mod tests {
             command_id: Uuid::from_u128(3),
             at: None,
             late_reason: None,
-            command: Command::CloseOrder(orderflow_commands::CloseOrder { override_reason: None }),
+            command: Command::CloseOrder(orderflow_commands::CloseOrder::default()),
         };
         let resolve = |r: &OrderRef| r.digits().parse::<OrderId>().map_err(AppError::Invalid);
         let li =

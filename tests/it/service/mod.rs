@@ -4,6 +4,7 @@
 mod auth;
 mod consume;
 mod crash;
+mod deadlines;
 mod reads;
 mod remote;
 mod requests;
