@@ -310,6 +310,9 @@ pub struct KpiRequest {
     pub exclude_late: bool,
     /// Every column of the table.
     pub wide: bool,
+    /// The review-within-limit report (per department and month) instead of the KPIs.
+    #[serde(default)]
+    pub reviews: bool,
 }
 
 impl KpiRequest {
@@ -326,6 +329,7 @@ impl KpiRequest {
             by,
             exclude_late: self.exclude_late,
             width: TableWidth::wide_if(self.wide),
+            reviews_at: self.reviews.then(crate::app::now),
         }
     }
 }
