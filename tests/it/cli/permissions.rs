@@ -22,7 +22,8 @@ const BINARY_ATTEMPTS: u64 = 60;
 /// The template's people and what they hold (see `template` in `cli.rs`).
 fn people() -> Vec<(String, Vec<Grant>)> {
     let mut out = vec![("admin".to_string(), vec![Grant::Role(Role::Admin)])];
-    for role in Role::ALL.iter().filter(|r| **r != Role::Admin) {
+    // Nobody holds `system` (orderflow's own role: refused as a grant).
+    for role in Role::ALL.iter().filter(|r| !matches!(r, Role::Admin | Role::System)) {
         out.push((format!("{role}.desk"), vec![Grant::Role(*role)]));
     }
     for role in Role::OPERATIONAL {
