@@ -12,8 +12,8 @@ use std::time::Instant;
 use orderflow::app::{App, Request};
 use orderflow::auth::Principal;
 use orderflow::service::watcher::overdue_command_id;
-use orderflow_commands::{ApproveReview, Command, NewLine, ReceiveOrder};
-use orderflow_schemas::{Channel, Currency, Department, EventBody, Timestamp};
+use orderflow_commands::{ApproveReview, Command};
+use orderflow_schemas::{Department, EventBody, Timestamp};
 
 use super::*;
 
@@ -26,26 +26,6 @@ const WATCH_NEVER_SECS: &str = "3600";
 const DUE_IN_SECS: i64 = 20;
 /// How long a sweep may take to be reported.
 const SWEEP_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A standard order of `customer`, due in 30 days.
-fn receive_order(customer: &str) -> ReceiveOrder {
-    ReceiveOrder {
-        channel: Channel::Phone,
-        customer: customer.into(),
-        contact: "buyer".into(),
-        lines: vec![NewLine {
-            sku: "MILK-1L".into(),
-            spec: String::new(),
-            quantity: 10,
-            unit: "case".into(),
-            unit_price_minor: 1_890,
-        }],
-        currency: Currency::parse("EUR").expect("currency"),
-        requested_date: orderflow::app::now().date().plus_days(30),
-        delivery_address: "Dock 1".into(),
-        special_requirements: String::new(),
-    }
-}
 
 /// The overdue records in the log, per order: (department, revision, request, escalated to, actor).
 fn overdue_records(data: &Path, order: OrderId) -> Vec<(Role, u32, Option<u32>, Grant, Role, String)> {
@@ -115,7 +95,7 @@ async fn overdue_reviews_are_escalated_once_across_restarts_and_downtime() {
             let app = App::open_existing(&site.data).expect("open");
             assert_eq!(app.settings().review_hours.finance, 1, "the settings file is read");
             let receive_id = Uuid::new_v4();
-            let command = Command::ReceiveOrder(receive_order("Harbour Cafe"));
+            let command = Command::ReceiveOrder(crate::faults::receive_order("Harbour Cafe"));
             let done = app
                 .execute(Request {
                     order_id: None,
