@@ -461,7 +461,13 @@ impl Rules<'_> {
                     "is for a change request; the order is still in its first review, which starts over with the change",
                 ));
             }
-            let review_due = if substance { Some(self.department_dues()?.1) } else { None };
+            let (review_due_by, review_due) = match substance {
+                true => {
+                    let (by, latest) = self.department_dues()?;
+                    (by, Some(latest))
+                }
+                false => (Vec::new(), None),
+            };
             return Ok(vec![OrderChanged {
                 revision,
                 reason: c.reason.clone(),
@@ -473,6 +479,7 @@ impl Rules<'_> {
                 delivery_address,
                 reapproval_required: substance,
                 review_due,
+                review_due_by,
                 request_id: None,
                 initiated_by: Some(c.initiated_by),
             }
@@ -597,6 +604,7 @@ impl Rules<'_> {
                     delivery_address: p.delivery_address.clone(),
                     reapproval_required: false,
                     review_due: None,
+                    review_due_by: Vec::new(),
                     request_id: Some(p.request_id),
                     initiated_by: Some(p.initiated_by),
                 }

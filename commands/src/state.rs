@@ -588,15 +588,12 @@ pub fn evolve(state: &mut OrderState, event: &Event) {
                 state.change_request = None;
             } else if e.reapproval_required || e.revision != state.revision {
                 // A new revision starts its review afresh: decisions of the old one no longer
-                // count. Every department's review is due at `review_due`.
+                // count. Each department's review is due as the event says.
                 state.revision = e.revision;
                 state.revision_entered_by = event.actor.login.clone();
                 state.revision_entered_actor = Some(event.actor.clone());
                 state.review_due = e.review_due;
-                state.review_due_by = e
-                    .review_due
-                    .map(|due| Department::ALL.iter().map(|d| RoleDue { role: d.role(), due }).collect())
-                    .unwrap_or_default();
+                state.review_due_by = e.review_due_by.clone();
                 state.decisions.clear();
             }
         }

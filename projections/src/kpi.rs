@@ -349,16 +349,14 @@ impl OrderFacts {
                         }
                         if c.reapproval_required {
                             self.close_reviews(at, |r| r.request_id.is_none());
-                            if let Some(due) = c.review_due {
-                                self.reviews.extend(Department::ALL.iter().map(|d| ReviewFacts {
-                                    role: d.role(),
-                                    revision: c.revision,
-                                    request_id: None,
-                                    due,
-                                    decided_at: None,
-                                    closed_at: None,
-                                }));
-                            }
+                            self.reviews.extend(c.review_due_by.iter().map(|d| ReviewFacts {
+                                role: d.role,
+                                revision: c.revision,
+                                request_id: None,
+                                due: d.due,
+                                decided_at: None,
+                                closed_at: None,
+                            }));
                         }
                     }
                 }

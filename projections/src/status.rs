@@ -423,10 +423,7 @@ impl OrderRow {
                     self.approved_departments.clear();
                     self.reviewing = true;
                     self.review_due = c.review_due;
-                    self.review_due_by = c
-                        .review_due
-                        .map(|due| Department::ALL.iter().map(|d| RoleDue { role: d.role(), due }).collect())
-                        .unwrap_or_default();
+                    self.review_due_by = c.review_due_by.clone();
                 }
             }
             EventBody::OrderCancelled(_) | EventBody::OrderRejected(_) => {

@@ -141,8 +141,13 @@ pub struct OrderChanged {
     pub delivery_address: String,
     /// Whether every department must approve the new revision again.
     pub reapproval_required: bool,
-    /// When the reviews of the new revision are due, when re-approval is required.
+    /// When the reviews of the new revision are due, when re-approval is required (the latest
+    /// department's due).
     pub review_due: Option<Timestamp>,
+    /// When each department's review of the new revision is due, when re-approval is required
+    /// (each department has its own limit). Version 3; an older event is upcast with every
+    /// department due at `review_due`.
+    pub review_due_by: Vec<RoleDue>,
     /// The change request that was approved. Version 3; `None` for a change recorded before,
     /// which took effect without one.
     pub request_id: Option<u32>,
@@ -749,6 +754,10 @@ pub mod v2 {
                 delivery_address: e.delivery_address,
                 reapproval_required: e.reapproval_required,
                 review_due: e.review_due,
+                review_due_by: e
+                    .review_due
+                    .map(|due| Department::ALL.iter().map(|d| RoleDue { role: d.role(), due }).collect())
+                    .unwrap_or_default(),
                 request_id: None,
                 initiated_by: None,
             }

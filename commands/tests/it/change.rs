@@ -35,6 +35,10 @@ fn a_quantity_change_in_the_first_review_opens_the_next_revision_at_once() {
         delivery_address: before.delivery_address.clone(),
         reapproval_required: true,
         review_due: Some(ts("2026-03-03T09:00:00Z")),
+        review_due_by: Department::ALL
+            .iter()
+            .map(|d| orderflow_schemas::RoleDue { role: d.role(), due: ts("2026-03-03T09:00:00Z") })
+            .collect(),
         request_id: None,
         initiated_by: Some(Initiator::Customer),
     }

@@ -148,6 +148,7 @@ fn an_address_only_change_goes_to_logistics_alone_and_keeps_the_revision() {
                 delivery_address: "Gate 3, 90 Harbour Road".into(),
                 reapproval_required: false,
                 review_due: None,
+                review_due_by: Vec::new(),
                 request_id: Some(1),
                 initiated_by: Some(Initiator::Customer),
             }
@@ -555,6 +556,10 @@ fn a_reapproval_under_the_old_rules_is_decided_before_a_new_request() {
             delivery_address: "88 Harbour Road, Shanghai".into(),
             reapproval_required: true,
             review_due: Some(ts("2026-03-03T09:00:00Z")),
+            review_due_by: Department::ALL
+                .iter()
+                .map(|d| orderflow_schemas::RoleDue { role: d.role(), due: ts("2026-03-03T09:00:00Z") })
+                .collect(),
             request_id: None,
             initiated_by: None,
         },

@@ -207,23 +207,34 @@ fn escalation_is_once_per_revision_request_and_department() {
     assert!(state.escalated.contains(&(2, Some(2), Role::Finance)));
 }
 
-/// `order_changed` records one `review_due` (the latest department's), not one per department:
-/// after a change in the first review every department's review of the new revision is due at
-/// the latest limit. Recorded here so that a per-department due on `order_changed` (a schema
-/// change) shows up as a deliberate change of this test.
+/// A change in the first review restarts every department's review, each due by its own limit
+/// from the change (`order_changed.review_due_by`), as at receipt.
 #[test]
-fn after_a_change_in_the_first_review_every_department_is_due_at_the_latest_limit() {
+fn after_a_change_in_the_first_review_each_department_is_due_by_its_own_limit() {
     let s = received_with_limits().at(ts("2026-03-02T10:00:00Z")).and(change(vec![set_quantity(2, 60)]));
     let dues: Vec<(Role, orderflow_schemas::Timestamp)> =
         s.state().review_due_by.iter().map(|d| (d.role, d.due)).collect();
-    let latest = ts("2026-03-05T10:00:00Z");
     assert_eq!(
         dues,
-        [Role::Production, Role::Procurement, Role::Finance, Role::Warehouse].map(|r| (r, latest)).to_vec()
+        vec![
+            (Role::Production, ts("2026-03-02T18:00:00Z")),
+            (Role::Procurement, ts("2026-03-03T10:00:00Z")),
+            (Role::Finance, ts("2026-03-05T10:00:00Z")),
+            (Role::Warehouse, ts("2026-03-02T14:00:00Z")),
+        ]
     );
-    s.at(ts("2026-03-05T09:59:00Z"))
+    assert_eq!(s.state().review_due, Some(ts("2026-03-05T10:00:00Z")), "the latest of them");
+    s.clone()
+        .at(ts("2026-03-02T13:59:00Z"))
         .when(mark_overdue(2, None, Role::Warehouse))
         .then_rejected(|r| matches!(r, Rejection::NotYetDue { .. }));
+    s.at(ts("2026-03-02T14:00:00Z")).when(mark_overdue(2, None, Role::Warehouse)).then_events(&[overdue(
+        2,
+        None,
+        Role::Warehouse,
+        "2026-03-02T14:00:00Z",
+    )
+    .into()]);
 }
 
 #[test]

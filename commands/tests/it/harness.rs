@@ -325,6 +325,7 @@ impl From<Event> for Step {
 }
 
 /// The order after the given steps, and the clock.
+#[derive(Clone)]
 pub(crate) struct Scenario {
     state: OrderState,
     now: Timestamp,

@@ -189,6 +189,14 @@ fn sales_count_the_approved_revision_of_orders_not_rejected() {
         delivery_address: "1 Harbour Road".into(),
         reapproval_required: true,
         review_due: Some(crate::scenario::ts("2026-05-10T09:00")),
+        review_due_by: Some(crate::scenario::ts("2026-05-10T09:00"))
+            .map(|due| {
+                orderflow_schemas::Department::ALL
+                    .iter()
+                    .map(|d| orderflow_schemas::RoleDue { role: d.role(), due })
+                    .collect()
+            })
+            .unwrap_or_default(),
         request_id: None,
         initiated_by: None,
     };

@@ -470,6 +470,10 @@ pub(crate) fn standard_events() -> Builder {
             delivery_address: "1 Harbour Road".into(),
             reapproval_required: true,
             review_due: Some(ts("2026-03-11T10:00")),
+            review_due_by: orderflow_schemas::Department::ALL
+                .iter()
+                .map(|d| orderflow_schemas::RoleDue { role: d.role(), due: ts("2026-03-11T10:00") })
+                .collect(),
             request_id: None,
             initiated_by: None,
         },

@@ -208,6 +208,15 @@ fn applied(
             delivery_address: "1 Harbour Road".into(),
             reapproval_required: reapproval_due.is_some(),
             review_due: reapproval_due.map(ts),
+            review_due_by: reapproval_due
+                .map(ts)
+                .map(|due| {
+                    orderflow_schemas::Department::ALL
+                        .iter()
+                        .map(|d| orderflow_schemas::RoleDue { role: d.role(), due })
+                        .collect()
+                })
+                .unwrap_or_default(),
             request_id,
             initiated_by,
         },

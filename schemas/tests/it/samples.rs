@@ -170,6 +170,12 @@ pub(crate) fn samples() -> Vec<Event> {
                 delivery_address: "Gate 3, No. 18 Binjiang Road, Xiaoshan District, Hangzhou 311200".into(),
                 reapproval_required: true,
                 review_due: Some(ts("2026-03-04T17:00:00Z")),
+                review_due_by: vec![
+                    RoleDue { role: Role::Production, due: ts("2026-03-03T16:45:00Z") },
+                    RoleDue { role: Role::Procurement, due: ts("2026-03-04T16:45:00Z") },
+                    RoleDue { role: Role::Finance, due: ts("2026-03-04T17:00:00Z") },
+                    RoleDue { role: Role::Warehouse, due: ts("2026-03-03T04:45:00Z") },
+                ],
                 request_id: Some(1),
                 initiated_by: Some(Initiator::Customer),
             },

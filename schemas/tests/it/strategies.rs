@@ -153,7 +153,7 @@ pub(crate) fn changed_body(range: Range) -> BoxedStrategy<EventBody> {
         option::of(date(range)),
         text(),
         any::<bool>(),
-        option::of(timestamp(range)),
+        (option::of(timestamp(range)), vec(role_due(range), 0..5)),
         option::of(any::<u32>()),
         option::of(select(Initiator::ALL)),
     )
@@ -168,7 +168,7 @@ pub(crate) fn changed_body(range: Range) -> BoxedStrategy<EventBody> {
                 promised_date,
                 delivery_address,
                 reapproval_required,
-                review_due,
+                (review_due, review_due_by),
                 request_id,
                 initiated_by,
             )| {
@@ -183,6 +183,7 @@ pub(crate) fn changed_body(range: Range) -> BoxedStrategy<EventBody> {
                     delivery_address,
                     reapproval_required,
                     review_due,
+                    review_due_by,
                     request_id,
                     initiated_by,
                 })

@@ -32,13 +32,24 @@ fn check_downcast_of_upcast(body: &EventBody) -> Result<(), TestCaseError> {
                     prop_assert_eq!(&up.review_due_by, &due);
                     prop_assert_eq!(v2::OrderReceived::from(up), old);
                 }
+                EventBody::OrderChanged(b) => {
+                    let old = v2::OrderChanged::from(b.clone());
+                    let up = OrderChanged::from(old.clone());
+                    prop_assert_eq!(&up.request_id, &None);
+                    prop_assert_eq!(&up.initiated_by, &None);
+                    let due: Vec<RoleDue> = old
+                        .review_due
+                        .map(|due| Department::ALL.iter().map(|d| RoleDue { role: d.role(), due }).collect())
+                        .unwrap_or_default();
+                    prop_assert_eq!(&up.review_due_by, &due);
+                    prop_assert_eq!(v2::OrderChanged::from(up), old);
+                }
                 other => prop_assert!(false, "not a type changed in version 3: {other:?}"),
             }
         };
     }
     arms!(
         OrderConfirmed { revision, expected_ship_date, delivery_mode, confirmed_via },
-        OrderChanged { request_id, initiated_by },
         OrderCancelled { initiated_by },
         OrderShipped { revision, unconfirmed_reason },
         ComplaintOpened { assignee, respond_by },

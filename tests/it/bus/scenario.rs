@@ -228,6 +228,13 @@ impl Story {
                 delivery_address: "No. 1 Harbour Road".to_string(),
                 reapproval_required: true,
                 review_due: Some(Timestamp(self.clock_us).plus_hours(48)),
+                review_due_by: Department::ALL
+                    .iter()
+                    .map(|d| orderflow_schemas::RoleDue {
+                        role: d.role(),
+                        due: Timestamp(self.clock_us).plus_hours(48),
+                    })
+                    .collect(),
                 request_id: None,
                 initiated_by: Some(Initiator::Customer),
             },
