@@ -64,7 +64,7 @@ fn order_events(n: u64) -> Vec<Event> {
             delivery_address: "No. 1 Industrial Road, Suzhou".into(),
             special_requirements: "keep dry".into(),
             review_due: at(48),
-            review_due_by: Department::ALL.iter().map(|d| RoleDue { role: d.role(), due: at(48) }).collect(),
+            review_due_by: RoleDue::every_department(at(48)),
         }),
     }];
     for (i, d) in Department::ALL.iter().enumerate() {

@@ -689,8 +689,7 @@ pub mod v2 {
 
     impl From<OrderReceived> for super::OrderReceived {
         fn from(e: OrderReceived) -> Self {
-            let review_due_by =
-                Department::ALL.iter().map(|d| RoleDue { role: d.role(), due: e.review_due }).collect();
+            let review_due_by = RoleDue::every_department(e.review_due);
             super::OrderReceived {
                 channel: e.channel,
                 customer: e.customer,
@@ -754,10 +753,7 @@ pub mod v2 {
                 delivery_address: e.delivery_address,
                 reapproval_required: e.reapproval_required,
                 review_due: e.review_due,
-                review_due_by: e
-                    .review_due
-                    .map(|due| Department::ALL.iter().map(|d| RoleDue { role: d.role(), due }).collect())
-                    .unwrap_or_default(),
+                review_due_by: e.review_due.map(RoleDue::every_department).unwrap_or_default(),
                 request_id: None,
                 initiated_by: None,
             }

@@ -638,6 +638,14 @@ pub struct RoleDue {
     pub due: Timestamp,
 }
 
+impl RoleDue {
+    /// Each of the four reviewing departments due at the same time: the one deadline of an
+    /// event recorded before each department had its own.
+    pub fn every_department(due: Timestamp) -> Vec<RoleDue> {
+        Department::ALL.iter().map(|d| RoleDue { role: d.role(), due }).collect()
+    }
+}
+
 /// A department's note on what a change request would cost it (capacity, materials, credit,
 /// stock, transport).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
