@@ -18,3 +18,4 @@ pub mod rng;
 pub mod service;
 pub mod settings;
 pub mod signing;
+pub mod web;

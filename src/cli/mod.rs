@@ -145,7 +145,8 @@ pub enum Top {
     },
     /// Measure the lifecycle workload (benches/WORKLOAD.md), or with --raw the raw limits.
     Bench(crate::bench::BenchArgs),
-    /// Answer commands and queries over NATS (needs --nats), publish the log; stop on SIGINT/SIGTERM.
+    /// Serve the web pages (--http) and/or answer commands and queries over NATS and publish the
+    /// log (--nats); stop on SIGINT/SIGTERM.
     Serve(ServeArgs),
     /// Print a department's events as they come (needs --nats); stop on SIGINT/SIGTERM.
     Consume(ConsumeArgs),
@@ -178,11 +179,15 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    if cli.nats.is_none() && matches!(cli.command, Top::Serve(_) | Top::Consume(_)) {
-        let e = Cli::command().error(
-            clap::error::ErrorKind::MissingRequiredArgument,
-            "serve and consume need --nats URL (or ORDERFLOW_NATS_URL)",
-        );
+    let missing = match &cli.command {
+        Top::Serve(args) if cli.nats.is_none() && args.http.is_none() => {
+            Some("serve needs --http [ADDR] (the web pages) or --nats URL (or ORDERFLOW_NATS_URL), or both")
+        }
+        Top::Consume(_) if cli.nats.is_none() => Some("consume needs --nats URL (or ORDERFLOW_NATS_URL)"),
+        _ => None,
+    };
+    if let Some(missing) = missing {
+        let e = Cli::command().error(clap::error::ErrorKind::MissingRequiredArgument, missing);
         let _ = e.print();
         return ExitCode::from(2);
     }
@@ -252,6 +257,14 @@ impl Via {
                     return Err(e);
                 }
                 let Some(found) = serve::ServeFile::read(&place.data_dir) else { return Err(e) };
+                if found.nats.is_empty() {
+                    return Err(AppError::Failure(format!(
+                        "{e}; the orderflow serve holding it (pid {}) serves only the web pages{} (no --nats): \
+                         use them, or stop it and run this again",
+                        found.pid,
+                        found.http.as_deref().map(|h| format!(" at http://{h}")).unwrap_or_default()
+                    )));
+                }
                 match crate::service::client::connect(&found.nats, &place.nats_login.credentials()?).await {
                     Ok(client) => Ok(Via::Remote(client)),
                     Err(reach) => Err(AppError::Failure(format!(
@@ -361,7 +374,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         Top::Demo(args) => crate::demo::run(&place.data_dir, args, &place.login, json).await,
         Top::Bench(args) => crate::bench::run(args, place.nats).await,
         Top::Serve(args) => {
-            serve::run(&place.data_dir, &nats_url(&place.nats)?, &place.nats_login, args, json).await
+            serve::run(&place.data_dir, place.nats.as_deref(), &place.nats_login, args, json).await
         }
         Top::Consume(args) => {
             consume::run(&nats_url(&place.nats)?, &place.nats_login.credentials()?, args, json).await

@@ -9,7 +9,7 @@ use tracing::{info, warn};
 use crate::app::{App, AppError};
 use crate::bus::{shutdown_channel, PublisherConfig};
 use crate::service::client::Credentials;
-use crate::service::{builtin_queries, ServeConfig, Server};
+use crate::service::{ServeConfig, Server};
 
 use super::natscfg::NatsLoginArgs;
 
@@ -21,6 +21,16 @@ const SERVE_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Options of `orderflow serve`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ServeArgs {
+    /// Serve the web pages on this address (default 127.0.0.1:8080 when given without a value);
+    /// port 0 picks a free port (the ready line says which).
+    #[arg(long, num_args = 0..=1, default_missing_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub http: Option<std::net::SocketAddr>,
+    /// A web session ends after this many seconds without a request.
+    #[arg(long, default_value_t = 8 * 3600, value_parser = clap::value_parser!(u64).range(1..=7 * 86_400))]
+    pub http_session_idle_secs: u64,
+    /// Live web pages (event streams) open at once at most.
+    #[arg(long, default_value_t = 1_024, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=65_536))]
+    pub http_streams_max: usize,
     /// How often the publisher saves its checkpoint, in milliseconds (it also saves on stop).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     pub checkpoint_every_ms: u64,
@@ -51,20 +61,31 @@ pub(super) const SERVE_FILE: &str = "serve.json";
 /// says so.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct ServeFile {
-    /// The NATS server the service answers on.
+    /// The NATS server the service answers on; empty when it serves only the web pages.
     pub(super) nats: String,
+    /// Where the web pages are served, when they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) http: Option<String>,
     /// The process id of `serve`.
     pub(super) pid: u32,
 }
 
 impl ServeFile {
     /// Writes `serve.json` in `data_dir` atomically, readable by the owner only; returns its path.
-    fn write(data_dir: &Path, url: &str) -> std::io::Result<std::path::PathBuf> {
+    fn write(
+        data_dir: &Path,
+        url: &str,
+        http: Option<std::net::SocketAddr>,
+    ) -> std::io::Result<std::path::PathBuf> {
         use std::io::Write as _;
         let path = data_dir.join(SERVE_FILE);
         let tmp = data_dir.join(format!(".{SERVE_FILE}.tmp"));
-        let body = serde_json::to_vec(&ServeFile { nats: url.to_string(), pid: std::process::id() })
-            .map_err(std::io::Error::other)?;
+        let body = serde_json::to_vec(&ServeFile {
+            nats: url.to_string(),
+            http: http.map(|a| a.to_string()),
+            pid: std::process::id(),
+        })
+        .map_err(std::io::Error::other)?;
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);
         #[cfg(unix)]
@@ -86,11 +107,11 @@ impl ServeFile {
     }
 }
 
-/// Runs the service on `data_dir` with the broker at `url` until a stop signal; exit 0 after an
-/// orderly stop.
+/// Runs the service on `data_dir` (the web pages with `--http`, the NATS service with the broker
+/// at `url`) until a stop signal; exit 0 after an orderly stop.
 pub(super) async fn run(
     data_dir: &Path,
-    url: &str,
+    url: Option<&str>,
     nats_login: &NatsLoginArgs,
     args: ServeArgs,
     json: bool,
@@ -99,9 +120,10 @@ pub(super) async fn run(
     let mut signals = StopSignals::register()?;
     let credentials = nats_login.credentials()?;
     let app = Arc::new(App::open(data_dir)?);
-    let result = match engine_credentials(&app, credentials) {
-        Ok(credentials) => serve(&app, url, &credentials, args, json, &mut signals).await,
-        Err(e) => Err(e),
+    let result = match (url, engine_credentials(&app, credentials)) {
+        (Some(url), Ok(credentials)) => serve(&app, url, &credentials, args, json, &mut signals).await,
+        (None, _) => serve_web_only(&app, args, json, &mut signals).await,
+        (_, Err(e)) => Err(e),
     };
     let closed = app.close();
     result?;
@@ -150,6 +172,88 @@ async fn department_consumers(client: async_nats::Client, stream: async_nats::je
     }
 }
 
+/// The web server's settings from the options, when `--http` was given.
+fn web_config(args: &ServeArgs) -> Option<crate::web::WebConfig> {
+    let addr = args.http?;
+    let mut config = crate::web::WebConfig::new(addr);
+    config.sessions.idle = Duration::from_secs(args.http_session_idle_secs);
+    config.sessions.lifetime = config.sessions.lifetime.max(config.sessions.idle);
+    config.streams_max = args.http_streams_max;
+    Some(config)
+}
+
+/// Starts the deadline watcher: overdue reviews recorded once, escalated (seed 000 四.4).
+fn start_watcher(
+    app: &Arc<App>,
+    args: &ServeArgs,
+) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let (stop_watcher, watcher_stopped) = tokio::sync::oneshot::channel::<()>();
+    let watcher = crate::service::watcher::Watcher::new(crate::service::watcher::WatchConfig {
+        every: Duration::from_secs(args.watch_every_secs),
+        orders_per_tick: args.watch_orders_per_tick,
+    });
+    info!(
+        every_secs = args.watch_every_secs,
+        orders_per_tick = args.watch_orders_per_tick,
+        "Deadline watcher started."
+    );
+    let watching = tokio::spawn(watcher.run(Arc::clone(app), async move {
+        let _ = watcher_stopped.await;
+    }));
+    (stop_watcher, watching)
+}
+
+/// `serve --http` without NATS: the web pages and the deadline watcher on the data directory.
+async fn serve_web_only(
+    app: &Arc<App>,
+    args: ServeArgs,
+    json: bool,
+    signals: &mut StopSignals,
+) -> Result<(), AppError> {
+    let Some(config) = web_config(&args) else {
+        return Err(AppError::Invalid("serve needs --http [ADDR] or --nats URL".into()));
+    };
+    let web = crate::web::start(Arc::clone(app), crate::service::Views::default(), config).await?;
+    let http = web.addr;
+    let serve_file = match ServeFile::write(app.path(), "", Some(http)) {
+        Ok(path) => Some(path),
+        Err(e) => {
+            warn!(error = %e, "Cannot record where this service listens.");
+            None
+        }
+    };
+    if json {
+        crate::outln!(
+            "{}",
+            serde_json::json!({
+                "ready": true, "http": http.to_string(), "nats": null,
+                "data_dir": app.path().display().to_string(),
+            })
+        );
+    } else {
+        crate::outln!(
+            "orderflow serve: ready; web pages on http://{http}/ (no NATS); data {}",
+            app.path().display()
+        );
+    }
+    let (stop_watcher, watching) = start_watcher(app, &args);
+    let signal = signals.recv().await;
+    info!(signal, "Stopping.");
+    let stopped = web.stop().await;
+    let _ = stop_watcher.send(());
+    let _ = watching.await;
+    if let Some(path) = &serve_file {
+        let _ = std::fs::remove_file(path);
+    }
+    stopped?;
+    if json {
+        crate::outln!("{}", serde_json::json!({"stopped": true, "log_head": app.log().head()}));
+    } else {
+        crate::outln!("orderflow serve: stopped; log head {}", app.log().head());
+    }
+    Ok(())
+}
+
 async fn serve(
     app: &Arc<App>,
     url: &str,
@@ -168,6 +272,7 @@ async fn serve(
             return Ok(());
         }
     };
+    let views = crate::service::Views::default();
     let config = ServeConfig {
         requests_in_flight_max: args.requests_in_flight_max,
         publisher: PublisherConfig {
@@ -175,7 +280,7 @@ async fn serve(
             shutdown_drain_timeout: Duration::from_millis(args.publish_drain_timeout_ms),
             ..PublisherConfig::default()
         },
-        queries: builtin_queries(),
+        queries: crate::service::builtin_queries_on(&views),
         ..ServeConfig::default()
     };
     info!(url, who = %credentials.who(), "Connected to NATS.");
@@ -188,9 +293,15 @@ async fn serve(
     if tokio::time::timeout(CONSUMERS_READY_TIMEOUT, &mut consumers).await.is_err() {
         warn!("The department consumers are not made yet; they are made in the background.");
     }
+    let web = match web_config(&args) {
+        Some(config) => Some(crate::web::start(Arc::clone(app), views, config).await?),
+        None => None,
+    };
+    let http = web.as_ref().map(|w| w.addr);
     let info = server.info().clone();
     let ready = format!(
-        "orderflow serve: ready on {url}; commands {}, queries {}; service {} {} id {}; data {}",
+        "orderflow serve: ready on {url}{}; commands {}, queries {}; service {} {} id {}; data {}",
+        http.map(|h| format!(", web pages on http://{h}/")).unwrap_or_default(),
         info.command_subjects,
         info.query_subjects,
         info.name,
@@ -199,7 +310,7 @@ async fn serve(
         app.path().display()
     );
     // Where the CLI finds this service while it holds the data directory.
-    let serve_file = match ServeFile::write(app.path(), url) {
+    let serve_file = match ServeFile::write(app.path(), url, http) {
         Ok(path) => Some(path),
         Err(e) => {
             warn!(error = %e, "Cannot record where this service listens; the CLI needs --nats to reach it.");
@@ -210,7 +321,7 @@ async fn serve(
         crate::outln!(
             "{}",
             serde_json::json!({
-                "ready": true, "nats": url, "service": info.name, "version": info.version, "id": info.id,
+                "ready": true, "nats": url, "http": http.map(|h| h.to_string()), "service": info.name, "version": info.version, "id": info.id,
                 "commands": info.command_subjects, "queries": info.query_subjects,
                 "data_dir": app.path().display().to_string(),
             })
@@ -219,20 +330,7 @@ async fn serve(
         crate::outln!("{ready}");
     }
 
-    // The deadline watcher: overdue reviews recorded once, escalated (seed 000 四.4).
-    let (stop_watcher, watcher_stopped) = tokio::sync::oneshot::channel::<()>();
-    let watcher = crate::service::watcher::Watcher::new(crate::service::watcher::WatchConfig {
-        every: Duration::from_secs(args.watch_every_secs),
-        orders_per_tick: args.watch_orders_per_tick,
-    });
-    info!(
-        every_secs = args.watch_every_secs,
-        orders_per_tick = args.watch_orders_per_tick,
-        "Deadline watcher started."
-    );
-    let watching = tokio::spawn(watcher.run(Arc::clone(app), async move {
-        let _ = watcher_stopped.await;
-    }));
+    let (stop_watcher, watching) = start_watcher(app, &args);
 
     let (stop, shutdown) = shutdown_channel();
     let mut running = tokio::spawn(server.run(shutdown));
@@ -245,6 +343,11 @@ async fn serve(
         r = &mut running => (r, false),
     };
     consumers.abort();
+    if let Some(web) = web {
+        if let Err(e) = web.stop().await {
+            warn!(error = %e, "The web server did not stop in order.");
+        }
+    }
     let _ = stop_watcher.send(());
     let _ = watching.await;
     if let Some(path) = &serve_file {

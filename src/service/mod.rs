@@ -35,5 +35,5 @@ pub use protocol::{
     command_subject, json_schemas, query_subject, CommandReply, CommandRequest, ErrorReply,
     COMMAND_SUBJECT_PREFIX, QUERY_SUBJECT_PREFIX, REQUEST_BODY_BYTES_MAX, SERVICE_NAME, SERVICE_VERSION,
 };
-pub use query::{builtin_queries, Query};
+pub use query::{builtin_queries, builtin_queries_on, Live, Query, Views};
 pub use server::{ServeConfig, ServeError, ServeReport, Server, ServerInfo};

@@ -69,14 +69,31 @@ fn to_value<T: Serialize>(reply: &T) -> Result<Value, AppError> {
     serde_json::to_value(reply).map_err(|e| AppError::Failure(format!("cannot encode the reply: {e}")))
 }
 
-/// The queries every server answers (see the module documentation).
+/// The live read models of one serving process, shared by the NATS queries and the web pages
+/// (one fold of each per process, not one per reader).
+#[derive(Debug, Default, Clone)]
+pub struct Views {
+    /// The status board.
+    pub board: Arc<Live<StatusBoard>>,
+    /// The KPI facts.
+    pub kpi: Arc<Live<KpiFacts>>,
+    /// The audit view (archive accesses, retention).
+    pub audit: Arc<Live<AuditView>>,
+}
+
+/// The queries every server answers (see the module documentation), on views of their own.
 pub fn builtin_queries() -> Vec<Arc<dyn Query>> {
-    let audit = Arc::new(Live::<AuditView>::default());
+    builtin_queries_on(&Views::default())
+}
+
+/// The queries every server answers, on `views`.
+pub fn builtin_queries_on(views: &Views) -> Vec<Arc<dyn Query>> {
+    let audit = Arc::clone(&views.audit);
     vec![
         Arc::new(Show),
         Arc::new(History),
-        Arc::new(Live::<StatusBoard>::default()),
-        Arc::new(Live::<KpiFacts>::default()),
+        Arc::new(SharedLive(Arc::clone(&views.board))),
+        Arc::new(SharedLive(Arc::clone(&views.kpi))),
         Arc::new(AuditHistory),
         Arc::new(AuditExport),
         Arc::new(AuditReplay),
@@ -105,7 +122,7 @@ impl<P: Projection> std::fmt::Debug for Live<P> {
 
 impl<P: Projection> Live<P> {
     /// Runs `f` on the view caught up with the log.
-    fn with_view<T>(&self, app: &App, f: impl FnOnce(&P) -> T) -> Result<T, AppError> {
+    pub fn with_view<T>(&self, app: &App, f: impl FnOnce(&P) -> T) -> Result<T, AppError> {
         let failure = |e: orderflow_projections::RunnerError| AppError::Failure(e.to_string());
         let mut guard =
             self.runner.lock().map_err(|_| AppError::Failure(format!("{} view poisoned", P::NAME)))?;
@@ -120,6 +137,27 @@ impl<P: Projection> Live<P> {
         let runner = guard.as_mut().ok_or_else(|| AppError::Failure("no runner".into()))?;
         runner.catch_up(&mut |_| {}).map_err(failure)?;
         Ok(f(runner.view()))
+    }
+}
+
+/// A live view shared with other readers, answering as the view itself does.
+struct SharedLive<P: Projection>(Arc<Live<P>>);
+
+impl<P: Projection> Query for SharedLive<P>
+where
+    Live<P>: Query,
+{
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    fn answer<'a>(
+        &'a self,
+        app: &'a App,
+        caller: &'a Principal,
+        body: &'a [u8],
+    ) -> BoxFuture<'a, Result<Value, AppError>> {
+        self.0.answer(app, caller, body)
     }
 }
 

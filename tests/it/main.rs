@@ -7,3 +7,4 @@ mod cli;
 mod faults;
 mod service;
 mod support;
+mod web;

@@ -1,0 +1,11 @@
+//! `/queue`: my department's work. (Being built.)
+
+use axum::response::{IntoResponse, Response};
+
+use super::session::Who;
+
+/// `GET /queue`.
+pub async fn page(who: Who) -> Response {
+    (axum::http::StatusCode::NOT_IMPLEMENTED, who.lang.t("Being built.", "建设中。", "建設中。"))
+        .into_response()
+}

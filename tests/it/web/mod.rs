@@ -1,0 +1,6 @@
+//! Tests of the web pages of `serve --http`: over HTTP (every refusal, nothing written) and in a
+//! real headless Chromium driven over WebDriver (Debian's `chromium` and `chromium-driver`).
+
+mod browser;
+mod http;
+mod support;
