@@ -31,6 +31,7 @@ pub mod login;
 pub mod order;
 pub mod queue;
 pub mod session;
+pub mod tokens;
 pub mod track;
 
 use std::net::SocketAddr;

@@ -20,3 +20,14 @@ pub async fn create_link(who: Who, Path(_id): Path<String>) -> Response {
 pub async fn revoke_link(who: Who, id: Path<String>) -> Response {
     create_link(who, id).await
 }
+
+/// The tracking-link part of the order page (`form#track-link-form`, `a#track-link`) for a
+/// person who may create links for `order`; empty otherwise. (Being built.)
+pub fn section(
+    _web: &super::Web,
+    _who: &Who,
+    _order: orderflow_schemas::OrderId,
+    _state: &orderflow_commands::OrderState,
+) -> maud::Markup {
+    maud::html! {}
+}

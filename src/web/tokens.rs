@@ -1,0 +1,1 @@
+//! Tracking tokens of `/track/{token}`. (Being built.)
