@@ -106,10 +106,10 @@ pub async fn submit(
             let id = web.sessions.start(user.id);
             tracing::info!(login = %user.login, "Web login.");
             (
-                [
+                axum::response::AppendHeaders([
                     (header::SET_COOKIE, session::session_cookie(&id, web.sessions.config())),
                     (header::SET_COOKIE, format!("{LOGIN_COOKIE}=; Path=/login; Max-Age=0")),
-                ],
+                ]),
                 Redirect::to(&next),
             )
                 .into_response()
