@@ -49,23 +49,52 @@ pub fn lang_switch(current: Lang, back: &str) -> Markup {
     }
 }
 
-/// A page without navigation (login, errors, the customer's tracking page).
+/// A page without navigation (login, errors), whose language switch comes back to the board.
 pub fn bare(lang: Lang, title: &str, body: Markup) -> Markup {
+    bare_at(lang, title, "/orders", body)
+}
+
+/// A page without navigation whose language switch comes back to `here` (the customer's
+/// tracking page).
+pub fn bare_at(lang: Lang, title: &str, here: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
             (head(lang, title))
             body.bare {
-                header.top { span.brand { "orderflow" } (lang_switch(lang, "/orders")) }
+                header.top { span.brand { "orderflow" } (lang_switch(lang, here)) }
                 (body)
             }
         }
     }
 }
 
+/// What a page's `main` element carries: its id (`order`, `kpi`, `audit`, ...) and the order it
+/// shows (`data-order`, 32 hex digits), which tests and the script address.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Main<'a> {
+    /// The element's id.
+    pub id: Option<&'a str>,
+    /// The order shown.
+    pub order: Option<&'a str>,
+}
+
 /// A page of a logged-in person. `live` makes the page open the event stream and refresh its
 /// `data-live-src` parts; `here` is the page's own path (for the language switch).
 pub fn page(who: &Who, title: &str, nav: Nav, here: &str, live: bool, body: Markup) -> Markup {
+    page_main(who, title, nav, here, live, Main::default(), body)
+}
+
+/// [`page`] with `main`'s id and order ([`Main`]).
+pub fn page_main(
+    who: &Who,
+    title: &str,
+    nav: Nav,
+    here: &str,
+    live: bool,
+    main: Main<'_>,
+    body: Markup,
+) -> Markup {
     let l = who.lang;
     let entry = |target: Nav, href: &str, text: &str| {
         html! {
@@ -99,7 +128,7 @@ pub fn page(who: &Who, title: &str, nav: Nav, here: &str, live: bool, body: Mark
                         button type="submit" { (l.t("Log out", "退出登录", "登出")) }
                     }
                 }
-                main { (body) }
+                main id=[main.id] data-order=[main.order] { (body) }
             }
         }
     }
