@@ -119,15 +119,26 @@ pub fn queue(
     now: Timestamp,
     max: usize,
 ) -> (Vec<Item>, usize) {
-    let mut items: Vec<(&OrderRow, Desk, Ask, Option<Timestamp>, bool, bool)> = Vec::new();
-    for row in board.all().into_iter().filter(|r| r.is_active()) {
+    struct Found<'a> {
+        row: &'a OrderRow,
+        desk: Desk,
+        ask: Ask,
+        due: Option<Timestamp>,
+        overdue: bool,
+        escalated: bool,
+    }
+    let mut items: Vec<Found<'_>> = Vec::new();
+    for row in
+        board.all().into_iter().filter(|r| r.is_active() && (r.reviewing || r.change_request.is_some()))
+    {
         let pending = row.pending_approvals(now);
         let changes = row.pending_change_reviews(now);
         for &desk in desks {
             if let Some(department) = desk.department() {
                 if let Some(p) = pending.iter().find(|p| p.department == department) {
                     let ask = Ask::Review { department, revision: row.revision };
-                    items.push((row, desk, ask, p.due, p.overdue, p.escalated_to.is_some()));
+                    let escalated = p.escalated_to.is_some();
+                    items.push(Found { row, desk, ask, due: p.due, overdue: p.overdue, escalated });
                 }
             }
             if let (true, Some(c)) = (desk.decides_changes(), row.change_request.as_ref()) {
@@ -138,25 +149,33 @@ pub fn queue(
                         initiated_by: c.initiated_by,
                         reason: c.reason.clone(),
                     };
-                    items.push((row, desk, ask, Some(p.due), p.overdue, p.escalated_to.is_some()));
+                    let escalated = p.escalated_to.is_some();
+                    items.push(Found { row, desk, ask, due: Some(p.due), overdue: p.overdue, escalated });
                 }
             }
         }
     }
-    items.sort_by_key(|(row, desk, _, due, overdue, _)| {
-        (!*overdue, due.is_none(), due.map_or(0, |d| d.0), row.received_at, row.order_id, desk.role)
+    items.sort_by_key(|f| {
+        (
+            !f.overdue,
+            f.due.is_none(),
+            f.due.map_or(0, |d| d.0),
+            f.row.received_at,
+            f.row.order_id,
+            f.desk.role,
+        )
     });
     let total = items.len();
     let shown = items
         .into_iter()
         .take(max)
-        .map(|(row, desk, ask, due, overdue, escalated)| Item {
-            row: row.clone(),
-            desk,
-            ask,
-            due,
-            overdue,
-            escalated,
+        .map(|f| Item {
+            row: f.row.clone(),
+            desk: f.desk,
+            ask: f.ask,
+            due: f.due,
+            overdue: f.overdue,
+            escalated: f.escalated,
         })
         .collect();
     (shown, total)

@@ -10,7 +10,7 @@ use orderflow_commands::{
 use orderflow_schemas::{Channel, Currency, Department, Grant, Initiator, OrderId, Role, Timestamp};
 use uuid::Uuid;
 
-use super::support::{hex, login_of, unescape, Page, WebSite, ADMIN};
+use super::support::{count, hex, login_of, unescape, Page, WebSite, ADMIN};
 
 const SALES: Grant = Grant::Role(Role::Sales);
 
@@ -150,6 +150,7 @@ async fn the_board_lists_the_active_orders_and_each_filter_narrows_it() {
     let active = [metro, harbour, bakery, soon, overdue, late];
 
     let sales = site.login(SALES).await;
+    let head = site.head();
     let all = board(&sales, "").await;
     assert!(all.body.contains("<table id=\"board\""), "{}", all.body);
     assert!(all.body.contains("data-live=\"1\""), "the board is live");
@@ -165,6 +166,7 @@ async fn the_board_lists_the_active_orders_and_each_filter_narrows_it() {
     assert!(row.contains("class=\"badge state-in_review\"") && row.contains("In review"), "{row}");
     assert!(row.contains("Harbour Cafe") && row.contains("¥189.00"), "{row}");
     assert!(row.contains("class=\"chip approved\" data-department=\"production\""), "{row}");
+    assert_eq!(count(&row, "class=\"chip "), 4, "a chip per reviewing department: {row}");
     for d in ["procurement", "finance", "warehouse"] {
         assert!(row.contains(&format!("class=\"chip pending\" data-department=\"{d}\"")), "{d}: {row}");
     }
@@ -237,6 +239,7 @@ async fn the_board_lists_the_active_orders_and_each_filter_narrows_it() {
     assert!(rows_of(&page.body, "board-rows").is_empty());
     assert!(page.body.contains("No orders match these filters."), "{}", page.body);
 
+    assert_eq!(site.head(), head, "looking at the board writes nothing");
     // A filter that is none of the choices: 400 naming it.
     let page = sales.get("/orders?state=shipping").await;
     assert_eq!(page.status, 400, "{}", page.body);
@@ -551,5 +554,18 @@ async fn the_queue_is_for_the_deciding_departments() {
     assert_eq!(empty.get("/queue?part=everything").await.status, 400);
     let anonymous = site.anonymous().get("/queue").await;
     assert_eq!(anonymous.status, 303);
+    // A session that ended: back to the login, nothing of the queue shown.
+    approve(&site, order, Department::Finance).await;
+    let finance = site.login(Grant::Role(Role::Finance)).await;
+    let head = site.head();
+    finance.drop_cookie("of_session");
+    let page = finance.get("/queue").await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert!(
+        page.location.as_deref().is_some_and(|l| l.starts_with("/login?next=/queue")),
+        "{:?}",
+        page.location
+    );
+    assert_eq!(site.head(), head, "nothing written");
     site.stop().await;
 }
