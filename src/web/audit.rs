@@ -57,7 +57,11 @@ fn query(
     q.map(|Query(q)| q).map_err(|e| {
         WebError::bad_request(format!(
             "{} {}",
-            lang.t("The address's query is not understood:", "地址中的查询参数无法识别：", "位址中的查詢參數無法識別："),
+            lang.t(
+                "The address's query is not understood:",
+                "地址中的查询参数无法识别：",
+                "位址中的查詢參數無法識別："
+            ),
             e.body_text()
         ))
         .lang(lang)
@@ -65,8 +69,8 @@ fn query(
 }
 
 fn reader(web: &Web, who: &Who, order: OrderId, grant: Option<&str>) -> Result<Reader, WebError> {
-    let principal =
-        reads::read_principal(&web.app, order, &who.user, grant).map_err(|e| WebError::from_app(e, who.lang))?;
+    let principal = reads::read_principal(&web.app, order, &who.user, grant)
+        .map_err(|e| WebError::from_app(e, who.lang))?;
     Ok(Reader { principal, purpose: String::new() })
 }
 

@@ -11,7 +11,7 @@
 //! - `b"t" ++ blake3(token)` (33 bytes) → the link, [`TrackLink`] as JSON (serde_json, UTF-8):
 //!   `{"order_id": "<uuid>", "created_by": "<user uuid>", "created_by_login": "sales",
 //!   "created_at": "<RFC 3339>", "revoked_at": null | "<RFC 3339>", "revoked_by": null | "<user
-//!   uuid>"}`.
+//!   uuid>", "command_id": null | "<uuid of the form>"}`.
 //! - `b"o" ++ order id (16 bytes) ++ blake3(token)` (49 bytes) → empty: the links of an order, to
 //!   list, count and revoke them without scanning every link.
 //!
@@ -64,6 +64,10 @@ pub struct TrackLink {
     pub revoked_at: Option<Timestamp>,
     /// Who revoked it.
     pub revoked_by: Option<Uuid>,
+    /// The command id of the form that made it: a second submit of the same form makes no
+    /// second link.
+    #[serde(default)]
+    pub command_id: Option<Uuid>,
 }
 
 /// A link with its id ([`LINK_ID_CHARS`] hex digits of its hash).
@@ -135,12 +139,21 @@ fn links_of(tree: &sled::Tree, order: OrderId) -> Result<Vec<([u8; 32], TrackLin
     Ok(out)
 }
 
-/// Makes a link for `order` by `by`; returns the token (shown once, never stored). Refused
-/// ([`AppError::Limit`]) when the order has [`TRACK_TOKENS_PER_ORDER_MAX`] live links.
-pub fn create(app: &App, order: OrderId, by: &User) -> Result<String, AppError> {
+/// Makes a link for `order` by `by` from the form `command_id`; returns the token (shown once,
+/// never stored). Refused when the order has [`TRACK_TOKENS_PER_ORDER_MAX`] live links
+/// ([`AppError::Limit`]) and when the same form already made a link ([`AppError::Conflict`]: the
+/// token was shown then and cannot be shown again).
+pub fn create(app: &App, order: OrderId, by: &User, command_id: Uuid) -> Result<String, AppError> {
     let _one = WRITE.lock().unwrap_or_else(|p| p.into_inner());
     let tree = tree(app)?;
     let links = links_of(&tree, order)?;
+    if links.iter().any(|(_, l)| l.command_id == Some(command_id)) {
+        return Err(AppError::Conflict(format!(
+            "this form already made a tracking link for order {}, shown once then; no second link was made \
+             (make a new one from the order page)",
+            order.short()
+        )));
+    }
     let live = links.iter().filter(|(_, l)| l.revoked_at.is_none()).count();
     if live >= TRACK_TOKENS_PER_ORDER_MAX {
         return Err(AppError::Limit(format!(
@@ -149,7 +162,8 @@ pub fn create(app: &App, order: OrderId, by: &User) -> Result<String, AppError> 
             order.short()
         )));
     }
-    let mut revoked: Vec<&([u8; 32], TrackLink)> = links.iter().filter(|(_, l)| l.revoked_at.is_some()).collect();
+    let mut revoked: Vec<&([u8; 32], TrackLink)> =
+        links.iter().filter(|(_, l)| l.revoked_at.is_some()).collect();
     revoked.sort_by_key(|(_, l)| std::cmp::Reverse(l.revoked_at));
     for (h, _) in revoked.iter().skip(TRACK_REVOKED_KEPT_PER_ORDER) {
         tree.remove(link_key(h)).map_err(storage)?;
@@ -166,6 +180,7 @@ pub fn create(app: &App, order: OrderId, by: &User) -> Result<String, AppError> 
         created_at: crate::app::now(),
         revoked_at: None,
         revoked_by: None,
+        command_id: Some(command_id),
     };
     let mut index = order_prefix(order);
     index.extend_from_slice(&h);
@@ -255,9 +270,13 @@ mod tests {
             created_at: Timestamp(1_700_000_000_000_000),
             revoked_at: None,
             revoked_by: None,
+            command_id: None,
         };
         assert_eq!(decode(&encode(&link).expect("encode")).expect("decode"), link);
         let text = String::from_utf8(encode(&link).expect("encode")).expect("utf-8");
-        assert!(text.contains("\"revoked_at\":null") && text.contains("\"created_by_login\":\"sales\""), "{text}");
+        assert!(
+            text.contains("\"revoked_at\":null") && text.contains("\"created_by_login\":\"sales\""),
+            "{text}"
+        );
     }
 }

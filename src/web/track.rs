@@ -21,6 +21,7 @@ use super::i18n::Lang;
 use super::layout::{self, Nav};
 use super::session::{Viewer, Who};
 use super::{tokens, Web, WebError, WebResult};
+use crate::app::AppError;
 
 /// Delays listed on the customer's page at most (the latest ones).
 pub const TRACK_DELAYS_SHOWN_MAX: usize = 50;
@@ -46,8 +47,12 @@ fn existing_order(web: &Web, lang: Lang, id: &str) -> Result<(OrderId, OrderStat
     let order = super::order_of(web, lang, id)?;
     let (_, state) = web.app.order(order).map_err(|e| WebError::from_app(e, lang))?;
     if !state.exists() {
-        return Err(WebError::not_found(lang.t("There is no such order.", "没有这个订单。", "沒有這個訂單。"))
-            .lang(lang));
+        return Err(WebError::not_found(lang.t(
+            "There is no such order.",
+            "没有这个订单。",
+            "沒有這個訂單。",
+        ))
+        .lang(lang));
     }
     Ok((order, state))
 }
@@ -100,14 +105,42 @@ pub fn section(web: &Web, who: &Who, order: OrderId, _state: &OrderState) -> Mar
 
 /// `POST /orders/{id}/track-links`: CSRF, permission, then a new link, shown once on the page that
 /// answers (200; never in a redirect's URL, which would land in logs and the history).
-pub async fn create_link(State(web): State<Web>, who: Who, Path(id): Path<String>, fields: Fields) -> WebResult {
+pub async fn create_link(
+    State(web): State<Web>,
+    who: Who,
+    Path(id): Path<String>,
+    fields: Fields,
+) -> WebResult {
     who.check_csrf(&fields)?;
     if !may_manage_links(&who) {
         return Err(refused(&who));
     }
+    let command_id = super::command_id(&fields)?;
     let (order, _) = existing_order(&web, who.lang, &id)?;
-    let token = tokens::create(&web.app, order, &who.user).map_err(|e| WebError::from_app(e, who.lang))?;
     let l = who.lang;
+    let token = tokens::create(&web.app, order, &who.user, command_id).map_err(|e| match e {
+        AppError::Limit(_) => WebError::bad_request(format!(
+            "{} {} {}",
+            l.t("This order already has", "本订单已有", "本訂單已有"),
+            tokens::TRACK_TOKENS_PER_ORDER_MAX,
+            l.t(
+                "live tracking links, the most it may have: revoke them first; no link was made.",
+                "个有效的跟踪链接，已达上限：请先撤销；未生成链接。",
+                "個有效的跟蹤連結，已達上限：請先撤銷；未產生連結。",
+            ),
+        ))
+        .lang(l),
+        AppError::Conflict(_) => WebError::new(
+            StatusCode::CONFLICT,
+            l.t(
+                "This form already made a tracking link, shown once then; no second link was made. Make a new one from the order page.",
+                "此表单已生成过跟踪链接（当时只显示一次）；未再次生成。请在订单页面重新生成。",
+                "此表單已產生過跟蹤連結（當時只顯示一次）；未再次產生。請在訂單頁面重新產生。",
+            ),
+        )
+        .lang(l),
+        other => WebError::from_app(other, l),
+    })?;
     let hex = crate::app::OrderRef::of(order).digits().to_string();
     let here = format!("/orders/{hex}");
     let href = format!("/track/{token}");
@@ -134,7 +167,12 @@ pub async fn create_link(State(web): State<Web>, who: Who, Path(id): Path<String
 
 /// `POST /orders/{id}/track-links/revoke`: CSRF, permission, every live link of the order
 /// revoked, then 303 to the order with `?done=revoke_link`.
-pub async fn revoke_link(State(web): State<Web>, who: Who, Path(id): Path<String>, fields: Fields) -> WebResult {
+pub async fn revoke_link(
+    State(web): State<Web>,
+    who: Who,
+    Path(id): Path<String>,
+    fields: Fields,
+) -> WebResult {
     who.check_csrf(&fields)?;
     if !may_manage_links(&who) {
         return Err(refused(&who));
@@ -157,7 +195,7 @@ struct Delay {
 fn delays(web: &Web, order: OrderId) -> Result<Vec<Delay>, WebError> {
     let mut out = Vec::new();
     let delayed = orderflow_schemas::event_type_by_name("shipment_delayed").map(|t| t.code);
-    for stored in web.app.log().read_stream(order.0, 1).map_err(|e| WebError::from(crate::app::AppError::from(e)))? {
+    for stored in web.app.log().read_stream(order.0, 1).map_err(|e| WebError::from(AppError::from(e)))? {
         if Some(stored.event_type) != delayed {
             continue;
         }
@@ -251,7 +289,11 @@ fn unknown(lang: Lang) -> Response {
             )) }
         }
     };
-    (StatusCode::NOT_FOUND, [(header::HeaderName::from_static("x-robots-tag"), "noindex")], bare(lang, title, "/", body))
+    (
+        StatusCode::NOT_FOUND,
+        [(header::HeaderName::from_static("x-robots-tag"), "noindex")],
+        bare(lang, title, "/", body),
+    )
         .into_response()
 }
 

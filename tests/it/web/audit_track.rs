@@ -4,10 +4,12 @@
 
 use orderflow::web::tokens;
 use orderflow_commands::{
-    ApproveReview, Command, ConfirmOrder, DeliverOrder, NewLine, ReceiveOrder, ReportDelay, ShipOrder, SignOrder,
+    ApproveReview, Command, ConfirmOrder, DeliverOrder, NewLine, ReceiveOrder, RecordAccess, ReportDelay,
+    ShipOrder, SignOrder,
 };
 use orderflow_schemas::{
-    Channel, ConfirmMethod, Currency, Date, DeliveryMode, Department, Grant, OrderId, Role, ShipMode,
+    AccessKind, Channel, ConfirmMethod, Currency, Date, DeliveryMode, Department, Grant, OrderId, Role,
+    ShipMode,
 };
 
 use super::support::{count, hex, Client, WebSite};
@@ -47,7 +49,8 @@ async fn receive(site: &WebSite, customer: &str) -> OrderId {
 async fn delivered_and_signed(site: &WebSite, customer: &str) -> OrderId {
     let order = receive(site, customer).await;
     for department in Department::ALL {
-        let approve = ApproveReview { department: *department, revision: None, note: "NOTE-REVIEW-INTERNAL".into() };
+        let approve =
+            ApproveReview { department: *department, revision: None, note: "NOTE-REVIEW-INTERNAL".into() };
         site.exec(Grant::Role(department.role()), Some(order), Command::ApproveReview(approve)).await;
     }
     let confirm = ConfirmOrder {
@@ -68,8 +71,17 @@ async fn delivered_and_signed(site: &WebSite, customer: &str) -> OrderId {
     site.exec(LOGISTICS, Some(order), Command::ShipOrder(ship)).await;
     let delay = ReportDelay { new_eta: in_days(31), reason: "road closure near the depot".into() };
     site.exec(LOGISTICS, Some(order), Command::ReportDelay(delay)).await;
-    site.exec(LOGISTICS, Some(order), Command::DeliverOrder(DeliverOrder { note: "NOTE-POD-INTERNAL".into() })).await;
-    let sign = SignOrder { signed_by: "Ms Receiving Clerk".into(), accepted: None, note: "NOTE-SIGN-INTERNAL".into() };
+    site.exec(
+        LOGISTICS,
+        Some(order),
+        Command::DeliverOrder(DeliverOrder { note: "NOTE-POD-INTERNAL".into() }),
+    )
+    .await;
+    let sign = SignOrder {
+        signed_by: "Ms Receiving Clerk".into(),
+        accepted: None,
+        note: "NOTE-SIGN-INTERNAL".into(),
+    };
     site.exec(SALES, Some(order), Command::SignOrder(sign)).await;
     order
 }
@@ -89,7 +101,10 @@ fn token_of(body: &str) -> String {
     let at = body.find("id=\"track-link\"").unwrap_or_else(|| panic!("no a#track-link: {body}"));
     let tag_start = body[..at].rfind('<').expect("tag");
     let tag = &body[tag_start..at + body[at..].find('>').expect("tag end")];
-    let href = tag.split("href=\"/track/").nth(1).unwrap_or_else(|| panic!("a#track-link has no /track/ href: {tag}"));
+    let href = tag
+        .split("href=\"/track/")
+        .nth(1)
+        .unwrap_or_else(|| panic!("a#track-link has no /track/ href: {tag}"));
     href.split('"').next().expect("href").to_string()
 }
 
@@ -117,7 +132,13 @@ async fn the_customer_sees_progress_and_nothing_internal() {
     let page = customer.get(&format!("/track/{token}")).await;
     page.expect(200);
     let b = &page.body;
-    for id in ["id=\"track\"", "id=\"track-status\"", "id=\"track-shipment\"", "id=\"track-delays\"", "id=\"track-signoff\""] {
+    for id in [
+        "id=\"track\"",
+        "id=\"track-status\"",
+        "id=\"track-shipment\"",
+        "id=\"track-delays\"",
+        "id=\"track-signoff\"",
+    ] {
         assert!(b.contains(id), "{id} missing: {b}");
     }
     assert!(b.contains("data-state=\"signed\""), "{b}");
@@ -173,7 +194,10 @@ async fn revoked_unknown_and_malformed_tokens_get_the_same_404() {
 
     let revoked = service.post(&format!("/orders/{}/track-links/revoke", hex(order)), &[]).await;
     revoked.expect(303);
-    assert_eq!(revoked.location.as_deref(), Some(format!("/orders/{}?done=revoke_link", hex(order)).as_str()));
+    assert_eq!(
+        revoked.location.as_deref(),
+        Some(format!("/orders/{}?done=revoke_link", hex(order)).as_str())
+    );
     assert_eq!(tokens::live_count(&site.app, order).expect("links"), 0);
     assert_eq!(tokens::resolve(&site.app, &token).expect("resolve"), None);
 
@@ -214,7 +238,10 @@ async fn only_sales_and_customer_service_make_links_and_never_without_the_token(
     assert!(missing.body.contains("security token"), "{}", missing.body);
     let wrong = sales.post(&path, &[("csrf", "0123456789abcdef0123456789abcdef")]).await;
     wrong.expect(403);
-    assert!(tokens::list(&site.app, order).expect("links").is_empty(), "a request without the token made a link");
+    assert!(
+        tokens::list(&site.app, order).expect("links").is_empty(),
+        "a request without the token made a link"
+    );
 
     pick_up_csrf(&sales, order).await;
     let unknown = sales.post(&format!("/orders/{}/track-links", "0".repeat(32)), &[]).await;
@@ -240,6 +267,25 @@ async fn a_link_per_order_is_bounded() {
 }
 
 #[tokio::test]
+async fn a_second_submit_of_the_same_form_makes_no_second_link() {
+    let site = WebSite::with_grants(&[SALES]).await;
+    let order = receive(&site, "Yili Dairy Hohhot").await;
+    let sales = site.login(SALES).await;
+    pick_up_csrf(&sales, order).await;
+    let path = format!("/orders/{}/track-links", hex(order));
+    let form = uuid::Uuid::new_v4().to_string();
+    let first = sales.post(&path, &[("command_id", &form)]).await;
+    first.expect(200);
+    let token = token_of(&first.body);
+    let again = sales.post(&path, &[("command_id", &form)]).await;
+    again.expect(409);
+    assert!(!again.body.contains("/track/"), "{}", again.body);
+    assert_eq!(tokens::live_count(&site.app, order).expect("links"), 1);
+    assert_eq!(tokens::resolve(&site.app, &token).expect("resolve"), Some(order));
+    site.stop().await;
+}
+
+#[tokio::test]
 async fn every_archive_view_is_recorded_first_and_verifies() {
     let site = WebSite::new().await;
     let order = delivered_and_signed(&site, "Yili Dairy Hohhot").await;
@@ -253,12 +299,21 @@ async fn every_archive_view_is_recorded_first_and_verifies() {
     let b = &first.body;
     assert!(b.contains("<main id=\"audit\""), "{b}");
     assert!(b.contains("id=\"audit-verify\" data-ok=\"true\""), "{b}");
-    assert!(b.contains(&format!("href=\"/audit/{}/export\"", hex(order))) && b.contains("id=\"audit-export\""));
-    assert!(b.contains(&format!("tr class=\"access\" data-position=\"{}\" data-refused=\"false\"", site.head())), "{b}");
+    assert!(
+        b.contains(&format!("href=\"/audit/{}/export\"", hex(order))) && b.contains("id=\"audit-export\"")
+    );
+    assert!(
+        b.contains(&format!("tr class=\"access\" data-position=\"{}\" data-refused=\"false\"", site.head())),
+        "{b}"
+    );
     assert_eq!(count(b, "<tr class=\"access\""), 1, "{b}");
     assert!(b.contains("order_shipped") && b.contains("shipment_delayed"), "the timeline lacks events: {b}");
     let events = site.app.log().stream_version(order.0).expect("version");
-    assert_eq!(count(b, "<tr data-position="), usize::try_from(events).expect("events"), "every event of the order");
+    assert_eq!(
+        count(b, "<tr data-position="),
+        usize::try_from(events).expect("events"),
+        "every event of the order"
+    );
 
     let second = auditor.get(&path).await;
     second.expect(200);
@@ -274,10 +329,43 @@ async fn every_archive_view_is_recorded_first_and_verifies() {
     assert!(export.content_type.starts_with("application/json"), "{}", export.content_type);
     let doc: serde_json::Value = serde_json::from_str(&export.body).expect("the export is JSON");
     let events = site.app.log().stream_version(order.0).expect("version");
-    assert_eq!(orderflow::app::reads::export_events(&doc) as u64, events, "every event, the export's record too");
+    assert_eq!(
+        orderflow::app::reads::export_events(&doc) as u64,
+        events,
+        "every event, the export's record too"
+    );
     assert_eq!(doc["events_total"].as_u64(), Some(events));
     orderflow_projections::verify_export(&doc).expect("the export verifies");
     assert!(doc.pointer("/signature/public_key").is_some(), "the export is signed");
+    site.stop().await;
+}
+
+#[tokio::test]
+async fn a_long_timeline_comes_in_pages() {
+    let site = WebSite::with_grants(&[SALES, AUDITOR]).await;
+    let order = receive(&site, "Yili Dairy Hohhot").await;
+    let auditor = site.login(AUDITOR).await;
+    let path = format!("/audit/{}", hex(order));
+    let page_len = orderflow::web::audit::AUDIT_TIMELINE_PAGE_EVENTS;
+    for i in 0..page_len + 4 {
+        let read = RecordAccess { access: AccessKind::History, detail: format!("setup read {i}") };
+        site.exec(AUDITOR, Some(order), Command::RecordAccess(read)).await;
+    }
+    let events = usize::try_from(site.app.log().stream_version(order.0).expect("version")).expect("events");
+    let first = auditor.get(&path).await;
+    first.expect(200);
+    assert_eq!(count(&first.body, "<tr data-position="), page_len);
+    let next = format!("href=\"{path}?from={}\"", page_len + 1);
+    assert!(first.body.contains(&next) && first.body.contains("class=\"audit-next\""), "{}", first.body);
+    let second = auditor.get(&format!("{path}?from={}", page_len + 1)).await;
+    second.expect(200);
+    // Every page view is recorded: this one and the first page's record come after `events`.
+    assert_eq!(count(&second.body, "<tr data-position="), events + 2 - page_len);
+    assert!(second.body.contains(&format!("data-version=\"{}\"", page_len + 1)));
+    assert!(!second.body.contains("data-version=\"1\""), "the second page repeats the first");
+    assert!(second.body.contains("class=\"audit-prev\""));
+    let bad = auditor.get(&format!("{path}?from=many")).await;
+    bad.expect(400);
     site.stop().await;
 }
 
