@@ -74,6 +74,26 @@ fn reader(web: &Web, who: &Who, order: OrderId, grant: Option<&str>) -> Result<R
     Ok(Reader { principal, purpose: String::new() })
 }
 
+/// A read refused or not recorded, in the reader's words (the domain's reason after them).
+fn read_error(e: crate::app::AppError, l: Lang) -> WebError {
+    let lead = match &e {
+        crate::app::AppError::Forbidden(_) => l.t(
+            "You may not read this order's archive; the refused read is recorded.",
+            "您无权查阅此订单的档案；此次被拒绝的查阅已记录。",
+            "您無權查閱此訂單的檔案；此次被拒絕的查閱已記錄。",
+        ),
+        crate::app::AppError::Rejected(_) => return WebError::from_app(e, l),
+        _ => l.t(
+            "The read could not be recorded, so nothing is shown.",
+            "无法记录此次查阅，因此不显示任何内容。",
+            "無法記錄此次查閱，因此不顯示任何內容。",
+        ),
+    };
+    let mut w = WebError::from_app(e, l);
+    w.message = format!("{lead} ({})", w.message);
+    w
+}
+
 /// The detail a web view of the timeline is recorded with.
 fn view_detail(from: u64) -> String {
     if from <= 1 {
@@ -124,7 +144,7 @@ pub async fn page(
     let reader = reader(&web, &who, order, q.grant.as_deref())?;
     reads::record_access(&web.app, order, &reader, AccessKind::History, view_detail(from))
         .await
-        .map_err(|e| WebError::from_app(e, l))?;
+        .map_err(|e| read_error(e, l))?;
 
     let failure = |e: orderflow_projections::AuditError| {
         WebError::from_app(crate::app::AppError::Failure(e.to_string()), l)
@@ -368,7 +388,7 @@ pub async fn export(
     let file = format!("order-{hex}.json");
     let doc = reads::audit_export(&web.app, order, &reader, &format!("{file} (web download)"))
         .await
-        .map_err(|e| WebError::from_app(e, l))?;
+        .map_err(|e| read_error(e, l))?;
     let text = serde_json::to_string_pretty(&doc)
         .map_err(|e| WebError::from_app(crate::app::AppError::Failure(e.to_string()), l))?;
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{file}\""))

@@ -224,6 +224,11 @@ async fn only_sales_and_customer_service_make_links_and_never_without_the_token(
 
     let production = site.login(PRODUCTION).await;
     pick_up_csrf(&production, order).await;
+    let order_page = production.get(&format!("/orders/{}", hex(order))).await;
+    if order_page.status == 200 && order_page.body.contains("data-order=") {
+        // Once the order page is built, it offers the form to sales only.
+        assert!(!order_page.body.contains("id=\"track-link-form\""), "{}", order_page.body);
+    }
     let refused = production.post(&path, &[]).await;
     refused.expect(403);
     assert!(refused.body.contains("Only sales and customer service"), "{}", refused.body);
@@ -244,6 +249,11 @@ async fn only_sales_and_customer_service_make_links_and_never_without_the_token(
     );
 
     pick_up_csrf(&sales, order).await;
+    let order_page = sales.get(&format!("/orders/{}", hex(order))).await;
+    if order_page.status == 200 && order_page.body.contains("data-order=") {
+        let action = format!("id=\"track-link-form\" method=\"post\" action=\"{path}\"");
+        assert!(order_page.body.contains(&action), "{}", order_page.body);
+    }
     let unknown = sales.post(&format!("/orders/{}/track-links", "0".repeat(32)), &[]).await;
     unknown.expect(404);
     assert!(tokens::list(&site.app, order).expect("links").is_empty());
@@ -380,6 +390,7 @@ async fn a_reader_who_may_not_is_refused_and_the_refusal_recorded() {
     let refused = logistics.get(&path).await;
     refused.expect(403);
     assert!(refused.body.contains("may not read the archive"), "{}", refused.body);
+    assert!(refused.body.contains("the refused read is recorded"), "{}", refused.body);
     assert!(!refused.body.contains("id=\"audit-verify\""), "a refused read showed the archive");
     assert_eq!(site.head(), before + 1, "the refused read is recorded, nothing else");
     let export = logistics.get(&format!("{path}/export")).await;
