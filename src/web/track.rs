@@ -58,7 +58,7 @@ fn existing_order(web: &Web, lang: Lang, id: &str) -> Result<(OrderId, OrderStat
 }
 
 /// The tracking-link part of the order page (`form#track-link-form`, the revoke form
-/// `form#track-revoke-form`, the count of live links `#track-links[data-live=N]`) for a person who
+/// `form#track-revoke-form`, the count of live links `#track-links[data-links-live=N]`) for a person who
 /// may make links ([`may_manage_links`]); empty otherwise.
 pub fn section(web: &Web, who: &Who, order: OrderId, _state: &OrderState) -> Markup {
     if !may_manage_links(who) {
@@ -68,7 +68,7 @@ pub fn section(web: &Web, who: &Who, order: OrderId, _state: &OrderState) -> Mar
     let hex = crate::app::OrderRef::of(order).digits().to_string();
     let links = tokens::list(&web.app, order);
     html! {
-        section.card.track-links #track-links data-live=[links.as_ref().ok().map(|v| v.iter().filter(|x| x.link.revoked_at.is_none()).count())] {
+        section.card.track-links #track-links data-links-live=[links.as_ref().ok().map(|v| v.iter().filter(|x| x.link.revoked_at.is_none()).count())] {
             h2 { (l.t("Tracking link for the customer", "客户跟踪链接", "客戶跟蹤連結")) }
             @match &links {
                 Err(e) => { (layout::notice("error", &e.to_string())) }
@@ -492,5 +492,29 @@ mod tests {
             let expected = matches!(grant.role(), Role::Sales | Role::CustomerService);
             assert_eq!(may_manage_links(&who), expected, "{grant}");
         }
+    }
+
+    #[test]
+    fn the_customer_reads_where_the_order_stands() {
+        let mut s = OrderState::new(OrderId(uuid::Uuid::from_u128(3)));
+        s.progress.status = OrderStatus::InReview;
+        assert_eq!(progress(&s, Lang::En), (0, None));
+        s.progress.status = OrderStatus::Rejected;
+        let (step, off) = progress(&s, Lang::En);
+        assert_eq!(step, 0);
+        assert!(off.is_some_and(|w| w.contains("could not accept")), "{off:?}");
+        s.progress.status = OrderStatus::Closed;
+        s.rejection = Some(orderflow_commands::ReviewRejection {
+            department: orderflow_schemas::Department::Finance,
+            revision: 1,
+            reason: "credit".into(),
+        });
+        assert!(progress(&s, Lang::En).1.is_some(), "a closed rejected order is still off the steps");
+        let mut s = OrderState::new(OrderId(uuid::Uuid::from_u128(4)));
+        s.progress.status = OrderStatus::Delivered;
+        s.delivered_at = Some(Timestamp(1));
+        assert_eq!(progress(&s, Lang::En), (4, None));
+        s.progress.status = OrderStatus::Refused;
+        assert_eq!(progress(&s, Lang::Hans), (4, Some("此次交付已被拒收。")));
     }
 }
