@@ -230,10 +230,8 @@ pub async fn page(
         (access_section(&accesses, l))
     };
     let title = l.t("Order archive", "订单档案", "訂單檔案");
-    let page = layout::page(&who, title, Nav::None, &here, false, body).into_string();
-    // The shell writes a bare `<main>`: this page's is `main#audit` (see h4-shared.md).
-    let page = page.replacen("<main>", &format!("<main id=\"audit\" data-order=\"{hex}\">"), 1);
-    Ok(maud::PreEscaped(page).into_response())
+    let main = layout::Main { id: Some("audit"), order: Some(&hex) };
+    Ok(layout::page_main(&who, title, Nav::None, &here, false, main, body).into_response())
 }
 
 fn retention_section(r: Option<&Retention>, l: Lang) -> Markup {

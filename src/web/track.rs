@@ -297,13 +297,9 @@ fn unknown(lang: Lang) -> Response {
         .into_response()
 }
 
-/// [`layout::bare`] whose language switch comes back to `here` (the bare shell's comes back to
-/// `/orders`, the login, which a customer has not).
+/// [`layout::bare_at`]: the language switch comes back to `here` (a customer has no login).
 fn bare(lang: Lang, title: &str, here: &str, body: Markup) -> Markup {
-    let page = layout::bare(lang, title, body).into_string();
-    let from = "?back=/orders\"";
-    let to = format!("?back={}\"", super::url_encode(here));
-    maud::PreEscaped(page.replace(from, &to))
+    layout::bare_at(lang, title, here, body)
 }
 
 /// `GET /track/{token}`: the customer's view of the order the token opens; 404 otherwise.
