@@ -11,13 +11,12 @@ use orderflow_commands::{
     decide, may_issue, ApproveChange, ApproveReview, CancelOrder, ChangeOrder, CloseOrder, Command,
     CompleteProduction, ConfirmOrder, Context, DeclineChange, DeliverOrder, InspectQuality, LineEdit,
     LineUpdate, NewLine, OpenComplaint, OrderState, PlaceHold, RecordFeedback, RecordVisit, RefuseOrder,
-    RejectReview, ReleaseHold, ReopenComplaint, ReportDelay, ResolveComplaint, ScheduleProduction,
-    ShipOrder, SignOrder, UpdateComplaint, WithdrawChange,
+    RejectReview, ReleaseHold, ReopenComplaint, ReportDelay, ResolveComplaint, ScheduleProduction, ShipOrder,
+    SignOrder, UpdateComplaint, WithdrawChange,
 };
 use orderflow_schemas::{
     ComplaintCategory, ConfirmMethod, Date, DeliveryMode, Department, Grant, ImpactNote, Initiator,
-    InspectionResult, LineQuantity, OrderId, Remedy, Role, Severity, ShipMode, VisitMethod,
-    CHANGE_REVIEWERS,
+    InspectionResult, LineQuantity, OrderId, Remedy, Role, Severity, ShipMode, VisitMethod, CHANGE_REVIEWERS,
 };
 
 use super::super::form::Fields;
@@ -182,10 +181,7 @@ impl Form<'_> {
                 v.parse::<T>().map_err(|_| {
                     self.bad(
                         field,
-                        format!(
-                            "'{v}' {}",
-                            self.lang.t("is not a whole number", "不是整数", "不是整數")
-                        ),
+                        format!("'{v}' {}", self.lang.t("is not a whole number", "不是整数", "不是整數")),
                     )
                 })
             })
@@ -231,7 +227,10 @@ fn change_reviewer(form: &Form<'_>, field: &str) -> Result<Role, FieldError> {
         Ok(role)
     } else {
         let all: Vec<&str> = CHANGE_REVIEWERS.iter().map(|r| r.as_str()).collect();
-        Err(form.bad(field, format!("'{role}' does not decide change requests; expected one of: {}", all.join(", "))))
+        Err(form.bad(
+            field,
+            format!("'{role}' does not decide change requests; expected one of: {}", all.join(", ")),
+        ))
     }
 }
 
@@ -239,7 +238,12 @@ fn change_reviewer(form: &Form<'_>, field: &str) -> Result<Role, FieldError> {
 /// (`department`, `note`, `reason`, `promised_date`, ...; per line `quantity_<n>`,
 /// `unit_price_<n>`, `spec_<n>`, `remove_<n>`, `accepted_<n>`). Nothing is checked here that the
 /// domain checks itself (required texts, dates not past...): only what must be read.
-pub(super) fn parse(lang: Lang, action: &str, fields: &Fields, state: &OrderState) -> Result<Command, FieldError> {
+pub(super) fn parse(
+    lang: Lang,
+    action: &str,
+    fields: &Fields,
+    state: &OrderState,
+) -> Result<Command, FieldError> {
     let f = Form { lang, fields };
     Ok(match action {
         "approve" => Command::ApproveReview(ApproveReview {
@@ -274,7 +278,9 @@ pub(super) fn parse(lang: Lang, action: &str, fields: &Fields, state: &OrderStat
             planned_finish: f.date("planned_finish")?,
             note: f.text("note"),
         }),
-        "inspect" => Command::InspectQuality(InspectQuality { result: f.word("result")?, note: f.text("note") }),
+        "inspect" => {
+            Command::InspectQuality(InspectQuality { result: f.word("result")?, note: f.text("note") })
+        }
         "complete" => Command::CompleteProduction(CompleteProduction { note: f.text("note") }),
         "ship" => Command::ShipOrder(ShipOrder {
             carrier: required(&f, "carrier")?,
@@ -283,7 +289,9 @@ pub(super) fn parse(lang: Lang, action: &str, fields: &Fields, state: &OrderStat
             eta: f.date("eta")?,
             unconfirmed_reason: f.opt_text("unconfirmed_reason"),
         }),
-        "delay" => Command::ReportDelay(ReportDelay { new_eta: f.date("new_eta")?, reason: required(&f, "reason")? }),
+        "delay" => {
+            Command::ReportDelay(ReportDelay { new_eta: f.date("new_eta")?, reason: required(&f, "reason")? })
+        }
         "deliver" => Command::DeliverOrder(DeliverOrder { note: f.text("note") }),
         "sign" => {
             let mut accepted = Vec::new();
@@ -328,7 +336,9 @@ pub(super) fn parse(lang: Lang, action: &str, fields: &Fields, state: &OrderStat
             complaint_id: f.number("complaint_id")?,
             reason: required(&f, "reason")?,
         }),
-        "feedback" => Command::RecordFeedback(RecordFeedback { score: f.number("score")?, comment: f.text("comment") }),
+        "feedback" => {
+            Command::RecordFeedback(RecordFeedback { score: f.number("score")?, comment: f.text("comment") })
+        }
         "visit" => Command::RecordVisit(RecordVisit {
             method: f.word("method")?,
             score: f.opt_number("score")?,
@@ -345,7 +355,10 @@ pub(super) fn parse(lang: Lang, action: &str, fields: &Fields, state: &OrderStat
         other => {
             return Err(f.bad(
                 "action",
-                format!("'{other}' {}", lang.t("is not an action of this page", "不是本页面的操作", "不是本頁面的操作")),
+                format!(
+                    "'{other}' {}",
+                    lang.t("is not an action of this page", "不是本页面的操作", "不是本頁面的操作")
+                ),
             ))
         }
     })
@@ -395,7 +408,9 @@ fn change(f: &Form<'_>, state: &OrderState) -> Result<Command, FieldError> {
     lines.extend(removed);
     let impact = CHANGE_REVIEWERS
         .iter()
-        .filter_map(|r| f.opt_text(&format!("impact_{}", r.as_str())).map(|note| ImpactNote { role: *r, note }))
+        .filter_map(|r| {
+            f.opt_text(&format!("impact_{}", r.as_str())).map(|note| ImpactNote { role: *r, note })
+        })
         .collect();
     Ok(Command::ChangeOrder(ChangeOrder {
         initiated_by: f.word("initiated_by")?,
@@ -410,13 +425,20 @@ fn change(f: &Form<'_>, state: &OrderState) -> Result<Command, FieldError> {
 /// The status of a refusal the domain gave (409 from [`super::super::WebError::from_app`]),
 /// told apart by deciding the command again (nothing is written): a bad field is 400, a role
 /// that may not issue it 403, an unknown order 404; `None` for a rule's refusal (409).
-pub(super) fn refusal_status(web: &Web, principal: &Principal, order: OrderId, command: &Command) -> Option<StatusCode> {
+pub(super) fn refusal_status(
+    web: &Web,
+    principal: &Principal,
+    order: OrderId,
+    command: &Command,
+) -> Option<StatusCode> {
     use orderflow_commands::Rejection as R;
     let (_, state) = web.app.order(order).ok()?;
     let ctx = Context::new(principal.actor(), crate::app::now()).with_settings(web.app.settings());
     match decide(&state, command, &ctx) {
         Err(R::NotPermitted { .. }) => Some(StatusCode::FORBIDDEN),
-        Err(R::InvalidInput { .. } | R::LimitExceeded { .. } | R::Overflow { .. }) => Some(StatusCode::BAD_REQUEST),
+        Err(R::InvalidInput { .. } | R::LimitExceeded { .. } | R::Overflow { .. }) => {
+            Some(StatusCode::BAD_REQUEST)
+        }
         Err(R::OrderNotFound { .. }) => Some(StatusCode::NOT_FOUND),
         _ => None,
     }
@@ -474,7 +496,10 @@ fn candidates(state: &OrderState, today: Date) -> Vec<Candidate> {
             let department = Some(due.role.as_str());
             out.push(Candidate {
                 department,
-                ..candidate("approve_change", ApproveChange { department: due.role, request_id, note: String::new() })
+                ..candidate(
+                    "approve_change",
+                    ApproveChange { department: due.role, request_id, note: String::new() },
+                )
             });
             out.push(Candidate {
                 department,
@@ -511,19 +536,35 @@ fn candidates(state: &OrderState, today: Date) -> Vec<Candidate> {
     out.push(candidate("refuse", RefuseOrder { refused_by: s(), reason: s() }));
     out.push(candidate(
         "complain",
-        OpenComplaint { category: ComplaintCategory::Quality, severity: Severity::Medium, text: s(), assignee: None },
+        OpenComplaint {
+            category: ComplaintCategory::Quality,
+            severity: Severity::Medium,
+            text: s(),
+            assignee: None,
+        },
     ));
     for &id in state.complaints.keys() {
         let about = |c: Candidate| Candidate { complaint: Some(id), ..c };
-        out.push(about(candidate("update_complaint", UpdateComplaint { complaint_id: id, note: s(), next_step: s() })));
+        out.push(about(candidate(
+            "update_complaint",
+            UpdateComplaint { complaint_id: id, note: s(), next_step: s() },
+        )));
         out.push(about(candidate(
             "resolve",
-            ResolveComplaint { complaint_id: id, resolution: s(), remedy: Remedy::Other, customer_satisfied: true },
+            ResolveComplaint {
+                complaint_id: id,
+                resolution: s(),
+                remedy: Remedy::Other,
+                customer_satisfied: true,
+            },
         )));
         out.push(about(candidate("reopen", ReopenComplaint { complaint_id: id, reason: s() })));
     }
     out.push(candidate("feedback", RecordFeedback { score: 5, comment: String::new() }));
-    out.push(candidate("visit", RecordVisit { method: VisitMethod::Phone, score: None, comment: String::new() }));
+    out.push(candidate(
+        "visit",
+        RecordVisit { method: VisitMethod::Phone, score: None, comment: String::new() },
+    ));
     let mut date = today.plus_days(1);
     if state.requested_date == Some(date) {
         date = date.plus_days(1);
@@ -552,7 +593,14 @@ fn candidates(state: &OrderState, today: Date) -> Vec<Candidate> {
 
 /// Whether `command` would pass now for the person acting in `grant`: the role check, then the
 /// domain's own decision (nothing is written).
-fn passes(web: &Web, who: &Who, state: &OrderState, grant: Grant, command: &Command, ctx_now: orderflow_schemas::Timestamp) -> bool {
+fn passes(
+    web: &Web,
+    who: &Who,
+    state: &OrderState,
+    grant: Grant,
+    command: &Command,
+    ctx_now: orderflow_schemas::Timestamp,
+) -> bool {
     if !may_issue(grant.role(), command) {
         return false;
     }
@@ -580,7 +628,13 @@ pub(super) fn offers(web: &Web, who: &Who, state: &OrderState) -> Vec<Offer> {
             }
         }
         if !grants.is_empty() {
-            out.push(Offer { action: c.action, department: c.department, complaint: c.complaint, grants, with_override });
+            out.push(Offer {
+                action: c.action,
+                department: c.department,
+                complaint: c.complaint,
+                grants,
+                with_override,
+            });
         }
     }
     out
@@ -634,7 +688,11 @@ fn select(label: &str, name: &str, options: &[(String, String)], selected: Optio
     }
 }
 
-fn words_of<T: Copy>(all: &[T], word: impl Fn(T) -> &'static str, text: impl Fn(T) -> String) -> Vec<(String, String)> {
+fn words_of<T: Copy>(
+    all: &[T],
+    word: impl Fn(T) -> &'static str,
+    text: impl Fn(T) -> String,
+) -> Vec<(String, String)> {
     all.iter().map(|v| (word(*v).to_string(), text(*v))).collect()
 }
 
@@ -652,7 +710,9 @@ fn form(who: &Who, order: OrderId, state: &OrderState, offer: &Offer) -> Markup 
     let department_name = offer.department.and_then(|d| d.parse::<Role>().ok()).map(|r| lang.role(r));
     let legend = match (department_name, offer.complaint) {
         (Some(d), _) => format!("{} · {d}", title(lang, offer.action)),
-        (None, Some(id)) => format!("{} · {} {id}", title(lang, offer.action), lang.t("complaint", "投诉", "投訴")),
+        (None, Some(id)) => {
+            format!("{} · {} {id}", title(lang, offer.action), lang.t("complaint", "投诉", "投訴"))
+        }
         _ => title(lang, offer.action).to_string(),
     };
     let note = lang.t("Note", "备注", "備註");
@@ -777,10 +837,8 @@ fn form(who: &Who, order: OrderId, state: &OrderState, offer: &Offer) -> Markup 
                             &words_of(Initiator::ALL, Initiator::as_str, |i| view::initiator(lang, i).to_string()), None))
                         (textarea(reason, "reason", true))
                     }
-                    "close" => {
-                        @if offer.with_override {
-                            (textarea(lang.t("Why close despite the complaints (department heads; recorded)", "不顾投诉关闭的原因（部门负责人；将记录）", "不顧投訴關閉的原因（部門負責人；將記錄）"), "override_reason", true))
-                        }
+                    "close" if offer.with_override => {
+                        (textarea(lang.t("Why close despite the complaints (department heads; recorded)", "不顾投诉关闭的原因（部门负责人；将记录）", "不顧投訴關閉的原因（部門負責人；將記錄）"), "override_reason", true))
                     }
                     "release" => { (textarea(note, "note", false)) }
                     _ => {}

@@ -58,18 +58,14 @@ fn load(web: &Web, lang: Lang, order: OrderId) -> Result<(u64, OrderState), WebE
 
 /// A refused read in the person's words (the rule's own reason after them).
 fn read_refused(lang: Lang, why: &str) -> WebError {
-    let lead = lang.t(
-        "You may not read this order.",
-        "您无权查看此订单。",
-        "您無權查看此訂單。",
-    );
+    let lead = lang.t("You may not read this order.", "您无权查看此订单。", "您無權查看此訂單。");
     WebError::forbidden(format!("{lead} {why}")).lang(lang)
 }
 
 /// The grant the person reads the order with, checked by [`reads::may_read`]; nothing recorded.
 fn check_read(web: &Web, who: &Who, order: OrderId, state: &OrderState) -> Result<(), WebError> {
-    let principal =
-        reads::read_principal(&web.app, order, &who.user, None).map_err(|e| WebError::from_app(e, who.lang))?;
+    let principal = reads::read_principal(&web.app, order, &who.user, None)
+        .map_err(|e| WebError::from_app(e, who.lang))?;
     reads::may_read(state, &principal).map_err(|why| read_refused(who.lang, &why))
 }
 
@@ -136,9 +132,11 @@ fn render_page(
     };
     // The shell writes a bare `<main>`: it becomes `main#order` here until the shell takes an
     // id (requested in /work/notes/h2-shared.md).
-    let html = layout::page(who, &title, Nav::None, &here, true, body)
-        .into_string()
-        .replacen("<main>", &format!("<main id=\"order\" data-order=\"{hex}\">"), 1);
+    let html = layout::page(who, &title, Nav::None, &here, true, body).into_string().replacen(
+        "<main>",
+        &format!("<main id=\"order\" data-order=\"{hex}\">"),
+        1,
+    );
     (status, [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
 
@@ -299,9 +297,6 @@ mod tests {
         let order = OrderId(uuid::Uuid::from_u128(0xabc));
         assert_eq!(done_location(Some("/queue"), order, "approve"), "/queue?done=approve");
         assert_eq!(done_location(Some("/orders?state=x#r"), order, "ship"), "/orders?state=x&done=ship#r");
-        assert_eq!(
-            done_location(None, order, "close"),
-            format!("/orders/{}?done=close", hex(order))
-        );
+        assert_eq!(done_location(None, order, "close"), format!("/orders/{}?done=close", hex(order)));
     }
 }

@@ -477,7 +477,10 @@ fn retention(lang: Lang, status: &RetentionStatus) -> String {
 }
 
 /// The history entries of one kind of event, for the sections that list them.
-fn entries_of<'a>(history: &'a [TimelineEntry], types: &'a [&str]) -> impl Iterator<Item = &'a TimelineEntry> {
+fn entries_of<'a>(
+    history: &'a [TimelineEntry],
+    types: &'a [&str],
+) -> impl Iterator<Item = &'a TimelineEntry> {
     history.iter().filter(move |e| types.contains(&e.event_type.as_str()))
 }
 
@@ -488,7 +491,13 @@ fn entry_line(lang: Lang, e: &TimelineEntry) -> Markup {
 /// Everything after approval: confirmation, production, shipment and delays, delivery,
 /// sign-off or refusal, cancellation, complaints and their progress, satisfaction and visits,
 /// the archive (retention, hold).
-pub(super) fn progress(web: &Web, lang: Lang, order: OrderId, state: &OrderState, history: &[TimelineEntry]) -> Markup {
+pub(super) fn progress(
+    web: &Web,
+    lang: Lang,
+    order: OrderId,
+    state: &OrderState,
+    history: &[TimelineEntry],
+) -> Markup {
     let retention_status = web.views.audit.with_view(&web.app, |v| v.retention(order)).ok().flatten();
     html! {
         section.card #order-progress {
@@ -605,7 +614,11 @@ fn is_read(e: &TimelineEntry) -> bool {
 /// The timeline: one `li` per event (archive reads counted, not listed), the latest
 /// [`TIMELINE_ENTRIES_MAX`]: when (in the page's language and zone), who in which role, what,
 /// and the history's description of it (old → new); a late entry flagged with its reason.
-pub(super) fn timeline(lang: Lang, dir: Option<&Directory>, history: Result<&[TimelineEntry], String>) -> Markup {
+pub(super) fn timeline(
+    lang: Lang,
+    dir: Option<&Directory>,
+    history: Result<&[TimelineEntry], String>,
+) -> Markup {
     let history = match history {
         Ok(h) => h,
         Err(why) => {
@@ -642,4 +655,3 @@ pub(super) fn timeline(lang: Lang, dir: Option<&Directory>, history: Result<&[Ti
         }
     }
 }
-

@@ -7,7 +7,7 @@ use orderflow_commands::{ApproveReview, Command, NewLine, ReceiveOrder};
 use orderflow_schemas::{Channel, Currency, Department, Grant, OrderId, Role};
 use uuid::Uuid;
 
-use super::support::{hex, login_of, Client, WebSite};
+use super::support::{count, hex, login_of, Client, WebSite, ADMIN};
 
 const SALES: Grant = Grant::Role(Role::Sales);
 const PRODUCTION: Grant = Grant::Role(Role::Production);
@@ -28,7 +28,13 @@ fn receive() -> Command {
                 unit: "case".into(),
                 unit_price_minor: 4_850,
             },
-            NewLine { sku: "CUP-200".into(), spec: String::new(), quantity: 40, unit: "pcs".into(), unit_price_minor: 99 },
+            NewLine {
+                sku: "CUP-200".into(),
+                spec: String::new(),
+                quantity: 40,
+                unit: "pcs".into(),
+                unit_price_minor: 99,
+            },
         ],
         currency: Currency::parse("CNY").expect("currency"),
         requested_date: orderflow::app::now().date().plus_days(21),
@@ -89,7 +95,9 @@ async fn the_page_shows_the_facts_lines_reviews_and_timeline() {
     let (sales, body) = on_page(&site, SALES, order).await;
     let h = hex(order);
     assert!(body.contains(&format!(r#"<main id="order" data-order="{h}""#)), "{body}");
-    assert!(body.contains(&format!(r#"id="order-live" data-live-src="/orders/{h}/live" data-live-order="{h}""#)));
+    assert!(
+        body.contains(&format!(r#"id="order-live" data-live-src="/orders/{h}/live" data-live-order="{h}""#))
+    );
     assert!(body.contains(r#"<ol class="steps""#));
     assert!(body.contains(r#"<li class="current" data-step="in_review""#), "the current step: {body}");
     assert!(body.contains(r#"<li class="done" data-step="received""#));
@@ -119,6 +127,15 @@ async fn the_page_shows_the_facts_lines_reviews_and_timeline() {
     // The live part is the inner HTML of #order-live.
     let live = sales.get(&format!("/orders/{h}/live")).await;
     live.expect(200);
+    assert!(live.content_type.starts_with("text/html"), "{}", live.content_type);
+    // One `li` per event of the order but the archive reads (counted below the list).
+    let (version, _) = site.app.order(order).expect("order");
+    let reads = count(&live.body, r#"data-event="archive_accessed""#);
+    assert_eq!(reads, 0, "archive reads are not listed");
+    let listed = count(&live.body, "<li data-version=");
+    // received, two approvals; the fourth event is this page's recorded read.
+    assert_eq!((listed, version), (3, 4), "{listed} entries of {version} events");
+    assert!(live.body.contains("Archive reads recorded: 1"), "{}", live.body);
     assert!(!live.body.contains("<html") && !live.body.contains(r#"id="order-live""#));
     assert!(live.body.contains(r#"<ol class="steps""#) && live.body.contains(r#"<ul class="timeline">"#));
     site.stop().await;
@@ -164,7 +181,10 @@ async fn an_approval_by_production_applies_once_and_comes_back_done() {
     // `back` is where it goes, with done appended.
     let (finance, _) = on_page(&site, FINANCE, order).await;
     let back = finance
-        .post(&format!("/orders/{h}/act"), &[("action", "approve"), ("department", "finance"), ("back", "/queue")])
+        .post(
+            &format!("/orders/{h}/act"),
+            &[("action", "approve"), ("department", "finance"), ("back", "/queue")],
+        )
         .await;
     back.expect(303);
     assert_eq!(back.location.as_deref(), Some("/queue?done=approve"));
@@ -179,7 +199,10 @@ async fn another_department_is_refused_403_and_nothing_is_written() {
     assert!(!has_form(&body, "approve", Some("production")));
     let before = site.head();
     let refused = finance
-        .post(&format!("/orders/{h}/act"), &[("action", "approve"), ("department", "production"), ("note", "x")])
+        .post(
+            &format!("/orders/{h}/act"),
+            &[("action", "approve"), ("department", "production"), ("note", "x")],
+        )
         .await;
     refused.expect(403);
     assert!(refused.body.contains(r#"class="notice error""#), "{}", refused.body);
@@ -213,19 +236,35 @@ async fn a_rule_refusal_is_409_with_words_and_a_bad_field_400_naming_it() {
 
     let (production, _) = on_page(&site, PRODUCTION, order).await;
     let before = site.head();
-    let bad = production.post(&format!("/orders/{h}/act"), &[("action", "approve"), ("department", "canteen")]).await;
+    let bad = production
+        .post(&format!("/orders/{h}/act"), &[("action", "approve"), ("department", "canteen")])
+        .await;
     bad.expect(400);
     assert!(bad.body.contains("The field department"), "{}", bad.body);
     let bad_date = logistics
-        .post(&format!("/orders/{h}/act"), &[("action", "ship"), ("carrier", "SF"), ("mode", "road"), ("tracking_number", "1"), ("eta", "soon")])
+        .post(
+            &format!("/orders/{h}/act"),
+            &[
+                ("action", "ship"),
+                ("carrier", "SF"),
+                ("mode", "road"),
+                ("tracking_number", "1"),
+                ("eta", "soon"),
+            ],
+        )
         .await;
     bad_date.expect(400);
     assert!(bad_date.body.contains("The field eta"), "{}", bad_date.body);
-    let no_reason = production.post(&format!("/orders/{h}/act"), &[("action", "reject"), ("department", "production")]).await;
+    let no_reason = production
+        .post(&format!("/orders/{h}/act"), &[("action", "reject"), ("department", "production")])
+        .await;
     no_reason.expect(400);
     assert!(no_reason.body.contains("The field reason is required"), "{}", no_reason.body);
     let elsewhere = production
-        .post(&format!("/orders/{h}/act"), &[("action", "approve"), ("department", "production"), ("back", "//evil.example/")])
+        .post(
+            &format!("/orders/{h}/act"),
+            &[("action", "approve"), ("department", "production"), ("back", "//evil.example/")],
+        )
         .await;
     elsewhere.expect(400);
     assert!(elsewhere.body.contains("The field back"));
@@ -233,7 +272,10 @@ async fn a_rule_refusal_is_409_with_words_and_a_bad_field_400_naming_it() {
 
     // Without the form's token nothing is done either.
     let forged = production
-        .post(&format!("/orders/{h}/act"), &[("action", "approve"), ("department", "production"), ("csrf", "forged")])
+        .post(
+            &format!("/orders/{h}/act"),
+            &[("action", "approve"), ("department", "production"), ("csrf", "forged")],
+        )
         .await;
     forged.expect(403);
     assert_eq!(site.head(), before);
@@ -264,6 +306,78 @@ async fn the_forms_offered_follow_the_role_and_the_step() {
     let (_, sales) = on_page(&site, SALES, order).await;
     assert!(has_form(&sales, "confirm", None), "sales confirms an approved order");
     assert!(sales.contains(r#"<li class="current" data-step="approved""#));
+    let (production, _) = on_page(&site, PRODUCTION, order).await;
+    assert!(!has_form(&production.get(&format!("/orders/{}", hex(order))).await.body, "schedule", None));
+
+    // Sales confirms through the page; then production may schedule, and sales no longer confirms.
+    let (clerk, _) = on_page(&site, SALES, order).await;
+    let today = orderflow::app::now().date();
+    let (promised, ships) = (today.plus_days(20).to_string(), today.plus_days(15).to_string());
+    let confirmed = clerk
+        .post(
+            &format!("/orders/{}/act", hex(order)),
+            &[
+                ("action", "confirm"),
+                ("promised_date", promised.as_str()),
+                ("expected_ship_date", ships.as_str()),
+                ("delivery_mode", "carrier"),
+                ("confirmed_via", "email"),
+                ("note", "read back to Ms Wang"),
+            ],
+        )
+        .await;
+    confirmed.expect(303);
+    let after = production.get(&format!("/orders/{}", hex(order))).await.body;
+    assert!(has_form(&after, "schedule", None), "production schedules a confirmed order");
+    assert!(after.contains(r#"<li class="current" data-step="confirmed""#));
+    assert!(after.contains(r#"<li class="done" data-step="approved""#));
+    let (_, sales) = on_page(&site, SALES, order).await;
+    assert!(has_form(&sales, "confirm", None), "a later confirmation replaces the first");
+    assert!(!has_form(&sales, "approve", None));
+    site.stop().await;
+}
+
+#[tokio::test]
+async fn a_person_with_two_grants_acts_in_one_per_form_and_decides_for_one_department() {
+    let (site, order) = site_with_order().await;
+    let dir = site.app.auth().directory().expect("directory");
+    let admin = dir.by_login(ADMIN.0).cloned().expect("admin");
+    let by = Auth::principal(&admin, Some("admin"), None).expect("admin principal");
+    site.app
+        .auth()
+        .add_user(&by, "two-hats", "Two Hats", vec![PRODUCTION, FINANCE], "two-hats-secret")
+        .await
+        .expect("add the user");
+    let c = site.login_as("two-hats", "two-hats-secret").await;
+    let h = hex(order);
+    let page = c.get(&format!("/orders/{h}")).await;
+    page.expect(200);
+    assert!(
+        has_form(&page.body, "approve", Some("production"))
+            && has_form(&page.body, "approve", Some("finance"))
+    );
+    assert!(page.body.contains(r#"<input type="hidden" name="as" value="production">"#), "{}", page.body);
+    assert!(page.body.contains(r#"<input type="hidden" name="as" value="finance">"#));
+    let done = c
+        .post(
+            &format!("/orders/{h}/act"),
+            &[("action", "approve"), ("department", "production"), ("as", "production")],
+        )
+        .await;
+    done.expect(303);
+    // One person decides for one department: finance's form is gone for them.
+    let page = c.get(&format!("/orders/{h}")).await;
+    assert!(!has_form(&page.body, "approve", Some("finance")), "a second department offered");
+    let before = site.head();
+    let refused = c
+        .post(
+            &format!("/orders/{h}/act"),
+            &[("action", "approve"), ("department", "finance"), ("as", "finance")],
+        )
+        .await;
+    refused.expect(409);
+    assert!(refused.body.contains("one person decides for one department"), "{}", refused.body);
+    assert_eq!(site.head(), before);
     site.stop().await;
 }
 
@@ -290,7 +404,8 @@ async fn the_chinese_page_speaks_chinese() {
     let sales = site.login(SALES).await.with_lang("zh-CN");
     let page = sales.get(&format!("/orders/{}", hex(order))).await;
     page.expect(200);
-    for word in ["订单明细", "时间线", "已接收", "接收订单", "客户", "¥5,859.60", "北京时间", "年"] {
+    for word in ["订单明细", "时间线", "已接收", "接收订单", "客户", "¥5,859.60", "北京时间", "年"]
+    {
         assert!(page.body.contains(word), "{word} missing from the Chinese page");
     }
     assert!(!page.body.contains("Order received"));
