@@ -662,7 +662,14 @@ pub(super) fn forms(who: &Who, order: OrderId, state: &OrderState, offers: &[Off
                 )) }
             }
             div.action-forms {
-                @for offer in offers { (form(who, order, state, offer)) }
+                @for offer in offers.iter().filter(|o| o.action != "change") { (form(who, order, state, offer)) }
+            }
+            // The change form is long (every line): folded until opened.
+            @for offer in offers.iter().filter(|o| o.action == "change") {
+                details.change-form {
+                    summary { (title(lang, offer.action)) }
+                    (form(who, order, state, offer))
+                }
             }
         }
     }

@@ -149,9 +149,9 @@ fn live_inner(web: &Web, who: &Who, order: OrderId, version: u64, state: &OrderS
     html! {
         (view::header(who.lang, state, version))
         (view::steps(who.lang, state))
-        (actions::forms(who, order, state, &offers))
         (view::facts(who.lang, state))
         (view::lines(who.lang, state))
+        (actions::forms(who, order, state, &offers))
         (view::reviews(who.lang, state))
         (view::change_requests(who.lang, state))
         (view::progress(web, who.lang, order, state, entries))
