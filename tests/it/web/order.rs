@@ -411,3 +411,68 @@ async fn the_chinese_page_speaks_chinese() {
     assert!(!page.body.contains("Order received"));
     site.stop().await;
 }
+
+#[tokio::test]
+async fn logistics_ships_and_reports_a_delay_through_the_page() {
+    use orderflow_commands::{CompleteProduction, ConfirmOrder, InspectQuality, ScheduleProduction};
+    use orderflow_schemas::{ConfirmMethod, DeliveryMode, InspectionResult};
+    let (site, order) = site_with_order().await;
+    for d in Department::ALL {
+        site.exec(Grant::Role(d.role()), Some(order), approve(*d, "")).await;
+    }
+    let today = orderflow::app::now().date();
+    let confirm = ConfirmOrder {
+        promised_date: today.plus_days(10),
+        expected_ship_date: today,
+        delivery_mode: DeliveryMode::Carrier,
+        confirmed_via: ConfirmMethod::Phone,
+        note: String::new(),
+    };
+    site.exec(SALES, Some(order), confirm.into()).await;
+    site.exec(
+        PRODUCTION,
+        Some(order),
+        ScheduleProduction { planned_finish: today, note: String::new() }.into(),
+    )
+    .await;
+    let inspect = InspectQuality { result: InspectionResult::Pass, note: String::new() };
+    site.exec(Grant::Role(Role::Quality), Some(order), inspect.into()).await;
+    site.exec(PRODUCTION, Some(order), CompleteProduction { note: String::new() }.into()).await;
+
+    let h = hex(order);
+    let (logistics, body) = on_page(&site, LOGISTICS, order).await;
+    assert!(has_form(&body, "ship", None), "ship offered when ready to ship");
+    assert!(!has_form(&body, "delay", None) && !has_form(&body, "deliver", None));
+    let eta = today.plus_days(4).to_string();
+    let shipped = logistics
+        .post(
+            &format!("/orders/{h}/act"),
+            &[
+                ("action", "ship"),
+                ("carrier", "SF Express"),
+                ("mode", "cold_chain"),
+                ("tracking_number", "SF1234567"),
+                ("eta", eta.as_str()),
+            ],
+        )
+        .await;
+    shipped.expect(303);
+    let page = logistics.get(&format!("/orders/{h}")).await.body;
+    assert!(page.contains("SF1234567") && page.contains("Cold chain"), "the shipment facts");
+    assert!(page.contains(r#"<li class="current" data-step="shipped""#));
+    assert!(
+        has_form(&page, "delay", None) && has_form(&page, "deliver", None) && !has_form(&page, "ship", None)
+    );
+    let new_eta = today.plus_days(6).to_string();
+    let delayed = logistics
+        .post(
+            &format!("/orders/{h}/act"),
+            &[("action", "delay"), ("new_eta", new_eta.as_str()), ("reason", "snow on the G6")],
+        )
+        .await;
+    delayed.expect(303);
+    let page = logistics.get(&format!("/orders/{h}")).await.body;
+    assert!(page.contains("snow on the G6"), "the delay's reason");
+    assert!(page.contains(r#"<span class="flag late">delayed 1</span>"#), "{page}");
+    site.stop().await;
+}
