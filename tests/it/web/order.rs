@@ -12,8 +12,9 @@ use super::support::{count, hex, login_of, Client, WebSite, ADMIN};
 const SALES: Grant = Grant::Role(Role::Sales);
 const PRODUCTION: Grant = Grant::Role(Role::Production);
 const FINANCE: Grant = Grant::Role(Role::Finance);
-/// Logistics reads an order only once logistics worked on it; its head reads every order.
-const LOGISTICS: Grant = Grant::DeptHead(Role::Logistics);
+/// The logistics clerk: the archive rule lets logistics read an order only once logistics worked
+/// on it, but the page opens for them when it has work for them (ready to ship).
+const LOGISTICS: Grant = Grant::Role(Role::Logistics);
 
 fn receive() -> Command {
     Command::ReceiveOrder(ReceiveOrder {
@@ -417,6 +418,12 @@ async fn logistics_ships_and_reports_a_delay_through_the_page() {
     use orderflow_commands::{CompleteProduction, ConfirmOrder, InspectQuality, ScheduleProduction};
     use orderflow_schemas::{ConfirmMethod, DeliveryMode, InspectionResult};
     let (site, order) = site_with_order().await;
+    let early = site.login(LOGISTICS).await;
+    let before = site.head();
+    let refused = early.get(&format!("/orders/{}", hex(order))).await;
+    refused.expect(403);
+    assert!(refused.body.contains("may not read"), "{}", refused.body);
+    assert_eq!(site.head(), before + 1, "the refused read is recorded, nothing else");
     for d in Department::ALL {
         site.exec(Grant::Role(d.role()), Some(order), approve(*d, "")).await;
     }
