@@ -277,10 +277,17 @@ impl WebError {
     }
 
     /// The page status of an application error: invalid input 400, a rule's refusal 409 (an
-    /// unknown order 404), a permission 403, a conflict 409, anything else 500.
+    /// unknown order 404), a permission 403 (the domain's "this role may not" too), a domain
+    /// refusal 409 (but a field the domain names as wrong 400), anything else 500.
     pub fn from_app(e: AppError, lang: Lang) -> Self {
         let status = match &e {
             AppError::Rejected(orderflow_commands::Rejection::OrderNotFound { .. }) => StatusCode::NOT_FOUND,
+            AppError::Rejected(orderflow_commands::Rejection::NotPermitted { .. }) => StatusCode::FORBIDDEN,
+            AppError::Rejected(
+                orderflow_commands::Rejection::InvalidInput { .. }
+                | orderflow_commands::Rejection::LimitExceeded { .. }
+                | orderflow_commands::Rejection::Overflow { .. },
+            ) => StatusCode::BAD_REQUEST,
             _ => match e.kind() {
                 ErrorKind::Invalid | ErrorKind::Limit => StatusCode::BAD_REQUEST,
                 ErrorKind::Rejected | ErrorKind::Conflict => StatusCode::CONFLICT,
