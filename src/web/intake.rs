@@ -696,7 +696,7 @@ fn render(
             section.card {
                 h2 { (l.t("Lines", "订单明细", "訂單明細")) }
                 div.fields {
-                    label {
+                    label.short {
                         (l.t("Currency of the prices", "价格币种", "價格幣種"))
                         input type="text" name="currency" value=(typed.currency) list="currencies" size="4"
                             maxlength="3" required aria-invalid=[error_of(errors, "currency", None).is_some().then_some("true")];
@@ -826,7 +826,10 @@ mod tests {
         assert_eq!(located(&lim("line 2 unit price in minor units")), Some(("unit_price", Some(2))));
         assert_eq!(located(&lim("line 1 SKU length in bytes")), Some(("sku", Some(1))));
         assert_eq!(located(&inv("requested date")), Some(("requested_date", None)));
-        assert_eq!(located(&lim("special requirements length in bytes")), Some(("special_requirements", None)));
+        assert_eq!(
+            located(&lim("special requirements length in bytes")),
+            Some(("special_requirements", None))
+        );
         assert_eq!(located(&Rejection::OrderNotFound { order }), None);
     }
 }

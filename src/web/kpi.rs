@@ -37,9 +37,9 @@ pub const MONTHS_SHOWN: usize = 6;
 /// Groups (customers, products, channels) a chart and its table show at most; the CSV has all.
 pub const GROUPS_SHOWN_MAX: usize = 24;
 
-/// Characters of a group's name under its bar (the whole name is in the bar's title and the
-/// table).
-const LABEL_CHARS_MAX: usize = 10;
+/// Width of a group's name beside its bar, in half-width characters (a Chinese character counts
+/// two); a longer name is cut with "…" (the whole name is in the bar's title and the table).
+const LABEL_WIDTH_MAX: usize = 18;
 
 const MICROS_PER_HOUR: f64 = 3_600_000_000.0;
 
@@ -105,8 +105,11 @@ impl Chosen {
             None => crate::app::now().date().month(),
             Some(m) => {
                 reads::check_month(m).map_err(|e| {
-                    WebError::bad_request(format!("month: {e}; {}", lang.t("nothing shown", "未显示任何内容", "未顯示任何內容")))
-                        .lang(lang)
+                    WebError::bad_request(format!(
+                        "month: {e}; {}",
+                        lang.t("nothing shown", "未显示任何内容", "未顯示任何內容")
+                    ))
+                    .lang(lang)
                 })?;
                 m.to_string()
             }
@@ -298,16 +301,12 @@ impl Figure {
 
     fn title(self, l: Lang) -> &'static str {
         match self {
-            Figure::OtdCurrent => l.t(
-                "On-time delivery (current promise)",
-                "交货准时率（当前承诺）",
-                "交貨準時率（當前承諾）",
-            ),
-            Figure::OtdOriginal => l.t(
-                "On-time delivery (original promise)",
-                "交货准时率（原始承诺）",
-                "交貨準時率（原始承諾）",
-            ),
+            Figure::OtdCurrent => {
+                l.t("On-time delivery (current promise)", "交货准时率（当前承诺）", "交貨準時率（當前承諾）")
+            }
+            Figure::OtdOriginal => {
+                l.t("On-time delivery (original promise)", "交货准时率（原始承诺）", "交貨準時率（原始承諾）")
+            }
             Figure::Otif => l.t("On time in full (OTIF)", "准时足量交付率（OTIF）", "準時足量交付率（OTIF）"),
             Figure::CycleTime => l.t("Order cycle time", "订单周期", "訂單週期"),
             Figure::ApprovalLeadTime => l.t("Approval lead time", "审批用时", "審批用時"),
@@ -395,6 +394,25 @@ fn key_words(l: Lang, by: By, key: &str) -> String {
     }
 }
 
+/// `full`, cut to [`LABEL_WIDTH_MAX`].
+fn short_label(full: &str) -> String {
+    let width = |c: char| if c.is_ascii() { 1 } else { 2 };
+    if full.chars().map(width).sum::<usize>() <= LABEL_WIDTH_MAX {
+        return full.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in full.chars() {
+        if used + width(c) > LABEL_WIDTH_MAX - 1 {
+            break;
+        }
+        used += width(c);
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
 /// One bar: its label under it, its whole name (title), its value.
 struct Bar {
     label: String,
@@ -410,12 +428,7 @@ fn bars(l: Lang, by: By, rows: &[KpiRow], figure: Figure) -> Vec<Bar> {
                 By::All => month_words(l, &r.month),
                 _ => key_words(l, by, &r.key),
             };
-            let label = if full.chars().count() > LABEL_CHARS_MAX {
-                let cut: String = full.chars().take(LABEL_CHARS_MAX - 1).collect();
-                format!("{cut}…")
-            } else {
-                full.clone()
-            };
+            let label = short_label(&full);
             Bar { label, full, value: figure.of(r) }
         })
         .collect()
@@ -436,18 +449,23 @@ fn axis_max(bars: &[Bar]) -> f64 {
             if top <= 100.0 {
                 100.0
             } else {
-                (top / 50.0).ceil() * 50.0
+                nice_top(top)
             }
         }
-        _ => {
-            if top <= 0.0 {
-                1.0
-            } else {
-                let step = 10f64.powf(top.log10().floor());
-                ((top / step).ceil() * step).max(1.0)
-            }
-        }
+        _ => nice_top(top),
     }
+}
+
+/// The smallest round number (4 steps of 1, 2, 2.5 or 5 times a power of ten) at or above `top`.
+fn nice_top(top: f64) -> f64 {
+    if top <= 0.0 || !top.is_finite() {
+        return 1.0;
+    }
+    let raw = top / 4.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step =
+        [1.0, 2.0, 2.5, 5.0, 10.0].into_iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(raw);
+    step * 4.0
 }
 
 fn axis_label(value: Value, x: f64, l: Lang) -> String {
@@ -465,9 +483,11 @@ fn chart(l: Lang, name: &str, title: &str, bars: &[Bar]) -> Markup {
     const TOP: f64 = 18.0;
     const BOTTOM: f64 = 34.0;
     const LEFT: f64 = 44.0;
-    const SLOT: f64 = 56.0;
-    const BAR: f64 = 34.0;
-    let count = u32::try_from(bars.len()).unwrap_or(u32::MAX).max(1);
+    const SLOT: f64 = 64.0;
+    const BAR: f64 = 36.0;
+    // At least as wide as the months' chart, so that text keeps one size from chart to chart.
+    let shown = bars.len().max(MONTHS_SHOWN);
+    let count = u32::try_from(shown).unwrap_or(u32::MAX).max(1);
     let width = LEFT + SLOT * f64::from(count) + 8.0;
     let plot = H - TOP - BOTTOM;
     let max = axis_max(bars);
@@ -512,6 +532,58 @@ fn chart(l: Lang, name: &str, title: &str, bars: &[Bar]) -> Markup {
     }
 }
 
+/// A bar chart lying down, for groups (customers, products, channels): one row per group, its
+/// name at the left, so that many groups and long names stay legible.
+fn hchart(l: Lang, name: &str, title: &str, bars: &[Bar]) -> Markup {
+    const W: f64 = 420.0;
+    const LEFT: f64 = 136.0;
+    const RIGHT: f64 = 64.0;
+    const TOP: f64 = 22.0;
+    const ROW: f64 = 20.0;
+    const BAR: f64 = 13.0;
+    let rows = u32::try_from(bars.len()).unwrap_or(u32::MAX).max(1);
+    let height = TOP + ROW * f64::from(rows) + 6.0;
+    let plot = W - LEFT - RIGHT;
+    let max = axis_max(bars);
+    let x = |v: f64| LEFT + (v / max).clamp(0.0, 1.0) * plot;
+    let id = format!("chart-{name}");
+    let sample = bars.first().map(|b| b.value);
+    html! {
+        svg.chart.rows data-chart=(name) xmlns="http://www.w3.org/2000/svg" viewBox={ "0 0 " (n(W)) " " (n(height)) }
+            role="img" aria-labelledby=(id) preserveAspectRatio="xMinYMin meet" {
+            title #(id) { (title) }
+            @if let Some(v) = sample {
+                @for k in 0..=4u32 {
+                    @let tick = max * f64::from(k) / 4.0;
+                    line.grid x1=(n(x(tick))) x2=(n(x(tick))) y1=(n(TOP - 4.0)) y2=(n(height - 4.0)) {}
+                    text.tick x=(n(x(tick))) y=(n(TOP - 8.0)) text-anchor="middle" { (axis_label(v, tick, l)) }
+                }
+            }
+            line.axis x1=(n(LEFT)) x2=(n(LEFT)) y1=(n(TOP - 4.0)) y2=(n(height - 4.0)) {}
+            @if bars.is_empty() {
+                text.nodata x=(n(LEFT + plot / 2.0)) y=(n(TOP + ROW / 2.0 + 4.0)) text-anchor="middle" { (no_data(l)) }
+            }
+            @for (i, b) in bars.iter().enumerate() {
+                @let top = TOP + ROW * f64::from(u32::try_from(i).unwrap_or(u32::MAX));
+                @let mid = top + ROW / 2.0;
+                g.bar-group {
+                    title { (b.full) ": " (b.value.short(l)) }
+                    text.label x=(n(LEFT - 6.0)) y=(n(mid + 4.0)) text-anchor="end" { (b.label) }
+                    @match b.value.magnitude() {
+                        Some(v) => {
+                            rect.bar x=(n(LEFT)) y=(n(mid - BAR / 2.0)) width=(n((x(v) - LEFT).max(0.0))) height=(n(BAR)) {}
+                            text.value x=(n(x(v) + 4.0)) y=(n(mid + 4.0)) { (b.value.short(l)) }
+                        }
+                        None => {
+                            text.nodata x=(n(LEFT + 4.0)) y=(n(mid + 4.0)) { (no_data(l)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn pct(r: Ratio) -> Option<String> {
     r.rate().map(|x| format!("{:.1}%", x * 100.0))
 }
@@ -543,7 +615,7 @@ fn table(l: Lang, name: &str, head: &str, rows: &[(String, String, Value)]) -> M
                             Some(Value::Duration(_)) => {
                                 th.num { (l.t("Orders", "订单数", "訂單數")) }
                                 th.num { (l.t("Mean, h", "平均（小时）", "平均（小時）")) }
-                                th.num { (l.t("90th percentile, h", "第 90 百分位（小时）", "第 90 百分位（小時）")) }
+                                th.num { (l.t("P90, h", "P90（小时）", "P90（小時）")) }
                             }
                             Some(Value::Score(_)) => {
                                 th.num { (l.t("Scores", "评分数", "評分數")) }
@@ -674,7 +746,11 @@ pub async fn page(State(web): State<Web>, who: Who, Query(params): Query<KpiPara
                     section.card.kpi-figure data-figure=(fig.name()) {
                         h2 { (fig.title(l)) }
                         p.muted.explain { (fig.explain(l)) }
-                        (chart(l, fig.name(), fig.title(l), &bs))
+                        @if chosen.by == By::All {
+                            (chart(l, fig.name(), fig.title(l), &bs))
+                        } @else {
+                            (hchart(l, fig.name(), fig.title(l), &bs))
+                        }
                         (table(l, fig.name(), head, &rows))
                     }
                     @if fig == Figure::ApprovalLeadTime {
@@ -687,7 +763,7 @@ pub async fn page(State(web): State<Web>, who: Who, Query(params): Query<KpiPara
                                 "全部订单从接收到各部门批准首个版本的时间，单位小时。",
                                 "全部訂單從接收到各部門批准首個版本的時間，單位小時。",
                             )) }
-                            (chart(l, name, t, &department_bars))
+                            (hchart(l, name, t, &department_bars))
                             (table(l, name, l.t("Department", "部门", "部門"), &departments))
                         }
                     }
@@ -790,6 +866,21 @@ pub async fn csv(State(web): State<Web>, who: Who, Query(params): Query<KpiParam
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn axes_end_at_round_numbers() {
+        assert_eq!(nice_top(66.0), 80.0);
+        assert_eq!(nice_top(915.5), 1000.0);
+        assert_eq!(nice_top(19.3), 20.0);
+        assert_eq!(nice_top(0.0), 1.0);
+    }
+
+    #[test]
+    fn long_names_are_cut_by_their_width() {
+        assert_eq!(short_label("Acme"), "Acme");
+        assert_eq!(short_label("Jade Garden Restaurants"), "Jade Garden Resta…");
+        assert_eq!(short_label("内蒙古伊利实业集团股份有限公司"), "内蒙古伊利实业集…");
+    }
 
     #[test]
     fn months_go_back_across_the_year() {

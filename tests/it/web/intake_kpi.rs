@@ -59,6 +59,10 @@ fn with(mut form: Vec<(String, String)>, name: &str, value: &str) -> Vec<(String
     form
 }
 
+/// A bad form: what it is, the form, the field (and line row) whose error it shows, and a
+/// field whose typed value must come back.
+type BadCase<'a> = (&'a str, Vec<(String, String)>, &'a str, Option<usize>, Option<(&'a str, &'a str)>);
+
 fn as_refs(form: &[(String, String)]) -> Vec<(&str, &str)> {
     form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
@@ -119,24 +123,69 @@ async fn every_bad_value_is_shown_at_its_field_with_what_was_typed_and_nothing_w
     let sales = site.login(SALES).await;
     sales.get("/orders/new").await.expect(200);
     let base = valid_form(&Uuid::new_v4().to_string());
-    let blank_lines: Vec<(String, String)> =
-        base.iter().filter(|(k, _)| !["sku", "spec", "quantity", "unit", "unit_price"].contains(&k.as_str())).cloned().collect();
+    let blank_lines: Vec<(String, String)> = base
+        .iter()
+        .filter(|(k, _)| !["sku", "spec", "quantity", "unit", "unit_price"].contains(&k.as_str()))
+        .cloned()
+        .collect();
     let mut too_many = blank_lines.clone();
     for i in 0..=orderflow_commands::Limits::DEFAULT.lines_per_order_max {
         too_many.push(("sku".into(), format!("SKU-{i}")));
         too_many.push(("quantity".into(), "1".into()));
         too_many.push(("unit_price".into(), "1".into()));
     }
-    let cases: Vec<(&str, Vec<(String, String)>, &str, Option<usize>, Option<(&str, &str)>)> = vec![
-        ("no customer", with(base.clone(), "customer", ""), "customer", None, Some(("contact", "王经理 010-5555"))),
+    let cases: Vec<BadCase<'_>> = vec![
+        (
+            "no customer",
+            with(base.clone(), "customer", ""),
+            "customer",
+            None,
+            Some(("contact", "王经理 010-5555")),
+        ),
         ("no line", blank_lines, "lines", None, Some(("customer", "伊利乳业 华北"))),
         ("quantity 0", with(base.clone(), "quantity", "0"), "quantity", Some(0), Some(("quantity", "0"))),
-        ("quantity text", with(base.clone(), "quantity", "twelve"), "quantity", Some(0), Some(("quantity", "twelve"))),
-        ("bad date", with(base.clone(), "requested_date", "2026-02-30"), "requested_date", None, Some(("requested_date", "2026-02-30"))),
-        ("past date", with(base.clone(), "requested_date", "2020-01-01"), "requested_date", None, Some(("requested_date", "2020-01-01"))),
-        ("price text", with(base.clone(), "unit_price", "abc"), "unit_price", Some(0), Some(("unit_price", "abc"))),
-        ("price with 3 decimals", with(base.clone(), "unit_price", "1.234"), "unit_price", Some(0), Some(("unit_price", "1.234"))),
-        ("bad currency", with(base.clone(), "currency", "yuan"), "currency", None, Some(("currency", "yuan"))),
+        (
+            "quantity text",
+            with(base.clone(), "quantity", "twelve"),
+            "quantity",
+            Some(0),
+            Some(("quantity", "twelve")),
+        ),
+        (
+            "bad date",
+            with(base.clone(), "requested_date", "2026-02-30"),
+            "requested_date",
+            None,
+            Some(("requested_date", "2026-02-30")),
+        ),
+        (
+            "past date",
+            with(base.clone(), "requested_date", "2020-01-01"),
+            "requested_date",
+            None,
+            Some(("requested_date", "2020-01-01")),
+        ),
+        (
+            "price text",
+            with(base.clone(), "unit_price", "abc"),
+            "unit_price",
+            Some(0),
+            Some(("unit_price", "abc")),
+        ),
+        (
+            "price with 3 decimals",
+            with(base.clone(), "unit_price", "1.234"),
+            "unit_price",
+            Some(0),
+            Some(("unit_price", "1.234")),
+        ),
+        (
+            "bad currency",
+            with(base.clone(), "currency", "yuan"),
+            "currency",
+            None,
+            Some(("currency", "yuan")),
+        ),
         ("too many lines", too_many, "lines", None, Some(("customer", "伊利乳业 华北"))),
     ];
     for (what, form, field, line, kept) in cases {
@@ -160,7 +209,9 @@ async fn every_bad_value_is_shown_at_its_field_with_what_was_typed_and_nothing_w
     let before = site.head();
     let page = sales.post("/orders/new", &as_refs(&several)).await;
     assert_eq!(page.status, 400, "{}", page.body);
-    for needle in [field_error("customer", None), field_error("quantity", Some(0)), field_error("unit_price", Some(1))] {
+    for needle in
+        [field_error("customer", None), field_error("quantity", Some(0)), field_error("unit_price", Some(1))]
+    {
         assert!(page.body.contains(&needle), "no {needle} in {}", page.body);
     }
     assert_eq!(count(&page.body, "class=\"field-error\""), 3, "{}", page.body);
@@ -259,8 +310,13 @@ async fn order_life(
 }
 
 fn expected(site: &WebSite, by: KpiBy) -> KpiReport {
-    let selection =
-        KpiSelection { month: Some(this_month()), by, exclude_late: false, width: TableWidth::Wide, reviews_at: None };
+    let selection = KpiSelection {
+        month: Some(this_month()),
+        by,
+        exclude_late: false,
+        width: TableWidth::Wide,
+        reviews_at: None,
+    };
     Views::default()
         .kpi
         .with_view(&site.app, |facts| reads::kpi_report(facts, &selection))
@@ -275,7 +331,8 @@ fn table_row<'a>(page: &'a Page, table: &str, key: &str) -> &'a str {
     let rest = &body[start..];
     let end = rest.find("</table>").unwrap_or(rest.len());
     let table_html = &rest[..end];
-    let row = table_html.find(&format!("data-key=\"{key}\"")).unwrap_or_else(|| panic!("no row {key} in {table}"));
+    let row =
+        table_html.find(&format!("data-key=\"{key}\"")).unwrap_or_else(|| panic!("no row {key} in {table}"));
     let row_html = &table_html[row..];
     &row_html[..row_html.find("</tr>").unwrap_or(row_html.len())]
 }
@@ -386,7 +443,10 @@ async fn the_monthly_figures_are_the_reports_as_charts_tables_and_csv() {
             let want = format!("{month},customer,{key},{figure},{},{},{rate},,ratio", ratio.num, ratio.den);
             assert!(lines.contains(&want.as_str()), "no CSV row {want} in {text}");
         }
-        let prefix = format!("{month},customer,{key},csat,{},{},", r.satisfaction.share_4_5.num, r.satisfaction.responses);
+        let prefix = format!(
+            "{month},customer,{key},csat,{},{},",
+            r.satisfaction.share_4_5.num, r.satisfaction.responses
+        );
         assert!(lines.iter().any(|l| l.starts_with(&prefix)), "no CSV row {prefix} in {text}");
     }
     let rows_of_customers = lines.iter().filter(|l| l.starts_with(&format!("{month},customer,"))).count();
@@ -411,6 +471,11 @@ async fn a_month_without_orders_says_no_data() {
     page.expect(200);
     assert!(page.body.contains("no data"));
     assert!(!page.body.contains("NaN"));
+    let chinese = site.login(SALES).await.with_lang("zh-CN");
+    let page = chinese.get("/kpi?month=2020-01").await;
+    page.expect(200);
+    assert!(page.body.contains("暂无数据"), "no data in Chinese: {}", page.body);
+    assert!(page.body.contains("交货准时率"), "the glossary's word for on-time delivery");
     let csv = sales.get("/kpi.csv?month=2020-01").await;
     csv.expect(200);
     assert!(csv.body.contains("2020-01,all,*,otd_current,0,0,,,ratio"), "{}", csv.body);
