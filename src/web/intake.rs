@@ -439,13 +439,14 @@ fn set_aside(c: &mut ReceiveOrder, field: &str, line: Option<usize>, today: Date
 fn domain_errors(
     web: &Web,
     who: &Who,
+    grant: Option<&str>,
     command_id: uuid::Uuid,
     command: &ReceiveOrder,
     rows: &[usize],
 ) -> Result<(Vec<FieldError>, Option<String>), WebError> {
     let lang = who.lang;
     let whole = Command::ReceiveOrder(command.clone());
-    let principal = crate::auth::Auth::principal(&who.user, None, Some(&whole))
+    let principal = crate::auth::Auth::principal(&who.user, grant, Some(&whole))
         .map_err(|e| WebError::from_app(e, lang))?;
     let now = crate::app::now();
     let today = now.date();
@@ -541,7 +542,8 @@ pub async fn submit(State(web): State<Web>, who: Who, IntakeFields(fields): Inta
         (StatusCode::BAD_REQUEST, render(&who, &typed, errors, general, Some(command_id))).into_response()
     };
     let Parsed { command, rows, mut errors } = parse(&typed, who.lang, crate::app::now().date());
-    let (found, general) = domain_errors(&web, &who, command_id, &command, &rows)?;
+    let grant = fields.get("as");
+    let (found, general) = domain_errors(&web, &who, grant, command_id, &command, &rows)?;
     for e in found {
         if error_of(&errors, e.field, e.line).is_none() {
             errors.push(e);
@@ -550,7 +552,6 @@ pub async fn submit(State(web): State<Web>, who: Who, IntakeFields(fields): Inta
     if !errors.is_empty() || general.is_some() {
         return Ok(bad(&errors, general.as_deref()));
     }
-    let grant = fields.get("as");
     match super::run_command(&web, &who, None, command_id, grant, Command::ReceiveOrder(command)).await {
         Ok(done) => {
             let to = format!("/orders/{}?done=receive", OrderRef::of(done.order_id).digits());
