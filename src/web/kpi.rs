@@ -771,13 +771,8 @@ pub async fn page(State(web): State<Web>, who: Who, Query(params): Query<KpiPara
             }
         }
     };
-    Ok(main_id(layout::page(&who, title, Nav::Kpi, &here, false, body), "kpi").into_response())
-}
-
-/// Marks the page's `<main>` as `main#<id>` (the shell writes a bare `<main>`; see
-/// `/work/notes/h3-shared.md` for the shell change that makes this unnecessary).
-fn main_id(page: Markup, id: &str) -> Markup {
-    maud::PreEscaped(page.into_string().replacen("<main>", &format!("<main id=\"{id}\">"), 1))
+    let main = layout::Main { id: Some("kpi"), order: None };
+    Ok(layout::page_main(&who, title, Nav::Kpi, &here, false, main, body).into_response())
 }
 
 /// A CSV field: quoted when it holds a comma, quote or line break; a text that a spreadsheet
