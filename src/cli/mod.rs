@@ -9,7 +9,7 @@
 
 mod consume;
 mod natscfg;
-mod order;
+pub(crate) mod order;
 pub mod read;
 mod remote;
 mod serve;

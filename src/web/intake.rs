@@ -190,22 +190,7 @@ fn required(lang: Lang) -> String {
     lang.t("Required.", "必填。", "必填。").to_string()
 }
 
-/// Parses a price in major units with up to two decimals into minor units, exactly: the command
-/// line's `parse_price` (`src/cli/order.rs`), whose module is not visible from here yet.
-fn parse_price(s: &str) -> Result<i64, String> {
-    let t = s.trim();
-    let bad = || format!("'{s}' is not a price (major units with up to 2 decimals, e.g. 12.50)");
-    let (neg, unsigned) = t.strip_prefix('-').map_or((false, t), |rest| (true, rest));
-    let (whole, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
-    let digits_only = |x: &str| x.chars().all(|c| c.is_ascii_digit());
-    if (whole.is_empty() && frac.is_empty()) || frac.len() > 2 || !digits_only(whole) || !digits_only(frac) {
-        return Err(bad());
-    }
-    let w: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
-    let f: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().map_err(|_| bad())? };
-    let minor = w.checked_mul(100).and_then(|v| v.checked_add(f)).ok_or_else(bad)?;
-    Ok(if neg { -minor } else { minor })
-}
+use crate::cli::order::parse_price;
 
 /// What the form asks for: the command, the row index of each of its lines, and every value
 /// that does not parse, by field. A value that does not parse stands in the command as one the

@@ -110,12 +110,12 @@ async fn record_view(web: &Web, who: &Who, order: OrderId) -> Result<(), WebErro
         return web.app.execute(req).await.map(|_| ()).map_err(|e| WebError::from_app(e, lang));
     }
     let reader = reads::Reader { principal, purpose: String::new() };
-    reads::record_access(&web.app, order, &reader, AccessKind::History, ORDER_PAGE_DETAIL.into()).await.map_err(
-        |e| match e {
+    reads::record_access(&web.app, order, &reader, AccessKind::History, ORDER_PAGE_DETAIL.into())
+        .await
+        .map_err(|e| match e {
             AppError::Forbidden(why) => read_refused(lang, &why),
             other => WebError::from_app(other, lang),
-        },
-    )
+        })
 }
 
 /// `GET /orders/{id}`.

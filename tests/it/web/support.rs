@@ -86,7 +86,14 @@ impl WebSite {
         let login = login_of(grant);
         let user = self.app.auth().directory().expect("directory").by_login(&login).cloned().expect("user");
         let principal = Auth::principal(&user, Some(&grant.to_string()), Some(&command)).expect("principal");
-        let req = Request { order_id: order, command_id: Uuid::new_v4(), principal, at: None, late_reason: None, command };
+        let req = Request {
+            order_id: order,
+            command_id: Uuid::new_v4(),
+            principal,
+            at: None,
+            late_reason: None,
+            command,
+        };
         self.app.execute(req).await.unwrap_or_else(|e| panic!("{login}: {e}"))
     }
 
@@ -230,7 +237,8 @@ impl Client {
 
     /// `POST path` with `fields`, adding the session's CSRF token unless `fields` has one.
     pub(crate) async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let mut all: Vec<(String, String)> = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut all: Vec<(String, String)> =
+            fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         if !fields.iter().any(|(k, _)| *k == "csrf") {
             if let Some(t) = self.csrf() {
                 all.push(("csrf".to_string(), t));
@@ -300,7 +308,11 @@ pub(crate) fn input_value(html: &str, name: &str) -> Option<String> {
 
 /// Undoes maud's escaping of attribute values.
 pub(crate) fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&#39;", "'").replace("&amp;", "&")
+    s.replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }
 
 /// How many times `needle` occurs in `hay`.
