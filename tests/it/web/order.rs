@@ -12,9 +12,11 @@ use super::support::{count, hex, login_of, Client, WebSite, ADMIN};
 const SALES: Grant = Grant::Role(Role::Sales);
 const PRODUCTION: Grant = Grant::Role(Role::Production);
 const FINANCE: Grant = Grant::Role(Role::Finance);
+/// Logistics' head, who reads every order.
+const LOGISTICS: Grant = Grant::DeptHead(Role::Logistics);
 /// The logistics clerk: the archive rule lets logistics read an order only once logistics worked
 /// on it, but the page opens for them when it has work for them (ready to ship).
-const LOGISTICS: Grant = Grant::Role(Role::Logistics);
+const LOGISTICS_CLERK: Grant = Grant::Role(Role::Logistics);
 
 fn receive() -> Command {
     Command::ReceiveOrder(ReceiveOrder {
@@ -418,7 +420,7 @@ async fn logistics_ships_and_reports_a_delay_through_the_page() {
     use orderflow_commands::{CompleteProduction, ConfirmOrder, InspectQuality, ScheduleProduction};
     use orderflow_schemas::{ConfirmMethod, DeliveryMode, InspectionResult};
     let (site, order) = site_with_order().await;
-    let early = site.login(LOGISTICS).await;
+    let early = site.login(LOGISTICS_CLERK).await;
     let before = site.head();
     let refused = early.get(&format!("/orders/{}", hex(order))).await;
     refused.expect(403);
@@ -447,7 +449,7 @@ async fn logistics_ships_and_reports_a_delay_through_the_page() {
     site.exec(PRODUCTION, Some(order), CompleteProduction { note: String::new() }.into()).await;
 
     let h = hex(order);
-    let (logistics, body) = on_page(&site, LOGISTICS, order).await;
+    let (logistics, body) = on_page(&site, LOGISTICS_CLERK, order).await;
     assert!(has_form(&body, "ship", None), "ship offered when ready to ship");
     assert!(!has_form(&body, "delay", None) && !has_form(&body, "deliver", None));
     let eta = today.plus_days(4).to_string();
