@@ -372,6 +372,9 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         }
         Top::Users { cmd } => users::run(&place.data_dir, &place.login, cmd, json).await,
         Top::Demo(args) => crate::demo::run(&place.data_dir, args, &place.login, json).await,
+        Top::Bench(crate::bench::BenchArgs { other: Some(crate::bench::BenchCmd::Web(args)), .. }) => {
+            crate::bench_web::run(args, json).await
+        }
         Top::Bench(args) => crate::bench::run(args, place.nats).await,
         Top::Serve(args) => {
             serve::run(&place.data_dir, place.nats.as_deref(), &place.nats_login, args, json).await
