@@ -171,7 +171,7 @@ async fn generate(app: Arc<App>, orders: u64, bar: &indicatif::ProgressBar) -> R
                         .ok_or_else(|| AppError::Failure(format!("bench web: nobody acts as {role}")))?;
                     let req = Request {
                         order_id: order,
-                        command_id: rng.uuid(),
+                        command_id: Uuid::new_v4(),
                         principal,
                         at: None,
                         late_reason: None,

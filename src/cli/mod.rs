@@ -143,7 +143,8 @@ pub enum Top {
         #[arg(long, value_enum, default_value = "all")]
         projection: read::Which,
     },
-    /// Measure the lifecycle workload (benches/WORKLOAD.md), or with --raw the raw limits.
+    /// Measure the lifecycle workload (benches/WORKLOAD.md), or with --raw the raw limits, or
+    /// (`bench web`) the web pages.
     Bench(crate::bench::BenchArgs),
     /// Serve the web pages (--http) and/or answer commands and queries over NATS and publish the
     /// log (--nats); stop on SIGINT/SIGTERM.
