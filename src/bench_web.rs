@@ -246,7 +246,8 @@ async fn log_in(base: &str, login: &str) -> Result<Person, AppError> {
     let bound = cookie_set_by(form.headers(), crate::web::session::LOGIN_COOKIE)
         .ok_or_else(|| fail("the login page set no login cookie".into()))?;
     let page = form.text().await.map_err(|e| fail(e.to_string()))?;
-    let token = hidden_value(&page, "login_csrf").ok_or_else(|| fail("no login_csrf on the login page".into()))?;
+    let token =
+        hidden_value(&page, "login_csrf").ok_or_else(|| fail("no login_csrf on the login page".into()))?;
     let resp = http
         .post(format!("{base}/login"))
         .header(reqwest::header::COOKIE, format!("{}={bound}", crate::web::session::LOGIN_COOKIE))
@@ -527,7 +528,8 @@ async fn live(
     pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     for k in 0..commands {
         pace.tick().await;
-        let Some((_, command)) = crate::bench::lifecycle(k, &mut rng, today, currency).into_iter().next() else {
+        let Some((_, command)) = crate::bench::lifecycle(k, &mut rng, today, currency).into_iter().next()
+        else {
             break;
         };
         debug_assert!(matches!(command, Command::ReceiveOrder(_)));
