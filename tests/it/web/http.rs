@@ -878,7 +878,16 @@ async fn act_refused_by_the_rules_is_409_in_words() {
     let site = WebSite::with_grants(&[SALES, PRODUCTION, LOGISTICS]).await;
     let order = received(&site).await;
     let id = hex(order);
-    // Shipping an order that is only received (logistics may ship; the rules say not yet).
+    // Finishing production of an order that is only received: the order page, with the refusal.
+    let (production, token) = actor(&site, PRODUCTION, order).await;
+    let page =
+        refused_act(&site, &production, &id, &token, &[("action", "complete"), ("note", "done")]).await;
+    assert_refusal(&page, 409, &[]);
+    assert!(page.body.contains("notice error"), "the refusal is not on the order page: {}", page.body);
+    assert!(page.body.contains(&format!("data-order=\"{id}\"")), "not the order page: {}", page.body);
+    // Shipping an order that is only received (logistics may ship; the rules say not yet), and
+    // delivering it. (Logistics may not read an order before its part begins: the refusal comes
+    // on an error page, in words.)
     let (logistics, token) = actor(&site, LOGISTICS, order).await;
     let eta = orderflow::app::now().date().plus_days(3).to_string();
     let fields = [
@@ -890,15 +899,7 @@ async fn act_refused_by_the_rules_is_409_in_words() {
     ];
     let page = refused_act(&site, &logistics, &id, &token, &fields).await;
     assert_refusal(&page, 409, &[]);
-    assert!(page.body.contains("notice error"), "the refusal is not on the order page: {}", page.body);
-    assert!(page.body.contains(&format!("data-order=\"{id}\"")), "not the order page: {}", page.body);
-    // Delivering an order that was not shipped.
     let page = refused_act(&site, &logistics, &id, &token, &[("action", "deliver"), ("note", "")]).await;
-    assert_refusal(&page, 409, &[]);
-    // Finishing production of an order that is only received.
-    let (production, token) = actor(&site, PRODUCTION, order).await;
-    let page =
-        refused_act(&site, &production, &id, &token, &[("action", "complete"), ("note", "done")]).await;
     assert_refusal(&page, 409, &[]);
     site.stop().await;
 }
