@@ -20,7 +20,11 @@ use crate::rng::Rng;
 
 /// Options of `orderflow bench` (the workload is described in `benches/WORKLOAD.md`).
 #[derive(clap::Args, Debug, Clone)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    /// Another bench instead of the lifecycle workload.
+    #[command(subcommand)]
+    pub other: Option<BenchCmd>,
     /// Orders per configuration.
     #[arg(long, default_value_t = 10_000)]
     pub orders: u64,
@@ -34,6 +38,16 @@ pub struct BenchArgs {
     #[arg(long)]
     pub raw: bool,
 }
+
+/// The benches other than the lifecycle workload.
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum BenchCmd {
+    /// The web pages under load: board, order, KPI pages and the live feed (see src/bench_web.rs).
+    Web(crate::bench_web::WebBenchArgs),
+}
+
+/// The password of the bench's people ([`bench_people`]).
+pub const BENCH_PASSWORD: &str = "bench-password-1";
 
 /// The workload's commands per order: receive, 4 approvals, confirm, schedule, inspect, complete,
 /// ship, deliver, sign. The workflow needs `confirm` (scheduling waits for the confirmation with
@@ -64,7 +78,7 @@ pub fn reset_peak_rss() {
 /// as in production: every event carries a real user of the directory).
 pub async fn bench_people(app: &App) -> Result<std::collections::BTreeMap<Role, Principal>, AppError> {
     let auth = app.auth();
-    let password = "bench-password-1";
+    let password = BENCH_PASSWORD;
     if auth.directory()?.is_empty() {
         let admin = auth.bootstrap("bench.admin", "bench admin", password).await?;
         let by = Auth::principal(&admin, Some("admin"), None)?;
@@ -81,7 +95,7 @@ pub async fn bench_people(app: &App) -> Result<std::collections::BTreeMap<Role, 
 }
 
 /// The commands of order `k`'s happy path, in order.
-fn lifecycle(
+pub(crate) fn lifecycle(
     k: u64,
     rng: &mut Rng,
     today: orderflow_schemas::Date,

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod bench;
 pub mod bench_nats;
 mod bench_raw;
+pub mod bench_web;
 pub mod bus;
 pub mod cli;
 pub mod demo;

@@ -143,7 +143,8 @@ pub enum Top {
         #[arg(long, value_enum, default_value = "all")]
         projection: read::Which,
     },
-    /// Measure the lifecycle workload (benches/WORKLOAD.md), or with --raw the raw limits.
+    /// Measure the lifecycle workload (benches/WORKLOAD.md), or with --raw the raw limits, or
+    /// (`bench web`) the web pages.
     Bench(crate::bench::BenchArgs),
     /// Serve the web pages (--http) and/or answer commands and queries over NATS and publish the
     /// log (--nats); stop on SIGINT/SIGTERM.
@@ -372,6 +373,9 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         }
         Top::Users { cmd } => users::run(&place.data_dir, &place.login, cmd, json).await,
         Top::Demo(args) => crate::demo::run(&place.data_dir, args, &place.login, json).await,
+        Top::Bench(crate::bench::BenchArgs { other: Some(crate::bench::BenchCmd::Web(args)), .. }) => {
+            crate::bench_web::run(args, json).await
+        }
         Top::Bench(args) => crate::bench::run(args, place.nats).await,
         Top::Serve(args) => {
             serve::run(&place.data_dir, place.nats.as_deref(), &place.nats_login, args, json).await
