@@ -185,10 +185,22 @@ fn figures(web: &Web, chosen: &Chosen, lang: Lang) -> Result<Figures, WebError> 
     let overall;
     match chosen.by {
         By::All => {
+            // One pass over the orders for every month shown (not one per month).
+            let months = chosen.months();
+            let query = orderflow_projections::KpiQuery {
+                group: orderflow_projections::Group::Month,
+                from_month: months.first().cloned(),
+                to_month: months.last().cloned(),
+                exclude_late: false,
+            };
+            let report = web
+                .views
+                .kpi
+                .with_view(&web.app, |facts| facts.report(&query))
+                .map_err(|e| WebError::from_app(e, lang))?;
             let mut last = None;
-            for m in chosen.months() {
-                let r = report(web, &m, KpiBy::Month, lang)?;
-                let row = r.rows.into_iter().next().unwrap_or_else(|| empty_row(&m));
+            for m in months {
+                let row = report.rows.iter().find(|r| r.month == m).cloned().unwrap_or_else(|| empty_row(&m));
                 last = Some(row.clone());
                 rows.push(row);
             }
