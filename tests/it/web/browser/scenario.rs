@@ -150,6 +150,8 @@ async fn an_order_goes_from_intake_to_tracking_through_the_pages_and_updates_liv
         .await;
         sales.mark_window("before the approval").await;
         let live_before = sales.inner_html(LIVE).await;
+        let approved_chips = format!("{LIVE} .chip.approved");
+        let chips_before = sales.all(&approved_chips).await.len();
 
         // Production approves from its queue, in another browser.
         let production = &lab.open("production", &site.base).await;
@@ -171,6 +173,12 @@ async fn an_order_goes_from_intake_to_tracking_through_the_pages_and_updates_liv
             })
             .await;
         assert_ne!(sales.inner_html(LIVE).await, live_before, "{LIVE} refreshed but shows the same as before");
+        let chips_after = sales.all(&approved_chips).await.len();
+        assert_eq!(
+            chips_after,
+            chips_before + 1,
+            "production's review chip: `{approved_chips}` {chips_before} before the approval, {chips_after} after"
+        );
         assert_eq!(
             sales.window_mark().await.as_deref(),
             Some("before the approval"),
@@ -184,7 +192,7 @@ async fn an_order_goes_from_intake_to_tracking_through_the_pages_and_updates_liv
         assert_eq!(state(&site, id).status(), OrderStatus::Approved);
         sales.goto("/orders").await;
         let row = format!("table#board tbody#board-rows tr[data-order=\"{order}\"]");
-        let badge = sales.attr(&format!("{row} .badge"), "class").await.unwrap_or_default();
+        let badge = sales.attr(&format!("{row} .badge[class*=\"state-\"]"), "class").await.unwrap_or_default();
         assert!(
             badge.split_whitespace().any(|c| c == "state-approved"),
             "the board's badge of the approved order has the classes {badge:?}"
