@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs orderflow's tests on a machine that has only Rust: installs what the tests need when it is
 # missing (from Debian's packages: nats-server for the NATS tests, chromium and chromium-driver for
-# the browser tests of the web pages), then `cargo test --workspace` with any extra arguments given
+# the browser tests of the web pages, and a Chinese font so that their screenshots are legible),
+# then `cargo test --workspace` with any extra arguments given
 # (e.g. `./test.sh --release`).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -14,6 +15,11 @@ missing=()
 command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+# Without a CJK font Chromium draws the Chinese pages as boxes (the tests pass; the screenshots
+# are useless).
+if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list :lang=zh family 2>/dev/null)" ]; then
+  missing+=(fonts-wqy-microhei)
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "test.sh: installing ${missing[*]} (Debian packages)"
   sudo_=""
