@@ -227,7 +227,11 @@ impl Lab {
                 )
             });
         let pid = client.capabilities().and_then(|c| c.get("goog:processID")).and_then(Value::as_u64);
-        self.open.lock().expect("sessions").push(Session { name: name.to_string(), client: client.clone(), pid });
+        self.open.lock().expect("sessions").push(Session {
+            name: name.to_string(),
+            client: client.clone(),
+            pid,
+        });
         Browser { c: client, name: name.to_string(), base: base.to_string(), _profile: Arc::new(profile) }
     }
 
@@ -250,7 +254,11 @@ impl Lab {
                 let _ = std::fs::write(dir.join(format!("{name}.html")), format!("<!-- {url} -->\n{html}"));
             }
         }
-        eprintln!("browser test {} failed: screenshots and HTML of its pages in {}", self.test, dir.display());
+        eprintln!(
+            "browser test {} failed: screenshots and HTML of its pages in {}",
+            self.test,
+            dir.display()
+        );
     }
 }
 
@@ -309,7 +317,10 @@ impl Browser {
 
     /// The elements `css` matches now (none is no error).
     pub(crate) async fn all(&self, css: &str) -> Vec<Element> {
-        self.c.find_all(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{}: find `{css}`: {e}", self.name))
+        self.c
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{}: find `{css}`: {e}", self.name))
     }
 
     /// Whether `css` matches an element now.
@@ -337,7 +348,10 @@ impl Browser {
 
     /// Runs `script` in the page (its `arguments` are `args`) and returns what it returned.
     pub(crate) async fn js(&self, script: &str, args: Vec<Value>) -> Value {
-        self.c.execute(script, args).await.unwrap_or_else(|e| panic!("{}: script failed: {e}\n{script}", self.name))
+        self.c
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("{}: script failed: {e}\n{script}", self.name))
     }
 
     /// Waits (at most [`WAIT`]) until `check` gives `Some`, and returns it; `what` names the
@@ -464,7 +478,10 @@ impl Browser {
     }
 
     async fn resize(&self, (w, h): (u32, u32)) {
-        self.c.set_window_size(w, h).await.unwrap_or_else(|e| panic!("{}: resize to {w}x{h}: {e}", self.name));
+        self.c
+            .set_window_size(w, h)
+            .await
+            .unwrap_or_else(|e| panic!("{}: resize to {w}x{h}: {e}", self.name));
     }
 
     async fn save_png(&self, path: &Path) {

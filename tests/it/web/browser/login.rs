@@ -21,7 +21,11 @@ async fn a_person_logs_in_through_the_form_in_chinese_and_lands_on_the_board() {
         let b = lab.open("sales", &site.base).await;
         b.goto("/lang/zh-Hans?back=/login").await;
         b.until_path("/login").await;
-        assert_eq!(b.attr("html", "lang").await.as_deref(), Some("zh-Hans"), "the switch did not set Chinese");
+        assert_eq!(
+            b.attr("html", "lang").await.as_deref(),
+            Some("zh-Hans"),
+            "the switch did not set Chinese"
+        );
         assert_eq!(b.text("main.login h1").await, "登录", "the login page is not in simplified Chinese");
         assert!(!has_session(&b).await, "a session cookie before logging in");
 

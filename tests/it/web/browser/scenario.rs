@@ -27,7 +27,9 @@ fn state(site: &WebSite, order: OrderId) -> OrderState {
 }
 
 fn order_id(hex: &str) -> OrderId {
-    OrderId(uuid::Uuid::parse_str(hex).unwrap_or_else(|e| panic!("data-order {hex:?} is not an order id: {e}")))
+    OrderId(
+        uuid::Uuid::parse_str(hex).unwrap_or_else(|e| panic!("data-order {hex:?} is not an order id: {e}")),
+    )
 }
 
 /// A date `days` from today, as an `<input type=date>` takes it.
@@ -79,7 +81,8 @@ async fn enter_order(sales: &Browser) -> String {
             (sales.all(&format!("{form} [name=sku]")).await.len() == rows_before + 1).then_some(())
         })
         .await;
-    let lines = [("MILK-1L", "全脂 1 升", "120", "箱", "45.50"), ("YOG-200", "原味 200 克", "80", "箱", "32.00")];
+    let lines =
+        [("MILK-1L", "全脂 1 升", "120", "箱", "45.50"), ("YOG-200", "原味 200 克", "80", "箱", "32.00")];
     for (i, (sku, spec, quantity, unit, price)) in lines.into_iter().enumerate() {
         sales.fill(form, "sku", i, sku).await;
         sales.fill(form, "spec", i, spec).await;
