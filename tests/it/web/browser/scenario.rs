@@ -131,9 +131,9 @@ async fn an_order_goes_from_intake_to_tracking_through_the_pages_and_updates_liv
         // Sales, in simplified Chinese, logs in and enters an order with two lines.
         let sales = &lab.open("sales", &site.base).await;
         sales.goto("/lang/zh-Hans?back=/login").await;
-        log_in(&sales, Grant::Role(Role::Sales)).await;
+        log_in(sales, Grant::Role(Role::Sales)).await;
         assert_eq!(sales.attr("html", "lang").await.as_deref(), Some("zh-Hans"), "sales' pages are not Chinese");
-        let order = enter_order(&sales).await;
+        let order = enter_order(sales).await;
         let id = order_id(&order);
         assert_eq!(hex(id), order);
         let placed = state(&site, id);
@@ -158,11 +158,11 @@ async fn an_order_goes_from_intake_to_tracking_through_the_pages_and_updates_liv
 
         // Production approves from its queue, in another browser.
         let production = &lab.open("production", &site.base).await;
-        log_in(&production, Grant::Role(Role::Production)).await;
+        log_in(production, Grant::Role(Role::Production)).await;
         production.goto("/queue").await;
         production.find(&format!("table#queue tr[data-order=\"{order}\"]")).await;
         production.shoot("queue").await;
-        approve_from_queue(&production, &order).await;
+        approve_from_queue(production, &order).await;
         let head = site.head();
         let reviewed = state(&site, id);
         assert_eq!(reviewed.status(), OrderStatus::InReview, "after production's approval");
@@ -218,7 +218,7 @@ async fn an_order_goes_from_intake_to_tracking_through_the_pages_and_updates_liv
             }
         }
         sales.click(&submit_of(confirm)).await;
-        until_done(&sales, "the confirmation").await;
+        until_done(sales, "the confirmation").await;
         assert_eq!(state(&site, id).status(), OrderStatus::Confirmed, "after the confirm form");
         sales.shoot("order").await;
 
@@ -246,7 +246,7 @@ async fn an_order_goes_from_intake_to_tracking_through_the_pages_and_updates_liv
         // The auditor (production's browser, after logging out) sees the chain verified.
         production.goto("/orders").await;
         production.log_out().await;
-        log_in(&production, Grant::Role(Role::Auditor)).await;
+        log_in(production, Grant::Role(Role::Auditor)).await;
         production.goto(&format!("/audit/{order}")).await;
         let ok = production.attr("main#audit #audit-verify", "data-ok").await;
         assert_eq!(ok.as_deref(), Some("true"), "the audit page's #audit-verify[data-ok]");
