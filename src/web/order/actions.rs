@@ -611,7 +611,11 @@ pub(super) fn offers(web: &Web, who: &Who, state: &OrderState) -> Vec<Offer> {
                 with_override = !grants.is_empty();
             }
         }
-        if !grants.is_empty() {
+        // The domain takes a second confirmation of the same revision (it replaces the first),
+        // but the page offers confirming only while the revision is not confirmed yet.
+        let confirmed_already = c.action == "confirm"
+            && state.confirmation.as_ref().is_some_and(|k| k.revision == Some(state.revision));
+        if !grants.is_empty() && !confirmed_already {
             out.push(Offer {
                 action: c.action,
                 department: c.department,

@@ -335,7 +335,7 @@ async fn the_forms_offered_follow_the_role_and_the_step() {
     assert!(after.contains(r#"<li class="current" data-step="confirmed""#));
     assert!(after.contains(r#"<li class="done" data-step="approved""#));
     let (_, sales) = on_page(&site, SALES, order).await;
-    assert!(has_form(&sales, "confirm", None), "a later confirmation replaces the first");
+    assert!(!has_form(&sales, "confirm", None), "the revision is confirmed: no second confirm form");
     assert!(!has_form(&sales, "approve", None));
     site.stop().await;
 }
