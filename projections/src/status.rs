@@ -31,7 +31,7 @@
 //! time (`order_received.review_due_by`; a change before version 3 that needed re-approval
 //! gave all four departments its one `review_due`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use orderflow_engine::StoredEvent;
 use orderflow_schemas::{
@@ -741,17 +741,21 @@ pub const VISIT_AFTER_DAYS_DEFAULT: i32 = 7;
 /// Days ahead within which an unshipped order counts as at risk unless told otherwise.
 pub const AT_RISK_DAYS_DEFAULT: i32 = 7;
 
-/// The status board view: every order's row.
+/// The status board view: every order's row, and the active ones in order of receipt (the
+/// board's default page reads that index instead of sorting every row).
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
 pub struct StatusBoard {
     rows: HashMap<OrderId, OrderRow>,
+    /// The active rows ([`OrderRow::is_active`]) by (time of receipt in µs, id).
+    active: BTreeSet<(i64, OrderId)>,
 }
 
 impl Projection for StatusBoard {
     const NAME: &'static str = "status";
     /// 2: per-department due times, change requests, escalations, confirmation facts,
     /// complaint follow-up, sign-off and visits.
-    const VIEW_VERSION: u32 = 2;
+    /// 3: the index of active rows.
+    const VIEW_VERSION: u32 = 3;
 
     fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), ProjectionError> {
         if event.body.is_directory() {
@@ -759,9 +763,25 @@ impl Projection for StatusBoard {
         }
         let order = OrderId(stored.stream);
         match self.rows.get_mut(&order) {
-            Some(row) => row.apply(stored.version, event),
+            Some(row) => {
+                let before = (row.is_active(), row.received_at.0);
+                let applied = row.apply(stored.version, event);
+                let after = (row.is_active(), row.received_at.0);
+                if before != after {
+                    if before.0 {
+                        self.active.remove(&(before.1, order));
+                    }
+                    if after.0 {
+                        self.active.insert((after.1, order));
+                    }
+                }
+                applied
+            }
             None => {
                 let row = OrderRow::received(order, stored.version, event)?;
+                if row.is_active() {
+                    self.active.insert((row.received_at.0, order));
+                }
                 self.rows.insert(order, row);
                 Ok(())
             }
@@ -803,6 +823,24 @@ impl StatusBoard {
     /// One order's row.
     pub fn get(&self, order: OrderId) -> Option<&OrderRow> {
         self.rows.get(&order)
+    }
+
+    /// Number of active orders ([`OrderRow::is_active`]).
+    pub fn active_len(&self) -> usize {
+        self.active.len()
+    }
+
+    /// The active rows, newest first (by time of receipt), from the index: no sort, nothing
+    /// read beyond what the caller takes.
+    pub fn active_newest_first(&self) -> impl Iterator<Item = &OrderRow> + '_ {
+        self.active.iter().rev().filter_map(|(_, id)| self.rows.get(id))
+    }
+
+    /// Whether the index of active rows holds exactly the active rows (a check for tests).
+    pub fn active_index_is_consistent(&self) -> bool {
+        let expected: BTreeSet<(i64, OrderId)> =
+            self.rows.values().filter(|r| r.is_active()).map(|r| (r.received_at.0, r.order_id)).collect();
+        expected == self.active
     }
 
     /// Every row, by time of receipt.

@@ -111,3 +111,18 @@ fn at_risk_and_late_orders() {
     let late: Vec<_> = b.late(now()).iter().map(|l| (l.row.order_id, l.days_late)).collect();
     assert_eq!(late, vec![(order(8), 2)]);
 }
+
+#[test]
+fn the_index_of_active_rows_follows_every_close_cancel_and_rejection() {
+    let s = standard();
+    let b = board(&s.log);
+    assert!(b.active_index_is_consistent());
+    let from_index: Vec<_> = b.active_newest_first().map(|r| r.order_id).collect();
+    let mut sorted: Vec<_> = b.all().into_iter().filter(|r| r.is_active()).map(|r| r.order_id).collect();
+    sorted.reverse();
+    assert_eq!(from_index, sorted);
+    assert_eq!(b.active_len(), sorted.len());
+    // The scenario closes, cancels and rejects some orders: they left the index.
+    assert!(b.active_len() < b.len(), "the scenario has inactive orders");
+    assert!(b.active_len() > 0, "and active ones");
+}

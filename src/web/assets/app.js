@@ -23,9 +23,21 @@
     }).catch(function () {});
   }
 
+  // The page's one stream. It is closed when the page is left: a page kept in the browser's
+  // back-forward cache would otherwise hold its connection, and after six of them (the
+  // browser's connections per host) every further request of the site waits.
+  var stream = null;
+  window.addEventListener("pagehide", function () {
+    if (stream) { stream.close(); stream = null; }
+  });
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted && !stream) { live(); }
+  });
+
   function live() {
     if (!document.body.hasAttribute("data-live") || !window.EventSource) { return; }
     var es = new EventSource("/events");
+    stream = es;
     var queue = Promise.resolve();
     es.addEventListener("open", function () { document.body.setAttribute("data-stream", "open"); });
     es.addEventListener("error", function () { document.body.setAttribute("data-stream", "reconnecting"); });

@@ -1,10 +1,11 @@
 //! One order's way through the pages in browsers, as the people do it: sales (in Chinese) logs
-//! in and enters an order with two lines; production approves it from the queue in another
-//! browser while sales' order page updates by itself (no reload); the other departments approve;
-//! the board shows the order's state; sales confirms it and makes a tracking link that opens
-//! without cookies; the statistics draw their charts; the auditor sees the chain verified.
-//! Screenshots of the board, the order page, the queue, the statistics and the tracking page,
-//! in a laptop's and a phone's window.
+//! in and enters an order with two lines; the four reviewing departments approve it from their
+//! queues in another browser, while sales' order page and a manager's board (a third browser)
+//! update by themselves (no reload); sales confirms it; logistics ships it from the order page;
+//! the customer's tracking link, opened without cookies, shows the shipment and nothing
+//! internal; the statistics draw their charts; the auditor sees the chain verified. Screenshots
+//! of the board, the order page, the queue, the statistics and the tracking page, in Chinese
+//! (`NAME.png`) and English (`NAME-en.png`), in a laptop's and a phone's window.
 
 use orderflow_commands::OrderState;
 use orderflow_schemas::{Department, Grant, OrderId, OrderStatus, Role};
@@ -14,6 +15,11 @@ use crate::web::support::{hex, login_of, password_of, WebSite};
 
 /// The order page's live part.
 const LIVE: &str = "#order-live";
+
+/// How long the manager's board may take to show an approval by itself. The issue asks for
+/// "within a second"; the measured delay is printed, and this bound (five times that) keeps a
+/// loaded, shared test machine from failing a run that works (the benchmark measures the delay).
+const BOARD_UPDATE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Logs in `b` as `grant`'s test person through the form; asserts it lands on the board.
 async fn log_in(b: &Browser, grant: Grant) {
@@ -156,12 +162,24 @@ async fn an_order_goes_from_intake_to_tracking_through_the_pages_and_updates_liv
         let approved_chips = format!("{LIVE} .chip.approved");
         let chips_before = sales.all(&approved_chips).await.len();
 
+        // A manager (the head of sales, in English) watches the board in a third browser.
+        let manager = &lab.open("manager", &site.base).await;
+        log_in(manager, Grant::DeptHead(Role::Sales)).await;
+        let board_row = format!("table#board tbody#board-rows tr[data-order=\"{order}\"]");
+        manager.find(&board_row).await;
+        manager
+            .until("the manager's event stream opening", || async move {
+                (manager.attr("body", "data-stream").await.as_deref() == Some("open")).then_some(())
+            })
+            .await;
+        manager.mark_window("the board before the approvals").await;
+
         // Production approves from its queue, in another browser.
         let production = &lab.open("production", &site.base).await;
         log_in(production, Grant::Role(Role::Production)).await;
         production.goto("/queue").await;
         production.find(&format!("table#queue tr[data-order=\"{order}\"]")).await;
-        production.shoot("queue").await;
+        production.shoot("queue-en").await;
         approve_from_queue(production, &order).await;
         let head = site.head();
         let reviewed = state(&site, id);
@@ -188,11 +206,46 @@ async fn an_order_goes_from_intake_to_tracking_through_the_pages_and_updates_liv
             "sales' order page was reloaded instead of updated in place"
         );
 
-        // The other departments approve; the board shows the order approved.
-        for dept in [Department::Finance, Department::Procurement, Department::Warehouse] {
-            site.exec(Grant::Role(dept.role()), Some(id), crate::faults::approve(dept)).await;
+        // Finance approves from its queue in a browser of its own, in Chinese; procurement and
+        // warehouse in production's browser, one after the other.
+        let finance = &lab.open("finance", &site.base).await;
+        finance.goto("/lang/zh-Hans?back=/login").await;
+        log_in(finance, Grant::Role(Role::Finance)).await;
+        finance.goto("/queue").await;
+        finance.find(&format!("table#queue tr[data-order=\"{order}\"]")).await;
+        finance.shoot("queue").await;
+        approve_from_queue(finance, &order).await;
+        for dept in [Department::Procurement, Department::Warehouse] {
+            production.log_out().await;
+            log_in(production, Grant::Role(dept.role())).await;
+            production.goto("/queue").await;
+            production.find(&format!("table#queue tr[data-order=\"{order}\"]")).await;
+            approve_from_queue(production, &order).await;
         }
         assert_eq!(state(&site, id).status(), OrderStatus::Approved);
+        let approved_at = std::time::Instant::now();
+
+        // The manager's board showed the order approved by itself, without a reload.
+        let badge_of_row = format!("{board_row} .badge[class*=\"state-\"]");
+        let badge_of_row = badge_of_row.as_str();
+        manager
+            .until("the manager's board showing the order approved", || async move {
+                let class = manager.attr(badge_of_row, "class").await?;
+                class.split_whitespace().any(|c| c == "state-approved").then_some(())
+            })
+            .await;
+        let board_delay = approved_at.elapsed();
+        eprintln!("the board showed the approval {board_delay:?} after the last one was done");
+        assert!(
+            board_delay < BOARD_UPDATE_DEADLINE,
+            "the board took {board_delay:?} to show the approval (more than {BOARD_UPDATE_DEADLINE:?})"
+        );
+        assert_eq!(
+            manager.window_mark().await.as_deref(),
+            Some("the board before the approvals"),
+            "the manager's board was reloaded instead of updated in place"
+        );
+        manager.shoot("board-en").await;
         sales.goto("/orders").await;
         let row = format!("table#board tbody#board-rows tr[data-order=\"{order}\"]");
         let badge = sales.attr(&format!("{row} .badge[class*=\"state-\"]"), "class").await.unwrap_or_default();
@@ -222,6 +275,38 @@ async fn an_order_goes_from_intake_to_tracking_through_the_pages_and_updates_liv
         assert_eq!(state(&site, id).status(), OrderStatus::Confirmed, "after the confirm form");
         sales.shoot("order").await;
 
+        // Production and quality do their part (not what this test is about); then logistics
+        // ships from the order page, which opens for them because the shipment is their work.
+        let today = orderflow::app::now().date();
+        let schedule = orderflow_commands::ScheduleProduction { planned_finish: today, note: String::new() };
+        site.exec(Grant::Role(Role::Production), Some(id), schedule.into()).await;
+        let inspect = orderflow_commands::InspectQuality {
+            result: orderflow_schemas::InspectionResult::Pass,
+            note: String::new(),
+        };
+        site.exec(Grant::Role(Role::Quality), Some(id), inspect.into()).await;
+        let complete = orderflow_commands::CompleteProduction { note: String::new() };
+        site.exec(Grant::Role(Role::Production), Some(id), complete.into()).await;
+        // The same browser as production's, procurement's and warehouse's: its third log-out
+        // (each page's event stream is closed when it is left; see app.js).
+        let logistics = production;
+        logistics.log_out().await;
+        log_in(logistics, Grant::Role(Role::Logistics)).await;
+        logistics.goto(&format!("/orders/{order}")).await;
+        let ship = "form.action[data-action=ship]";
+        logistics.find(ship).await;
+        for (name, value) in [
+            ("carrier", "SF Express".to_string()),
+            ("tracking_number", "SF7788990011".to_string()),
+            ("eta", date_in(4)),
+        ] {
+            logistics.fill(ship, name, 0, &value).await;
+        }
+        logistics.click(&submit_of(ship)).await;
+        until_done(logistics, "the shipment").await;
+        assert_eq!(state(&site, id).status(), OrderStatus::Shipped, "after the ship form");
+        logistics.shoot("order-en").await;
+
         // A tracking link, opened by the customer without cookies.
         sales.click(&submit_of("form#track-link-form")).await;
         let href = sales.attr("a#track-link", "href").await.unwrap_or_default();
@@ -232,8 +317,24 @@ async fn an_order_goes_from_intake_to_tracking_through_the_pages_and_updates_liv
         customer.goto(&track).await;
         let status = customer.text("main#track #track-status").await;
         assert!(!status.trim().is_empty(), "the tracking page's #track-status is empty");
+        let shipment = customer.text("main#track #track-shipment").await;
+        assert!(
+            shipment.contains("SF7788990011") && shipment.contains("SF Express"),
+            "the tracking page's shipment does not show the carrier and tracking number: {shipment}"
+        );
+        let whole = customer.inner_html("body").await;
+        for internal in ["45.50", "4,550", "5,460", "¥", "电话确认交期", "Test ", "csrf"] {
+            assert!(!whole.contains(internal), "the customer's tracking page shows {internal:?}");
+        }
         let cookies = customer.c.get_all_cookies().await.expect("cookies");
         assert!(cookies.iter().all(|c| c.name() != "of_session"), "the customer got a session");
+        customer.shoot("track-en").await;
+        customer.click("nav.langs a.lang[lang=\"zh-Hans\"]").await;
+        customer.until("the tracking page in Chinese", || async move {
+            (customer.attr("html", "lang").await.as_deref() == Some("zh-Hans")).then_some(())
+        })
+        .await;
+        customer.find("main#track #track-shipment").await;
         customer.shoot("track").await;
 
         // The statistics draw at least one chart, with its numbers beside it.
@@ -242,8 +343,11 @@ async fn an_order_goes_from_intake_to_tracking_through_the_pages_and_updates_liv
         sales.find("main#kpi table").await;
         sales.find("main#kpi a#kpi-csv").await;
         sales.shoot("kpi").await;
+        manager.goto("/kpi").await;
+        manager.find("main#kpi svg.chart[data-chart]").await;
+        manager.shoot("kpi-en").await;
 
-        // The auditor (production's browser, after logging out) sees the chain verified.
+        // The auditor (production's browser, its fourth log-out) sees the chain verified.
         production.goto("/orders").await;
         production.log_out().await;
         log_in(production, Grant::Role(Role::Auditor)).await;
