@@ -54,7 +54,7 @@ pub struct KpiParams {
 
 /// The grouping of the page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum By {
+pub enum By {
     All,
     Customer,
     Product,
@@ -158,9 +158,38 @@ fn shift_month(month: &str, delta: i32) -> Option<String> {
     Some(Date::from_naive(moved).month())
 }
 
+/// Figures kept for the pages that ask for the same month and grouping at the same log head.
+pub const KPI_CACHE_ENTRIES: usize = 16;
+
+/// The figures of recent pages, by (log head, month, grouping): they are a function of the log
+/// up to its head, so a burst of people opening the statistics costs one computation (which
+/// goes over every order, [`orderflow_projections::KpiFacts::report`]), not one each. The lock
+/// is held while computing, so the others wait for that one and then find it.
+#[derive(Debug, Default)]
+pub struct Cache(tokio::sync::Mutex<std::collections::VecDeque<(u64, String, By, std::sync::Arc<Figures>)>>);
+
+/// The figures of `chosen`, from the cache when the log has not moved since they were computed.
+async fn cached_figures(web: &Web, chosen: &Chosen, lang: Lang) -> Result<std::sync::Arc<Figures>, WebError> {
+    let head = web.app.log().head();
+    let mut kept = web.kpi_cache.0.lock().await;
+    if let Some((_, _, _, f)) =
+        kept.iter().find(|(h, m, b, _)| *h == head && *m == chosen.month && *b == chosen.by)
+    {
+        return Ok(f.clone());
+    }
+    let f = std::sync::Arc::new(figures(web, chosen, lang)?);
+    kept.retain(|(h, _, _, _)| *h == head);
+    if kept.len() >= KPI_CACHE_ENTRIES {
+        kept.pop_front();
+    }
+    kept.push_back((head, chosen.month.clone(), chosen.by, f.clone()));
+    Ok(f)
+}
+
 /// The rows of the page: per month (`all`) or per group of the month, from
 /// [`reads::kpi_report`]; and the chosen month's overall row (per department figures).
-struct Figures {
+#[derive(Debug)]
+pub struct Figures {
     rows: Vec<KpiRow>,
     overall: Option<KpiRow>,
 }
@@ -682,7 +711,7 @@ fn row_key(by: By, r: &KpiRow) -> String {
 pub async fn page(State(web): State<Web>, who: Who, Query(params): Query<KpiParams>) -> WebResult {
     let l = who.lang;
     let chosen = Chosen::of(&params, l)?;
-    let f = figures(&web, &chosen, l)?;
+    let f = cached_figures(&web, &chosen, l).await?;
     let here = format!("/kpi?{}", chosen.query());
     let head = match chosen.by {
         By::All => l.t("Month", "月份", "月份"),
@@ -840,7 +869,7 @@ fn csv_line(month: &str, by: &str, key: &str, figure: &str, v: Value) -> String 
 pub async fn csv(State(web): State<Web>, who: Who, Query(params): Query<KpiParams>) -> WebResult {
     let l = who.lang;
     let chosen = Chosen::of(&params, l)?;
-    let f = figures(&web, &chosen, l)?;
+    let f = cached_figures(&web, &chosen, l).await?;
     let by = chosen.by.word();
     let mut out = String::from("\u{feff}");
     out.push_str(CSV_HEADER);

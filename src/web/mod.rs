@@ -88,6 +88,8 @@ pub struct WebInner {
     pub feed: live::Feed,
     /// The settings.
     pub config: WebConfig,
+    /// The figures of recent statistics pages.
+    pub kpi_cache: kpi::Cache,
 }
 
 /// The state of every handler (cheap to clone).
@@ -202,6 +204,7 @@ pub async fn start(app: Arc<App>, views: Views, config: WebConfig) -> Result<Run
         sessions: session::Sessions::new(config.sessions),
         feed,
         config,
+        kpi_cache: kpi::Cache::default(),
     }));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let closing = web.feed.closing();

@@ -481,3 +481,31 @@ async fn a_month_without_orders_says_no_data() {
     assert!(csv.body.contains("2020-01,all,*,otd_current,0,0,,,ratio"), "{}", csv.body);
     site.stop().await;
 }
+
+/// The figures of a page are kept while the log stands still and computed again as soon as it
+/// moves: a delivery after a first look shows in the next one.
+#[tokio::test]
+async fn the_figures_follow_the_log_and_are_not_served_stale() {
+    let site = WebSite::new().await;
+    order_life(&site, "伊利乳业", "MILK-1L", "pass", true, false, Some(5)).await;
+    let month = this_month();
+    let viewer = site.login(Grant::Role(Role::Production)).await;
+    let url = format!("/kpi.csv?month={month}&by=customer");
+    let first = viewer.get(&url).await;
+    first.expect(200);
+    let again = viewer.get(&url).await;
+    assert_eq!(first.body, again.body, "the same log head gives the same figures");
+    assert!(!first.body.contains("Acme"), "no order of Acme yet");
+    order_life(&site, "Acme, Inc.", "YOG-200", "rework", true, true, Some(3)).await;
+    let after = viewer.get(&url).await;
+    after.expect(200);
+    assert!(after.body.contains("Acme"), "the new customer's figures are missing: {}", after.body);
+    let expected = expected(&site, KpiBy::Customer);
+    assert_eq!(
+        after.body.lines().filter(|l| l.contains("Acme")).count(),
+        first.body.lines().filter(|l| l.contains("伊利")).count(),
+        "the new customer has as many figure rows as the first (report: {} rows)",
+        expected.rows.len()
+    );
+    site.stop().await;
+}
