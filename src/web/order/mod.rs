@@ -2,11 +2,12 @@
 //! reviews, change requests, production, shipment, sign-off, complaints, archive, and its
 //! timeline — with the actions the person may take on it now, in place.
 //!
-//! - Reading the page is an archive read, as `orderflow order history` is: the person reads in
-//!   the grant [`reads::read_principal`] picks, [`reads::may_read`] decides, and the read is
-//!   recorded first ([`reads::record_access`], a refusal recorded too: 403). The live refresh
-//!   (`/orders/{id}/live`) continues that read: it is checked, never recorded, so that a
-//!   recorded read cannot make the pages refresh (and record) again.
+//! - Who may read it: the archive rule ([`reads::may_read`], in the grant
+//!   [`reads::read_principal`] picks), or a person with work on the order at its step. A view of
+//!   an order still being worked on writes nothing (it is the daily work, like `orderflow order
+//!   show`); a view of an archived order (rejected, cancelled, closed) is recorded first as an
+//!   archive read, as `orderflow order history` is; a refused view is recorded as refused (403).
+//!   The live refresh (`/orders/{id}/live`) is checked the same way and never recorded.
 //! - Everything that changes when the log moves is inside `#order-live`, whose inner HTML
 //!   `/orders/{id}/live` returns.
 //! - The forms offered are the actions that would pass now: the role check
@@ -32,7 +33,8 @@ use super::session::Who;
 use super::{Web, WebError, WebResult};
 use crate::app::{reads, AppError, OrderRef};
 
-/// The detail an order page's archive read is recorded with.
+/// The detail an order page's archive read is recorded with (an archived order's page, or a
+/// refused view).
 pub const ORDER_PAGE_DETAIL: &str = "order page";
 
 /// The query of the order page: `done=<action>` after a successful action.
@@ -81,12 +83,28 @@ fn working_grant(web: &Web, who: &Who, state: &OrderState) -> Option<orderflow_s
     actions::offers(web, who, state).into_iter().find_map(|o| o.grants.first().copied())
 }
 
-/// Records the page view as an archive read: as [`reads::record_access`] does (the refusal
-/// recorded too), except that a person with work on the order now reads it in the grant of that
-/// work ([`check_read`]).
+/// Whether the order is in the archive: its procedure ended (rejected, cancelled or closed).
+/// Until then the order page is the desk it is worked at, like `orderflow order show`.
+fn archived(state: &OrderState) -> bool {
+    matches!(
+        state.status(),
+        orderflow_schemas::OrderStatus::Rejected
+            | orderflow_schemas::OrderStatus::Cancelled
+            | orderflow_schemas::OrderStatus::Closed
+    )
+}
+
+/// Checks the read and records it where the archive rule asks: a permitted view of an order
+/// still being worked on is the daily work on it and writes nothing (as `order show`); a view
+/// of an archived order is recorded as an archive read first, as [`reads::record_access`] does,
+/// and a refused view is recorded as refused (403), archived or not. A person with work on the
+/// order now reads it in the grant of that work ([`check_read`]).
 async fn record_view(web: &Web, who: &Who, order: OrderId) -> Result<(), WebError> {
     let lang = who.lang;
     let (_, state) = load(web, lang, order)?;
+    if !archived(&state) && check_read(web, who, order, &state).is_ok() {
+        return Ok(());
+    }
     let principal =
         reads::read_principal(&web.app, order, &who.user, None).map_err(|e| WebError::from_app(e, lang))?;
     let principal = match (reads::may_read(&state, &principal), working_grant(web, who, &state)) {
