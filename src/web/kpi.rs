@@ -166,7 +166,10 @@ pub const KPI_CACHE_ENTRIES: usize = 16;
 /// goes over every order, [`orderflow_projections::KpiFacts::report`]), not one each. The lock
 /// is held while computing, so the others wait for that one and then find it.
 #[derive(Debug, Default)]
-pub struct Cache(tokio::sync::Mutex<std::collections::VecDeque<(u64, String, By, std::sync::Arc<Figures>)>>);
+pub struct Cache(tokio::sync::Mutex<std::collections::VecDeque<Kept>>);
+
+/// One kept computation: the log head, the month, the grouping and the figures.
+type Kept = (u64, String, By, std::sync::Arc<Figures>);
 
 /// The figures of `chosen`, from the cache when the log has not moved since they were computed.
 async fn cached_figures(web: &Web, chosen: &Chosen, lang: Lang) -> Result<std::sync::Arc<Figures>, WebError> {
