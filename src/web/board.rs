@@ -285,20 +285,27 @@ pub fn board_page(board: &StatusBoard, query: &BoardQuery, now: Timestamp) -> Bo
     BoardPage { rows, total, page, pages }
 }
 
-/// The board of active orders without a flag filter, from the status view's index of active rows
+/// The board of active orders (without a flag filter, or overdue ones), from the status view's index of active rows
 /// (newest first, no sort): the default page costs the rows it shows when nothing narrows it,
 /// one pass over the active rows otherwise. `None` for the queries that need [`reads::select`].
 fn active_page(board: &StatusBoard, query: &BoardQuery, now: Timestamp) -> Option<BoardPage> {
-    if !matches!(query.state, StateChoice::Active) || query.flag.is_some() {
+    if !matches!(query.state, StateChoice::Active) || !matches!(query.flag, None | Some(Flag::Overdue)) {
         return None;
     }
     let filter = query.status_filter();
+    // Overdue: a review of the current revision past its due time, as
+    // `StatusBoard::overdue_approvals` counts it.
+    let overdue = |r: &OrderRow| r.pending_approvals(now).iter().any(|p| p.overdue && p.due.is_some());
     let keep = |r: &OrderRow| {
-        filter.customer.as_deref().is_none_or(|c| r.customer_matches(c))
+        (query.flag.is_none() || overdue(r))
+            && filter.customer.as_deref().is_none_or(|c| r.customer_matches(c))
             && query.department.is_none_or(|role| waits_for(r, role, now))
             && (query.q.is_empty() || matches_search(r, &query.q))
     };
-    let narrowed = filter.customer.is_some() || query.department.is_some() || !query.q.is_empty();
+    let narrowed = query.flag.is_some()
+        || filter.customer.is_some()
+        || query.department.is_some()
+        || !query.q.is_empty();
     let total =
         if narrowed { board.active_newest_first().filter(|r| keep(r)).count() } else { board.active_len() };
     let pages = total.div_ceil(BOARD_PAGE_ROWS).max(1);
