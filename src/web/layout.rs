@@ -111,7 +111,9 @@ pub fn page_main(
                     span.brand { "orderflow" }
                     nav.main {
                         (entry(Nav::Board, "/orders", l.t("Orders", "订单看板", "訂單看板")))
-                        (entry(Nav::Queue, "/queue", l.t("My queue", "我的待办", "我的待辦")))
+                        @if !super::queue::desks(&who.user.grants).is_empty() {
+                            (entry(Nav::Queue, "/queue", l.t("My queue", "我的待办", "我的待辦")))
+                        }
                         @if who.has_role(orderflow_schemas::Role::Sales) {
                             (entry(Nav::Intake, "/orders/new", l.t("New order", "录入订单", "錄入訂單")))
                         }
