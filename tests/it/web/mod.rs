@@ -7,4 +7,5 @@ mod browser;
 mod http;
 mod intake_kpi;
 mod order;
+mod serve;
 mod support;

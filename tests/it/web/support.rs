@@ -140,7 +140,7 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    fn new(base: &str, lang: &str) -> Self {
+    pub(crate) fn new(base: &str, lang: &str) -> Self {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(30))
