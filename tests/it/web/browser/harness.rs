@@ -305,22 +305,34 @@ impl Browser {
     }
 
     /// Waits (at most [`WAIT`]) until `css` matches an element of the page, and returns it.
+    /// A page that is navigating answers a search with an error ("aborted by navigation") rather
+    /// than "no such element": that is tried again too, until the deadline.
     pub(crate) async fn find(&self, css: &str) -> Element {
-        match self.c.wait().at_most(WAIT).every(POLL).for_element(Locator::Css(css)).await {
-            Ok(e) => e,
-            Err(e) => {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let error = match self.c.find(Locator::Css(css)).await {
+                Ok(e) => return e,
+                Err(e) => e,
+            };
+            if Instant::now() >= deadline {
                 let here = self.path().await;
-                panic!("{}: no element `{css}` on {here} within {WAIT:?} ({e})", self.name)
+                panic!("{}: no element `{css}` on {here} within {WAIT:?} ({error})", self.name)
             }
+            tokio::time::sleep(POLL).await;
         }
     }
 
-    /// The elements `css` matches now (none is no error).
+    /// The elements `css` matches now (none is no error). A page in the middle of a navigation
+    /// is asked again (within [`WAIT`]).
     pub(crate) async fn all(&self, css: &str) -> Vec<Element> {
-        self.c
-            .find_all(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{}: find `{css}`: {e}", self.name))
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.c.find_all(Locator::Css(css)).await {
+                Ok(found) => return found,
+                Err(e) if Instant::now() >= deadline => panic!("{}: find `{css}`: {e}", self.name),
+                Err(_) => tokio::time::sleep(POLL).await,
+            }
+        }
     }
 
     /// Whether `css` matches an element now.
