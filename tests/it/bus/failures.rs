@@ -161,7 +161,13 @@ async fn a_failed_event_comes_back_first_and_in_order() {
             collect_department(&js, "finance", &routing, &test_consumer_options(), expected.len() - 2).await;
         let positions: Vec<u64> = again.iter().map(|e| e.envelope.position).collect();
         assert_eq!(positions, expected[2..]);
-        assert_eq!(again[0].delivered, 2, "the failed event is a redelivery");
+        // At least its second delivery: how many times JetStream offered it before this run
+        // depends on how long the machine took (seen 4 on a loaded CI machine), not on the bus.
+        assert!(
+            again[0].delivered >= 2,
+            "the failed event is a redelivery: delivered {}",
+            again[0].delivered
+        );
         assert!(stats.redelivered_total >= 1);
         log.close().expect("close");
     })
