@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use orderflow_commands::{Command, Context, OrderState, Rejection, Settings};
 use orderflow_engine::{CommandError, CommandOutcome, EventLog, HandlerConfig, LogConfig, LogError};
-use orderflow_schemas::{Date, Event, LateEntry, OrderId, Timestamp, DIRECTORY_STREAM};
+use orderflow_schemas::{Date, Event, LateEntry, OrderId, Timestamp};
 
 use uuid::Uuid;
 
@@ -577,8 +577,10 @@ impl App {
         let late = EntryLimits::DEFAULT.check(&req, at, clock)?;
         let order_id = match (&req.command, req.order_id) {
             (Command::ReceiveOrder(_), None) => OrderId::for_receive(req.command_id),
-            (_, Some(id)) if id.0 == DIRECTORY_STREAM => {
-                return Err(AppError::Invalid(format!("{id} is the user directory, not an order")))
+            (_, Some(id)) if orderflow_schemas::is_reserved_stream(id.0) => {
+                return Err(AppError::Invalid(format!(
+                    "{id} is one of orderflow's own streams (users, customers, products), not an order"
+                )))
             }
             (_, Some(id)) => id,
             (_, None) => return Err(AppError::Invalid("an order id is required".into())),
@@ -607,7 +609,7 @@ impl App {
     /// Every order's id (the user directory's stream left out), in id order.
     pub fn order_ids(&self) -> Result<Vec<OrderId>, AppError> {
         let mut ids = self.log().streams_with_prefix("", usize::MAX)?;
-        ids.retain(|s| *s != DIRECTORY_STREAM);
+        ids.retain(|s| !orderflow_schemas::is_reserved_stream(*s));
         Ok(ids.into_iter().map(OrderId).collect())
     }
 
@@ -630,7 +632,7 @@ impl App {
             }
         }
         let mut found = self.log().streams_with_prefix(r.digits(), AMBIGUOUS_CANDIDATES_MAX + 2)?;
-        found.retain(|s| *s != DIRECTORY_STREAM);
+        found.retain(|s| !orderflow_schemas::is_reserved_stream(*s));
         found.truncate(AMBIGUOUS_CANDIDATES_MAX + 1);
         match found.as_slice() {
             [one] => Ok(OrderId(*one)),

@@ -19,7 +19,7 @@ use futures::StreamExt;
 use orderflow_commands::*;
 use orderflow_schemas::{
     Channel, ComplaintCategory, ConfirmMethod, Currency, DeliveryMode, Department, Grant, Initiator,
-    InspectionResult, OrderId, Remedy, Role, Severity, ShipMode, Timestamp, VisitMethod, DIRECTORY_STREAM,
+    InspectionResult, OrderId, Remedy, Role, Severity, ShipMode, Timestamp, VisitMethod,
 };
 use serde_json::json;
 
@@ -983,7 +983,7 @@ pub async fn run(
         let batch = app.log().read_from(position, 16_384)?;
         let Some(last) = batch.last() else { break };
         position = last.position + 1;
-        orders.extend(batch.iter().map(|e| e.stream).filter(|s| *s != DIRECTORY_STREAM));
+        orders.extend(batch.iter().map(|e| e.stream).filter(|s| !orderflow_schemas::is_reserved_stream(*s)));
     }
     for o in &orders {
         let (_, state) = app.order(OrderId(*o))?;

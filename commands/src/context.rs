@@ -1,7 +1,7 @@
 //! What a decision needs from outside the order: who acts, the effective time, the settings and
 //! the limits. Nothing inside the domain reads a clock; time arrives here.
 
-use orderflow_schemas::{Actor, Date, LateEntry, Role, Timestamp};
+use orderflow_schemas::{Actor, CustomerRecord, Date, LateEntry, ProductRecord, Role, Timestamp};
 
 use crate::limits::Limits;
 
@@ -85,12 +85,43 @@ pub struct Context {
     pub settings: Settings,
     /// Domain limits.
     pub limits: Limits,
+    /// Master data the command needs, looked up by the application when the command enters
+    /// (issue 14): the customer's record and the products its lines name, as they stand now.
+    pub master: MasterFacts,
+}
+
+/// What the customer master and the catalogue say about one command's order, as the application
+/// found them when the command entered. Empty when the command needs none (or the data directory
+/// has no master data: orders of free-text customers, before issue 14).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MasterFacts {
+    /// The order's customer record, when the order names a customer id.
+    pub customer: Option<CustomerRecord>,
+    /// The catalogue records of the SKUs the command's (or the order's) lines name.
+    pub products: Vec<ProductRecord>,
+    /// The customer's open exposure before this command, in the credit limit's currency minor
+    /// units: the totals of their orders that are approved and not yet signed (credit read model).
+    pub exposure_minor: Option<i64>,
+}
+
+impl MasterFacts {
+    /// The catalogue record of `sku`, if the application found one.
+    pub fn product(&self, sku: &str) -> Option<&ProductRecord> {
+        self.products.iter().find(|p| p.sku == sku)
+    }
 }
 
 impl Context {
     /// A context with the default settings and limits.
     pub fn new(actor: Actor, now: Timestamp) -> Self {
-        Self { actor, now, late: None, settings: Settings::DEFAULT, limits: Limits::DEFAULT }
+        Self {
+            actor,
+            now,
+            late: None,
+            settings: Settings::DEFAULT,
+            limits: Limits::DEFAULT,
+            master: MasterFacts::default(),
+        }
     }
 
     /// The same context for a late entry, with its reason.
@@ -108,6 +139,12 @@ impl Context {
     /// The same context with other limits.
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// The same context with these master facts.
+    pub fn with_master(mut self, master: MasterFacts) -> Self {
+        self.master = master;
         self
     }
 

@@ -28,7 +28,7 @@ pub use command::{
     RefuseOrder, RejectReview, ReleaseHold, ReopenComplaint, ReportDelay, ResolveComplaint,
     ScheduleProduction, ShipOrder, SignOrder, UpdateComplaint, WithdrawChange,
 };
-pub use context::{Context, ReviewHours, Settings};
+pub use context::{Context, MasterFacts, ReviewHours, Settings};
 pub use decide::decide;
 pub use limits::Limits;
 pub use rejection::Rejection;

@@ -639,6 +639,8 @@ pub fn evolve(state: &mut OrderState, event: &Event) {
             }
         }
         EventBody::VisitRecorded(_) => state.visits = state.visits.saturating_add(1),
+        // Issue 14: the shipment helper keeps the shipments in the state.
+        EventBody::ShipmentDispatched(_) => {}
         EventBody::ProductionScheduled(e) => match &mut state.production {
             Some(p) => p.planned_finish = e.planned_finish,
             None => {

@@ -130,7 +130,7 @@ impl Projection for AuditView {
 
     /// A release lifts the most recent active hold.
     fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), ProjectionError> {
-        if event.body.is_directory() {
+        if !event.body.is_order() {
             return Ok(()); // the user directory's stream: not an order
         }
         let order = OrderId(stored.stream);
@@ -535,6 +535,9 @@ fn describe(ctx: &mut Context, event: &Event) -> String {
                 None => "no answer".into(),
             };
             with_text(format!("follow-up visit by {}: {answer}", words(v.method.as_str())), &v.comment)
+        }
+        EventBody::ShipmentDispatched(s) => {
+            format!("shipment {} dispatched by {} ({}), ETA {}", s.shipment_id, s.carrier, s.mode, s.eta)
         }
         EventBody::ArchiveHoldPlaced(h) => with_text("archive hold placed".into(), &h.reason),
         EventBody::ArchiveHoldReleased(h) => with_text("archive hold released".into(), &h.note),

@@ -402,6 +402,8 @@ impl OrderFacts {
                 }
                 self.visits.push((at, v.score));
             }
+            // Issue 14: the shipment helper counts shipments (fill rate at the first one).
+            EventBody::ShipmentDispatched(_) => {}
             EventBody::QualityInspected(q) => {
                 self.first_inspection = self.first_inspection.or(Some((at, q.result)))
             }
@@ -555,7 +557,7 @@ impl Projection for KpiFacts {
     }
 
     fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), ProjectionError> {
-        if event.body.is_directory() {
+        if !event.body.is_order() {
             return Ok(()); // the user directory's stream: not an order
         }
         let order = OrderId(stored.stream);

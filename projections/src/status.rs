@@ -527,6 +527,8 @@ impl OrderRow {
                 });
             }
             EventBody::FeedbackRecorded(_) => {}
+            // Issue 14: the shipment helper keeps the shipments on the board.
+            EventBody::ShipmentDispatched(_) => {}
             EventBody::VisitRecorded(v) => {
                 self.visits.push(Visit { at: event.at, method: v.method, score: v.score });
             }
@@ -758,7 +760,7 @@ impl Projection for StatusBoard {
     const VIEW_VERSION: u32 = 3;
 
     fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), ProjectionError> {
-        if event.body.is_directory() {
+        if !event.body.is_order() {
             return Ok(()); // the user directory's stream: not an order
         }
         let order = OrderId(stored.stream);

@@ -496,6 +496,59 @@ pub struct VisitRecorded {
     pub comment: String,
 }
 
+/// A quantity of one lot (batch) of a line (seed 002 三.3: traceability of production).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct LotQuantity {
+    /// The lot number, as production recorded it.
+    pub lot: String,
+    /// How many units of the line come from that lot.
+    pub quantity: u32,
+}
+
+/// One line of a shipment: how much of it, from which lots.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ShippedLine {
+    /// The order line.
+    pub line_no: u16,
+    /// How many units leave in this shipment (more than 0; never more than ordered minus shipped).
+    pub quantity: u32,
+    /// The lots those units come from (their quantities add up to `quantity`); empty when the
+    /// order has no lots recorded (orders from before lots, stock goods without lot numbers).
+    pub lots: Vec<LotQuantity>,
+}
+
+/// One shipment of an order left (seed 002 四.1/四.2): an order ships in one or more shipments,
+/// each with its lines and quantities. (An `order_shipped` of an earlier release is read as
+/// shipment 1 carrying the lines it names.)
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ShipmentDispatched {
+    /// The shipment's number within the order (1, 2, ...).
+    pub shipment_id: u32,
+    /// What it carries.
+    pub lines: Vec<ShippedLine>,
+    /// The carrier.
+    pub carrier: String,
+    /// Transport mode.
+    pub mode: ShipMode,
+    /// Tracking number.
+    pub tracking_number: String,
+    /// Expected arrival.
+    pub eta: Date,
+    /// The vehicle (plate, container).
+    pub vehicle: String,
+    /// Who handed the goods over at the warehouse.
+    pub handed_over_by: String,
+    /// Who received them for the carrier (the driver).
+    pub received_by: String,
+    /// The allowed temperature range in transit, for a cold-chain shipment.
+    pub temperature: Option<TempRange>,
+    /// The revision shipped.
+    pub revision: u32,
+    /// Set when a department head shipped a stock order not confirmed with the customer: the
+    /// reason given.
+    pub unconfirmed_reason: Option<String>,
+}
+
 /// Static facts about one event type.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct EventType {
@@ -536,6 +589,19 @@ macro_rules! event_table {
                         | EventBody::UserEnabled(_)
                         | EventBody::CredentialChanged(_)
                 )
+            }
+
+            /// Whether the event belongs to the customer master ([`CUSTOMERS_STREAM`]) or the
+            /// product catalogue ([`CATALOGUE_STREAM`]) rather than to an order.
+            pub fn is_master(&self) -> bool {
+                // Issue 14: the customer_* and product_* events are listed here.
+                false
+            }
+
+            /// Whether the event belongs to an order's stream (not to the user directory, the
+            /// customer master or the catalogue). Every read model of orders skips the others.
+            pub fn is_order(&self) -> bool {
+                !self.is_directory() && !self.is_master()
             }
 
             /// The event type's static facts.

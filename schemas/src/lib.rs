@@ -58,6 +58,7 @@ macro_rules! with_event_table {
             36 => ReviewOverdue, "review_overdue", version 2, before ReviewOverdue;
             37 => ComplaintUpdated, "complaint_updated", version 2, before ComplaintUpdated;
             38 => VisitRecorded, "visit_recorded", version 2, before VisitRecorded;
+            49 => ShipmentDispatched, "shipment_dispatched", version 2, before ShipmentDispatched;
         }
     };
 }

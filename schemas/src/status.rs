@@ -232,6 +232,8 @@ impl StatusFold {
             | E::ReviewOverdue(_)
             | E::ComplaintUpdated(_)
             | E::VisitRecorded(_) => {}
+            // Issue 14 (shipments): the shipment helper decides the partial-shipment states.
+            E::ShipmentDispatched(_) => self.status = S::Shipped,
             // Not events of an order: never in an order's stream.
             E::UserAdded(_)
             | E::RoleGranted(_)

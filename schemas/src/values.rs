@@ -801,3 +801,150 @@ pub struct FieldChange {
     /// The new value, as text.
     pub new: String,
 }
+
+// ---------------------------------------------------------------------------------------------
+// Master data (issue 14): customers and the product catalogue. Their records are folded from
+// the events of two reserved streams, like the user directory; the order rules read them from
+// `Context` (filled by the application when a command enters), never from storage.
+
+/// The stream of the customer master: every change to a customer record is an event of it.
+pub const CUSTOMERS_STREAM: Uuid = Uuid::from_u128(0x6f72_6465_7266_6c6f_7763_7573_0000_0001);
+
+/// The stream of the product catalogue: every change to a product record is an event of it.
+pub const CATALOGUE_STREAM: Uuid = Uuid::from_u128(0x6f72_6465_7266_6c6f_7770_7264_0000_0001);
+
+/// Whether a stream id is one of orderflow's own streams (the user directory, the customer
+/// master, the catalogue) rather than an order's.
+pub fn is_reserved_stream(stream: Uuid) -> bool {
+    stream == DIRECTORY_STREAM || stream == CUSTOMERS_STREAM || stream == CATALOGUE_STREAM
+}
+
+word_enum!(
+    /// Where a customer stands (seed 002 二.2: new or doubtful customers are checked).
+    CustomerStatus {
+        /// Not yet trusted: every order waits on a credit hold until finance releases it.
+        New = "new",
+        /// Orders go to review unless the credit limit is exceeded.
+        Active = "active",
+        /// No new order is taken.
+        Blocked = "blocked",
+    }
+);
+
+word_enum!(
+    /// The language a person prefers for what orderflow tells them.
+    Language {
+        /// 简体中文.
+        ZhHans = "zh-hans",
+        /// 繁體中文.
+        ZhHant = "zh-hant",
+        /// English.
+        En = "en",
+    }
+);
+
+/// A person at the customer orderflow may reach.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Contact {
+    /// Who.
+    pub name: String,
+    /// Phone; may be empty.
+    pub phone: String,
+    /// E-mail; may be empty.
+    pub email: String,
+    /// The language they are written to in.
+    pub language: Language,
+}
+
+/// A guarantee the customer gave against their credit (seed 002 二.2 "要求提供擔保").
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Guarantee {
+    /// The bank's or the document's reference.
+    pub reference: String,
+    /// The amount guaranteed.
+    pub amount: Money,
+    /// The last day it is valid.
+    pub expires: Date,
+}
+
+/// A customer as the customer master holds it.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct CustomerRecord {
+    /// The customer's code (letters, digits, '-'), unique, never reused.
+    pub customer_id: String,
+    /// The name shown on orders.
+    pub name: String,
+    /// People to reach; the first is the default contact of a new order.
+    pub contacts: Vec<Contact>,
+    /// Delivery addresses; the first is the default of a new order.
+    pub addresses: Vec<String>,
+    /// The most this customer may owe on open orders, in `credit_limit.currency`.
+    pub credit_limit: Money,
+    /// Payment terms ("30 days net").
+    pub payment_terms: String,
+    /// Where the customer stands.
+    pub status: CustomerStatus,
+    /// A guarantee against the credit, if one was given.
+    pub guarantee: Option<Guarantee>,
+    /// The key-account owner (a user id; seed 002 五.1 "專人負責跟蹤"), if one is named.
+    pub key_account: Option<Uuid>,
+    /// The customer class, which sets the archive's retention (`retention_years_by_class`).
+    pub class: String,
+}
+
+/// A temperature range in tenths of a degree Celsius (−18.0 °C is −180), both ends allowed.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct TempRange {
+    /// The lowest allowed temperature, tenths of °C.
+    pub min_decicelsius: i32,
+    /// The highest allowed temperature, tenths of °C.
+    pub max_decicelsius: i32,
+}
+
+impl TempRange {
+    /// Whether a reading lies inside the range.
+    pub fn contains(&self, decicelsius: i32) -> bool {
+        (self.min_decicelsius..=self.max_decicelsius).contains(&decicelsius)
+    }
+}
+
+impl fmt::Display for TempRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = |d: i32| {
+            format!("{}{}.{}", if d < 0 { "-" } else { "" }, d.unsigned_abs() / 10, d.unsigned_abs() % 10)
+        };
+        write!(f, "{} to {} °C", c(self.min_decicelsius), c(self.max_decicelsius))
+    }
+}
+
+/// A product as the catalogue holds it.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ProductRecord {
+    /// The stock-keeping unit: the code order lines name.
+    pub sku: String,
+    /// The name in Chinese.
+    pub name_zh: String,
+    /// The name in English.
+    pub name_en: String,
+    /// Specification (grade, size, packaging).
+    pub spec: String,
+    /// Unit of measure ("pcs", "kg", "l", "case").
+    pub unit: String,
+    /// The list price per unit, at most one per currency.
+    pub list_prices: Vec<Money>,
+    /// Days from production to expiry; 0 when it does not expire.
+    pub shelf_life_days: u32,
+    /// The storage temperature range, if the product has one.
+    pub storage: Option<TempRange>,
+    /// Whether it must travel in the cold chain (ship mode `cold_chain` only).
+    pub cold_chain: bool,
+    /// Whether it was retired: no new order may name it.
+    pub retired: bool,
+}
+
+impl ProductRecord {
+    /// The list price in `currency`, if there is one.
+    pub fn list_price(&self, currency: Currency) -> Option<i64> {
+        self.list_prices.iter().find(|m| m.currency == currency).map(|m| m.minor)
+    }
+}

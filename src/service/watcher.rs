@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use orderflow_commands::{Command, MarkOverdue, OrderState, Rejection};
-use orderflow_schemas::{OrderId, Role, Timestamp, DIRECTORY_STREAM};
+use orderflow_schemas::{OrderId, Role, Timestamp};
 use tracing::{debug, info, warn};
 use uuid::Uuid;
 
@@ -99,7 +99,9 @@ impl Watcher {
         let ids: Vec<Uuid> = ids
             .into_iter()
             .filter(|id| {
-                id.as_u128() >= self.cursor && *id != DIRECTORY_STREAM && !self.finished.contains(id)
+                id.as_u128() >= self.cursor
+                    && !orderflow_schemas::is_reserved_stream(*id)
+                    && !self.finished.contains(id)
             })
             .collect();
         let mut todo = ids.into_iter().peekable();

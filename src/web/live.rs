@@ -116,7 +116,7 @@ async fn follow(log: EventLog, mut head: watch::Receiver<u64>, tx: broadcast::Se
             let Some(last) = events.last().map(|e| e.position) else { break };
             let mut orders: Vec<String> = events
                 .iter()
-                .filter(|e| e.stream != orderflow_schemas::DIRECTORY_STREAM)
+                .filter(|e| !orderflow_schemas::is_reserved_stream(e.stream))
                 .map(|e| OrderId(e.stream).0.simple().to_string())
                 .collect();
             orders.sort_unstable();

@@ -453,6 +453,31 @@ pub(crate) fn samples() -> Vec<Event> {
                 comment: "Very happy with the follow-up (非常满意).".into(),
             },
         ),
+        ev(
+            by("Zhou Min", Role::Logistics),
+            "2026-04-02T07:30:00Z",
+            ShipmentDispatched {
+                shipment_id: 2,
+                lines: vec![ShippedLine {
+                    line_no: 1,
+                    quantity: 120,
+                    lots: vec![
+                        LotQuantity { lot: "L20260401-A".into(), quantity: 80 },
+                        LotQuantity { lot: "L20260401-B".into(), quantity: 40 },
+                    ],
+                }],
+                carrier: "SF Cold Chain".into(),
+                mode: ShipMode::ColdChain,
+                tracking_number: "SF1234567890".into(),
+                eta: date("2026-04-03"),
+                vehicle: "沪A·12345".into(),
+                handed_over_by: "Li Wei".into(),
+                received_by: "Chen Gang (driver)".into(),
+                temperature: Some(TempRange { min_decicelsius: 20, max_decicelsius: 60 }),
+                revision: 2,
+                unconfirmed_reason: None,
+            },
+        ),
     ]
 }
 

@@ -311,8 +311,55 @@ fn unchanged_body() -> BoxedStrategy<EventBody> {
     prop_oneof![user_added, granted, refused, review_approved, signed, feedback, accessed].boxed()
 }
 
+/// Bodies of the types added by issue 14 (master data, shipments, lots, stock, archive access).
+fn issue14_body(range: Range) -> BoxedStrategy<EventBody> {
+    let lot = (text(), any::<u32>()).prop_map(|(lot, quantity)| LotQuantity { lot, quantity });
+    let shipped_line = (any::<u16>(), any::<u32>(), vec(lot, 0..3))
+        .prop_map(|(line_no, quantity, lots)| ShippedLine { line_no, quantity, lots });
+    let temp = (any::<i32>(), any::<i32>())
+        .prop_map(|(min_decicelsius, max_decicelsius)| TempRange { min_decicelsius, max_decicelsius });
+    let dispatched = (
+        any::<u32>(),
+        vec(shipped_line, 0..4),
+        (text(), select(ShipMode::ALL), text(), date(range)),
+        (text(), text(), text()),
+        option::of(temp),
+        any::<u32>(),
+        option::of(text()),
+    )
+        .prop_map(
+            |(
+                shipment_id,
+                lines,
+                (carrier, mode, tracking_number, eta),
+                (vehicle, handed_over_by, received_by),
+                temperature,
+                revision,
+                unconfirmed_reason,
+            )| {
+                ShipmentDispatched {
+                    shipment_id,
+                    lines,
+                    carrier,
+                    mode,
+                    tracking_number,
+                    eta,
+                    vehicle,
+                    handed_over_by,
+                    received_by,
+                    temperature,
+                    revision,
+                    unconfirmed_reason,
+                }
+                .into()
+            },
+        );
+    prop_oneof![dispatched].boxed()
+}
+
 fn body(range: Range) -> BoxedStrategy<EventBody> {
-    prop_oneof![2 => changed_body(range), 2 => new_body(range), 1 => unchanged_body()].boxed()
+    prop_oneof![2 => changed_body(range), 2 => new_body(range), 1 => unchanged_body(), 2 => issue14_body(range)]
+        .boxed()
 }
 
 /// An event with an arbitrary actor, time and late entry around a body of `body`.
